@@ -1,0 +1,1 @@
+"""The embedded synthetic demo region (the default data of ``kedro run``)."""

@@ -1,0 +1,494 @@
+"""Deterministic synthetic demo region in the exact SmallMinesDS layout.
+
+The demo region lets ``kedro run`` work on a fresh machine with no network. It
+paints a landscape like the study area in south-west Ghana (forest reserves,
+cocoa agroforest farms, food crops, settlements, roads, rivers in DEM valleys,
+mining pits and turbid ponds along the rivers that expand between the years)
+and writes it as SmallMinesDS tiles::
+
+    <root>/<year>/IMAGE/IMG_GH_<tile>_<year>.tif   13 float32 bands, nodata -9999
+    <root>/<year>/MASK/MASK_GH_<tile>_<year>.tif   band 1 mining 0/1, band 2 cocoa
+                                                    probability 0..1, nodata 255
+
+Everything about the region (size, CRS, years, fractions, seed) comes from
+``ingestion.synthetic`` in ``conf/base/parameters_ingestion.yml``. The class
+signatures below are the generator's model of the world, not analysis
+parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from rasterio.crs import CRS
+from scipy import ndimage
+from tqdm.auto import tqdm
+
+from cocoa_threat.demo import fields
+from cocoa_threat.geo.raster import Raster, write_raster
+
+logger = logging.getLogger(__name__)
+
+GENERATOR_VERSION = "1"
+STAMP_FILE = "demo_region.json"
+
+# Land-cover codes used only inside the generator.
+FOREST, COCOA, CROPS, SETTLEMENT, ROAD, RIVER, PIT, POND, REGROWTH = range(9)
+COVER_NAMES = (
+    "forest",
+    "cocoa",
+    "crops",
+    "settlement",
+    "road",
+    "river",
+    "mining_pit",
+    "mining_pond",
+    "regrowth",
+)
+MINING_COVERS = (PIT, POND)
+
+# Mean signatures per land cover (order of COVER_NAMES). Sentinel-2 L2A
+# reflectance x 10000 for a hazy January (Harmattan) scene, Sentinel-1 in dB.
+# Cocoa sits close to forest: slightly brighter red/SWIR, slightly lower red
+# edge/NIR, so that it is separable mainly by texture and context.
+SIGNATURES: dict[str, tuple[float, ...]] = {
+    "B2": (1330, 1355, 1480, 1750, 1800, 1550, 1950, 1800, 1450),
+    "B3": (1520, 1550, 1720, 1950, 2100, 1700, 2350, 2250, 1700),
+    "B4": (1330, 1395, 1800, 2150, 2500, 1500, 2800, 2400, 1650),
+    "B5": (1900, 1935, 2200, 2350, 2700, 1450, 3000, 2350, 2100),
+    "B6": (3200, 3130, 2900, 2650, 2950, 1400, 3200, 2200, 2900),
+    "B7": (3800, 3700, 3300, 2850, 3150, 1400, 3350, 2150, 3300),
+    "B8": (3950, 3840, 3450, 2950, 3250, 1350, 3400, 2100, 3450),
+    "B8A": (4050, 3930, 3550, 3000, 3300, 1300, 3450, 2050, 3550),
+    "B11": (2800, 2930, 3500, 3600, 3900, 900, 4300, 1500, 3300),
+    "B12": (1800, 1910, 2550, 3000, 3300, 650, 3600, 1100, 2300),
+    "VV": (-6.5, -7.0, -8.5, -4.0, -9.0, -18.0, -10.0, -17.0, -8.0),
+    "VH": (-12.5, -13.2, -15.0, -11.0, -16.0, -25.0, -17.0, -24.0, -14.5),
+}
+# Within-class coefficient of variation of optical bands, per cover.
+CLASS_CV = np.array([0.05, 0.06, 0.08, 0.10, 0.07, 0.08, 0.09, 0.08, 0.07], np.float32)
+# Fine-scale texture strength per cover (canopy gaps and shade trees in cocoa,
+# crowns in forest, heterogeneous plots in crops).
+TEXTURE = np.array([0.35, 1.0, 0.6, 0.8, 0.2, 0.1, 0.5, 0.2, 0.6], np.float32)
+# How fine texture shows in each optical band: gaps are brighter in the visible
+# and SWIR (soil, litter) and darker in the NIR (less leaf).
+TEXTURE_LOADING = {
+    "B2": 60.0,
+    "B3": 70.0,
+    "B4": 110.0,
+    "B5": 80.0,
+    "B6": -120.0,
+    "B7": -190.0,
+    "B8": -230.0,
+    "B8A": -240.0,
+    "B11": 170.0,
+    "B12": 150.0,
+}
+# Additive haze per optical band at full strength (Harmattan dust, visible-heavy).
+HAZE = {"B2": 120.0, "B3": 90.0, "B4": 70.0, "B5": 50.0, "B6": 35.0, "B7": 30.0}
+
+SMALLMINESDS_BANDS = [
+    "B2",
+    "B3",
+    "B4",
+    "B5",
+    "B6",
+    "B7",
+    "B8",
+    "B8A",
+    "B11",
+    "B12",
+    "VV",
+    "VH",
+    "DEM",
+]
+
+
+class DemoRegionConfig(BaseModel):
+    """Parameters of the synthetic demo region (``ingestion.synthetic``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output_dir: str = Field(description="Where the SmallMinesDS-layout tiles go.")
+    seed: int = 2016
+    n_tiles_x: int = Field(8, ge=2)
+    n_tiles_y: int = Field(8, ge=2)
+    tile_size: int = Field(128, ge=16)
+    edge_trim_x: int = Field(50, ge=0, description="Pixels missing from the last tile column.")
+    edge_trim_y: int = Field(91, ge=0, description="Pixels missing from the last tile row.")
+    pixel_size: float = Field(10.0, gt=0)
+    crs: str = "EPSG:32630"
+    center_x: float = 616000.0
+    center_y: float = 713000.0
+    years: list[int] = Field(default_factory=lambda: [2016, 2022], min_length=2)
+    band_names: list[str] = Field(default_factory=lambda: list(SMALLMINESDS_BANDS))
+    image_nodata: float = -9999.0
+    mask_nodata: float = 255.0
+    tile_id_start: int = Field(1000, ge=0)
+    image_template: str = "IMG_GH_{tile}_{year}.tif"
+    mask_template: str = "MASK_GH_{tile}_{year}.tif"
+    cocoa_fraction: float = Field(0.47, gt=0, lt=1)
+    mining_fraction_first: float = Field(0.055, gt=0, lt=1)
+    mining_fraction_last: float = Field(0.075, gt=0, lt=1)
+    revegetated_fraction: float = Field(
+        0.08, ge=0, lt=1, description="Share of first-year mining that re-vegetates."
+    )
+    nodata_tile_fraction: float = Field(0.12, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> DemoRegionConfig:
+        unknown = [b for b in self.band_names if b not in SIGNATURES and b != "DEM"]
+        if unknown:
+            raise ValueError(
+                f"ingestion.synthetic.band_names has bands the demo generator can't "
+                f"paint: {unknown}; use names from {SMALLMINESDS_BANDS}"
+            )
+        if self.edge_trim_x >= self.tile_size or self.edge_trim_y >= self.tile_size:
+            raise ValueError(
+                "ingestion.synthetic.edge_trim_x/edge_trim_y must be smaller than tile_size"
+            )
+        if sorted(self.years) != self.years or len(set(self.years)) != len(self.years):
+            raise ValueError("ingestion.synthetic.years must be increasing, e.g. [2016, 2022]")
+        if self.tile_id_start + self.n_tiles_x * self.n_tiles_y > 9999:
+            raise ValueError(
+                "ingestion.synthetic: tile ids must stay 4-digit; lower tile_id_start "
+                "or the number of tiles"
+            )
+        return self
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) of the whole region in pixels."""
+        return (
+            self.n_tiles_y * self.tile_size - self.edge_trim_y,
+            self.n_tiles_x * self.tile_size - self.edge_trim_x,
+        )
+
+    @property
+    def transform(self) -> Affine:
+        """Affine transform of the region's top-left corner, snapped to the pixel grid."""
+        rows, cols = self.shape
+        x0 = round((self.center_x - cols * self.pixel_size / 2) / self.pixel_size)
+        y0 = round((self.center_y + rows * self.pixel_size / 2) / self.pixel_size)
+        return Affine(
+            self.pixel_size, 0, x0 * self.pixel_size, 0, -self.pixel_size, y0 * self.pixel_size
+        )
+
+
+@dataclass
+class Landscape:
+    """The static landscape and the mining state of every year."""
+
+    dem: np.ndarray
+    cover: np.ndarray  # land cover without mining (static)
+    cocoa_probability: np.ndarray
+    mining: dict[int, np.ndarray]
+    revegetated: np.ndarray  # first-year mining that is no longer mined later
+    pond: np.ndarray  # where mined land is a turbid pond rather than a pit
+
+    def cover_in(self, year: int) -> np.ndarray:
+        """Land cover of ``year`` including its mining and re-vegetation."""
+        cover = self.cover.copy()
+        mined = self.mining[year]
+        earlier = [m for y, m in self.mining.items() if y < year]
+        if earlier:
+            cover[self.revegetated & ~mined & np.logical_or.reduce(earlier)] = REGROWTH
+        cover[mined] = np.where(self.pond[mined], POND, PIT)
+        return cover
+
+
+def build_landscape(cfg: DemoRegionConfig) -> Landscape:
+    """Paint the static landscape and the mining of every year.
+
+    Args:
+        cfg: Demo region parameters.
+
+    Returns:
+        The :class:`Landscape`; arrays have the region's shape.
+    """
+    shape = cfg.shape
+    rows, cols = shape
+    streams = np.random.SeedSequence(cfg.seed).spawn(12)
+    rng = [np.random.default_rng(s) for s in streams]
+    scale = np.sqrt(rows * cols) / 1000.0  # ~1 for the default 8 x 8 tiles
+
+    # Terrain: rolling hills 150-350 m with rivers carved into valleys.
+    relief = fields.multiscale_field(rng[0], shape, (120.0, 30.0, 8.0), (1.0, 0.35, 0.08))
+    n_rivers = max(2, int(round(2 * scale)) + 1)
+    river = np.zeros(shape, dtype=bool)
+    for i in range(n_rivers):
+        if i % 2 == 0:  # main rivers run roughly north-south, like the Offin and Oda
+            start = (0.0, rng[1].uniform(0.15, 0.85) * cols)
+            heading = np.pi / 2 + rng[1].uniform(-0.4, 0.4)
+            width = rng[1].uniform(3.0, 5.0)
+        else:  # tributaries enter from the side
+            start = (rng[1].uniform(0.1, 0.9) * rows, 0.0)
+            heading = rng[1].uniform(-0.5, 0.5)
+            width = rng[1].uniform(2.0, 3.0)
+        path = fields.meandering_line(rng[1], shape, start, heading, wiggle=0.03)
+        river |= fields.rasterise_path(path, shape, width)
+    dist_river = ndimage.distance_transform_edt(~river).astype(np.float32)
+    dem = 240.0 + 70.0 * relief - 45.0 * np.exp(-dist_river / 60.0)
+    dem = dem.astype(np.float32)
+
+    # Farm parcels and land cover.
+    parcels = fields.warped_voronoi(rng[2], shape, mean_parcel_px=260.0, warp_px=5.0)
+    n_parcels = int(parcels.max()) + 1
+    area = np.bincount(parcels.ravel(), minlength=n_parcels).astype(np.float64)
+    reserve_field = fields.gaussian_field(rng[3], shape, sigma=70.0 * scale)
+    reserve = reserve_field > fields.threshold_for_fraction(reserve_field, 0.12)
+    suitability = fields.gaussian_field(rng[4], shape, sigma=35.0)
+    parcel_suit = np.bincount(parcels.ravel(), suitability.ravel(), n_parcels) / np.maximum(area, 1)
+    parcel_suit += 0.6 * rng[4].standard_normal(n_parcels)
+    parcel_reserve = np.bincount(parcels.ravel(), reserve.ravel(), n_parcels) / np.maximum(area, 1)
+    parcel_suit[parcel_reserve > 0.5] = -np.inf  # no farms inside forest reserves
+    order = np.argsort(-parcel_suit)
+    n_cocoa = int(np.searchsorted(np.cumsum(area[order]), cfg.cocoa_fraction * rows * cols))
+    parcel_cover = np.full(n_parcels, FOREST, dtype=np.uint8)
+    parcel_cover[order[:n_cocoa]] = COCOA
+    rest = order[n_cocoa:]
+    rest = rest[np.isfinite(parcel_suit[rest])]
+    parcel_cover[rest[rng[4].random(rest.size) < 0.45]] = CROPS
+    cover = parcel_cover[parcels]
+
+    # Roads with settlements strung along them.
+    road = np.zeros(shape, dtype=bool)
+    for _ in range(max(2, int(round(2 * scale)))):
+        start = (rng[5].uniform(0.2, 0.8) * rows, 0.0)
+        path = fields.meandering_line(rng[5], shape, start, rng[5].uniform(-0.3, 0.3), 0.02)
+        road |= fields.rasterise_path(path, shape, 2.0)
+    dist_road = ndimage.distance_transform_edt(~road)
+    near_road = np.bincount(parcels.ravel(), (dist_road < 3).ravel(), n_parcels) > 0
+    settle = near_road & (rng[5].random(n_parcels) < 0.12) & np.isfinite(parcel_suit)
+    cover[settle[parcels]] = SETTLEMENT
+    cover[road] = ROAD
+    cover[river] = RIVER
+
+    # Cocoa probability (a Kalischek-like layer): smooth, imperfect at farm edges,
+    # with some farms missed and some forest parcels taken for cocoa.
+    is_cocoa = (cover == COCOA).astype(np.float32)
+    prob = ndimage.gaussian_filter(is_cocoa, 1.3)
+    bias = np.zeros(n_parcels, dtype=np.float32)
+    cocoa_parcels = parcel_cover == COCOA
+    bias[cocoa_parcels & (rng[6].random(n_parcels) < 0.06)] = -0.4
+    bias[(parcel_cover == FOREST) & (rng[6].random(n_parcels) < 0.04)] = 0.75
+    prob = prob + bias[parcels] + 0.1 * fields.gaussian_field(rng[6], shape, 2.0)
+    prob[river | road] = 0.0
+    prob = np.clip(prob, 0.0, 1.0).astype(np.float32)
+
+    # Mining: clustered along rivers, expanding (partly into cocoa) over time.
+    cluster = fields.multiscale_field(rng[7], shape, (25.0, 8.0), (1.0, 0.4))
+    growth = fields.multiscale_field(rng[8], shape, (20.0, 5.0), (1.0, 0.5))
+    inland = fields.gaussian_field(rng[9], shape, 6.0)
+    base = np.exp(-dist_river / 30.0) * (1.2 + cluster) + 0.15 * (inland > 2.6)
+    eligible = ~river & ~road
+    first, last = cfg.years[0], cfg.years[-1]
+    mining: dict[int, np.ndarray] = {}
+    prev: np.ndarray | None = None
+    reveg_field = fields.gaussian_field(rng[10], shape, 4.0)
+    revegetated = np.zeros(shape, dtype=bool)
+    for year in cfg.years:
+        t = (year - first) / (last - first)
+        frac = cfg.mining_fraction_first + t * (
+            cfg.mining_fraction_last - cfg.mining_fraction_first
+        )
+        score = base + t * 0.35 * np.exp(-dist_river / 80.0) * (1.0 + growth)
+        allowed = eligible & ~revegetated
+        thr = fields.threshold_for_fraction(
+            score, frac * rows * cols / max(int(allowed.sum()), 1), where=allowed
+        )
+        mined = (score >= thr) & allowed
+        if prev is not None:
+            mined |= prev & allowed
+        mining[year] = mined
+        if prev is None and cfg.revegetated_fraction > 0:
+            thr_r = fields.threshold_for_fraction(
+                reveg_field, cfg.revegetated_fraction, where=mined
+            )
+            revegetated = mined & (reveg_field >= thr_r)
+        prev = mined
+    pond_field = fields.gaussian_field(rng[11], shape, 5.0) - 0.02 * dist_river
+    pond = pond_field >= fields.threshold_for_fraction(pond_field, 0.35, where=mining[last])
+    return Landscape(
+        dem=dem,
+        cover=cover,
+        cocoa_probability=prob,
+        mining=mining,
+        revegetated=revegetated,
+        pond=pond,
+    )
+
+
+def paint_bands(cfg: DemoRegionConfig, land: Landscape, year: int) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate the 13-band image and the 2-band mask of one year.
+
+    Returns:
+        ``(image, mask)``: float32 arrays (13, rows, cols) and (2, rows, cols),
+        without nodata yet.
+    """
+    shape = cfg.shape
+    idx = cfg.years.index(year)
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, year]))
+    cover = land.cover_in(year)
+    t = idx / (len(cfg.years) - 1)
+    brightness = fields.gaussian_field(rng, shape, 4.0)
+    fine = fields.gaussian_field(rng, shape, 0.7)
+    crowns = fields.gaussian_field(rng, shape, 2.5)
+    haze = 0.5 + t * 0.6 + 0.25 * fields.gaussian_field(rng, shape, 150.0)
+    cv = CLASS_CV[cover]
+    texture = TEXTURE[cover]
+    forest_like = np.isin(cover, (FOREST, REGROWTH)).astype(np.float32)
+    image = np.empty((len(cfg.band_names), *shape), dtype=np.float32)
+    for b, name in enumerate(cfg.band_names):
+        if name == "DEM":
+            image[b] = land.dem + 1.5 * fields.gaussian_field(rng, shape, 1.0)
+            continue
+        lut = np.asarray(SIGNATURES[name], dtype=np.float32)
+        mean = ndimage.gaussian_filter(lut[cover], 0.6)  # mixed pixels at edges
+        own = fields.gaussian_field(rng, shape, 1.5)
+        if name in ("VV", "VH"):
+            image[b] = mean + 0.6 * brightness + 0.9 * own
+            continue
+        band = mean * (1.0 + cv * (0.6 * brightness + 0.6 * own))
+        loading = TEXTURE_LOADING[name]
+        band += loading * (texture * fine + 0.8 * forest_like * crowns * (1.0 - texture))
+        band += HAZE.get(name, 0.0) * haze
+        image[b] = np.clip(band, 1.0, 12000.0)
+    mining = land.mining[year]
+    prob = land.cocoa_probability.copy()
+    prob[mining] = 0.0
+    mask = np.stack([mining.astype(np.float32), prob])
+    return image, mask
+
+
+def _tile_windows(cfg: DemoRegionConfig) -> list[tuple[str, slice, slice]]:
+    rows, cols = cfg.shape
+    out = []
+    for ty in range(cfg.n_tiles_y):
+        for tx in range(cfg.n_tiles_x):
+            tile = f"{cfg.tile_id_start + ty * cfg.n_tiles_x + tx:04d}"
+            r0, c0 = ty * cfg.tile_size, tx * cfg.tile_size
+            out.append(
+                (
+                    tile,
+                    slice(r0, min(rows, r0 + cfg.tile_size)),
+                    slice(c0, min(cols, c0 + cfg.tile_size)),
+                )
+            )
+    return out
+
+
+def _add_nodata(
+    cfg: DemoRegionConfig, rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
+) -> None:
+    """Punch a few small nodata holes (missing L2A pixels) into a tile, in place."""
+    rows, cols = image.shape[1:]
+    holes = np.zeros((rows, cols), dtype=bool)
+    for _ in range(rng.integers(1, 4)):
+        r, c = rng.integers(0, rows), rng.integers(0, cols)
+        radius = rng.uniform(1.0, 4.0)
+        rr, cc = np.ogrid[:rows, :cols]
+        holes |= (rr - r) ** 2 + (cc - c) ** 2 <= radius**2
+    image[:, holes] = cfg.image_nodata
+    if rng.random() < 0.5:
+        mask[:, holes] = cfg.mask_nodata
+
+
+def _summary(cfg: DemoRegionConfig, land: Landscape) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for year in cfg.years:
+        cover = land.cover_in(year)
+        mining = land.mining[year]
+        cocoa = (land.cocoa_probability >= 0.65) & ~mining
+        out[str(year)] = {
+            "mining_fraction": round(float(mining.mean()), 4),
+            "cocoa_label_fraction": round(float(cocoa.mean()), 4),
+            **{
+                f"cover_{name}": round(float((cover == i).mean()), 4)
+                for i, name in enumerate(COVER_NAMES)
+            },
+        }
+    return out
+
+
+def generate_demo_region(cfg: DemoRegionConfig, overwrite: bool = False) -> Path:
+    """Write the demo region if it is missing or was made with other parameters.
+
+    The region is written to a temporary folder next to ``cfg.output_dir`` and
+    moved into place at the end, so an interrupted run never leaves a
+    half-written region behind.
+
+    Args:
+        cfg: Demo region parameters.
+        overwrite: Re-generate even if an identical region exists.
+
+    Returns:
+        The region's root folder.
+    """
+    root = Path(cfg.output_dir)
+    stamp = root / STAMP_FILE
+    wanted = {"generator_version": GENERATOR_VERSION, "config": cfg.model_dump()}
+    if stamp.exists() and not overwrite:
+        existing = json.loads(stamp.read_text())
+        if {k: existing.get(k) for k in wanted} == wanted:
+            logger.info("Demo region already present at %s; reusing it", root)
+            return root
+        logger.info("Demo region at %s was made with other parameters; re-generating", root)
+
+    rows, cols = cfg.shape
+    logger.info(
+        "Generating the synthetic demo region: %d x %d tiles, %d x %d px (%.0f km2) at %s",
+        cfg.n_tiles_x,
+        cfg.n_tiles_y,
+        cols,
+        rows,
+        rows * cols * cfg.pixel_size**2 / 1e6,
+        root,
+    )
+    land = build_landscape(cfg)
+    tmp = root.parent / f".{root.name}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    crs = CRS.from_user_input(cfg.crs)
+    windows = _tile_windows(cfg)
+    try:
+        for year in cfg.years:
+            image, mask = paint_bands(cfg, land, year)
+            rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, year, 1]))
+            for tile, rs, cs in tqdm(windows, desc=f"demo tiles {year}", leave=False):
+                transform = cfg.transform @ Affine.translation(cs.start, rs.start)
+                img = np.ascontiguousarray(image[:, rs, cs])
+                msk = np.ascontiguousarray(mask[:, rs, cs])
+                if rng.random() < cfg.nodata_tile_fraction:
+                    _add_nodata(cfg, rng, img, msk)
+                name = {"tile": tile, "year": year}
+                write_raster(
+                    tmp / str(year) / "IMAGE" / cfg.image_template.format(**name),
+                    Raster(img, transform, crs, cfg.image_nodata, list(cfg.band_names)),
+                )
+                write_raster(
+                    tmp / str(year) / "MASK" / cfg.mask_template.format(**name),
+                    Raster(msk, transform, crs, cfg.mask_nodata, ["mining", "cocoa_probability"]),
+                )
+        summary = _summary(cfg, land)
+        (tmp / STAMP_FILE).write_text(json.dumps({**wanted, "summary": summary}, indent=2))
+        if root.exists():
+            shutil.rmtree(root)
+        tmp.rename(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for year, stats in summary.items():
+        logger.info(
+            "Demo %s: mining %.1f%%, cocoa label %.1f%% of pixels",
+            year,
+            100 * stats["mining_fraction"],
+            100 * stats["cocoa_label_fraction"],
+        )
+    return root

@@ -1,0 +1,1 @@
+"""Raster and vector helpers."""

@@ -1,0 +1,1 @@
+"""cocoa-threat pipelines, one folder each."""

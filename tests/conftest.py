@@ -1,0 +1,90 @@
+"""Shared fixtures: the project's own conf, re-targeted at tmp_path, on tiny regions."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from affine import Affine
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from rasterio.crs import CRS
+
+from cocoa_threat.geo.raster import Raster, write_raster
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A tiny demo region: 4 x 4 tiles of 32 px, the last column/row trimmed.
+TINY_REGION = {
+    "n_tiles_x": 4,
+    "n_tiles_y": 4,
+    "tile_size": 32,
+    "edge_trim_x": 10,
+    "edge_trim_y": 13,
+}
+
+
+def _retarget(obj: Any, root: Path) -> Any:
+    """Point every ``data/...`` path of a conf tree into ``root``."""
+    if isinstance(obj, dict):
+        return {k: _retarget(v, root) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_retarget(v, root) for v in obj]
+    if isinstance(obj, str) and obj.startswith("data/"):
+        return (root / obj).as_posix()
+    return obj
+
+
+@dataclass
+class ProjectConf:
+    """The project's parameters and catalog config with paths under tmp_path."""
+
+    root: Path
+    params: dict[str, Any]
+    catalog: dict[str, Any]
+
+    def catalog_with_params(self) -> DataCatalog:
+        """A DataCatalog of the project's datasets plus ``params:<key>`` entries."""
+        catalog = DataCatalog.from_config(copy.deepcopy(self.catalog))
+        for key, value in self.params.items():
+            catalog[f"params:{key}"] = MemoryDataset(copy.deepcopy(value))
+        return catalog
+
+
+def load_project_conf(root: Path, env: str | None = None) -> ProjectConf:
+    """Load conf/ (base + env) the way Kedro does and re-target the paths."""
+    loader = OmegaConfigLoader(
+        conf_source=str(REPO / "conf"), base_env="base", default_run_env=env or "base"
+    )
+    params = _retarget(dict(loader["parameters"]), root)
+    catalog = _retarget(dict(loader["catalog"]), root)
+    return ProjectConf(root=root, params=params, catalog=catalog)
+
+
+@pytest.fixture
+def project_conf(tmp_path: Path) -> ProjectConf:
+    """Project conf on a tiny demo region under tmp_path."""
+    conf = load_project_conf(tmp_path)
+    ing = conf.params["ingestion"]
+    ing["synthetic"].update(TINY_REGION)
+    ing["raster"]["tile_size"] = TINY_REGION["tile_size"]
+    ing["split"]["block_size"] = 1
+    return conf
+
+
+def write_tile(
+    path: Path,
+    data: np.ndarray,
+    origin: tuple[float, float] = (616000.0, 713000.0),
+    crs: str = "EPSG:32630",
+    nodata: float | None = -9999.0,
+    pixel: float = 10.0,
+) -> Path:
+    """Write a small GeoTIFF for a test."""
+    transform = Affine(pixel, 0, origin[0], 0, -pixel, origin[1])
+    write_raster(path, Raster(data, transform, CRS.from_user_input(crs), nodata))
+    return path
