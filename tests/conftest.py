@@ -50,8 +50,15 @@ class ProjectConf:
     def catalog_with_params(self) -> DataCatalog:
         """A DataCatalog of the project's datasets plus ``params:<key>`` entries."""
         catalog = DataCatalog.from_config(copy.deepcopy(self.catalog))
+
+        def add(prefix: str, value: Any) -> None:  # as Kedro does: every nested key too
+            catalog[f"params:{prefix}"] = MemoryDataset(copy.deepcopy(value))
+            if isinstance(value, dict):
+                for key, sub in value.items():
+                    add(f"{prefix}.{key}", sub)
+
         for key, value in self.params.items():
-            catalog[f"params:{key}"] = MemoryDataset(copy.deepcopy(value))
+            add(key, value)
         return catalog
 
 

@@ -11,13 +11,19 @@ from cocoa_threat.errors import ParameterError
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse_params(model: type[M], params: dict[str, Any] | BaseModel, prefix: str) -> M:
+def parse_params(
+    model: type[M],
+    params: dict[str, Any] | BaseModel,
+    prefix: str,
+    drop_loc: set[str] | None = None,
+) -> M:
     """Validate a parameter block, naming the offending keys on failure.
 
     Args:
         model: The pydantic model of the block.
         params: The block as loaded from conf (or an already validated model).
         prefix: The block's key in conf, e.g. ``"ingestion"``.
+        drop_loc: Error-location parts that are not conf keys (union tags).
 
     Returns:
         The validated model.
@@ -32,7 +38,8 @@ def parse_params(model: type[M], params: dict[str, Any] | BaseModel, prefix: str
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            key = ".".join([prefix, *(str(p) for p in err["loc"])])
+            parts = [str(p) for p in err["loc"] if str(p) not in (drop_loc or set())]
+            key = ".".join([prefix, *parts])
             msg = err["msg"].removeprefix("Value error, ")
             lines.append(f"  - {key}: {msg}")
         raise ParameterError(

@@ -1,5 +1,6 @@
 """Custom Kedro datasets of cocoa-threat."""
 
 from cocoa_threat.datasets.geotiff import GeoTiffDataset
+from cocoa_threat.datasets.torch_state_dict import TorchStateDictDataset
 
-__all__ = ["GeoTiffDataset"]
+__all__ = ["GeoTiffDataset", "TorchStateDictDataset"]

@@ -1,0 +1,154 @@
+"""Validated parameters of the models (one block per namespace in parameters_training.yml)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WeightsSpec(_Strict):
+    """Where a pretrained backbone comes from.
+
+    ``huggingface`` downloads ``filename`` from ``repo_id`` (cached in
+    ``cache_dir``); ``local`` uses the checkpoint file at ``local_path``;
+    ``none`` starts from random weights; ``imagenet`` (SMP encoders only) uses
+    the ImageNet weights of the encoder.
+    """
+
+    source: Literal["huggingface", "local", "none", "imagenet"] = "none"
+    repo_id: str | None = None
+    filename: str | None = None
+    revision: str = "main"
+    cache_dir: str = "data/06_models/pretrained"
+    local_path: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> WeightsSpec:
+        if self.source == "huggingface" and not (self.repo_id and self.filename):
+            raise ValueError("weights.repo_id and weights.filename are needed for huggingface")
+        if self.source == "local" and not self.local_path:
+            raise ValueError("weights.local_path must name a checkpoint file for source local")
+        return self
+
+
+class OptimSpec(_Strict):
+    """Optimiser settings."""
+
+    optimizer: str = "AdamW"
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.05, ge=0)
+    scheduler: str | None = None
+    scheduler_hparams: dict[str, Any] = Field(default_factory=dict)
+
+
+class DataSpec(_Strict):
+    """Data loading settings."""
+
+    batch_size: int = Field(8, ge=1)
+    num_workers: int = Field(0, ge=0)
+    augment: bool = True
+
+
+class TrainerSpec(_Strict):
+    """Lightning Trainer settings."""
+
+    max_epochs: int = Field(100, ge=1)
+    accelerator: str = "auto"
+    devices: int | str | list[int] = "auto"
+    strategy: str = "auto"
+    num_nodes: int = Field(1, ge=1)
+    precision: str | None = Field(
+        None, description="null = 16-mixed (or bf16-mixed) on CUDA, 32-true on CPU"
+    )
+    early_stopping_patience: int | None = Field(10, ge=1)
+    seed: int = 42
+    resume: bool = True
+    log_every_n_steps: int = Field(10, ge=1)
+    limit_train_batches: int | float | None = None
+    limit_val_batches: int | float | None = None
+    enable_progress_bar: bool = True
+
+
+class DeepModelParams(_Strict):
+    """A TerraTorch segmentation model trained with Lightning."""
+
+    kind: Literal["terratorch"]
+    description: str = ""
+    model_factory: Literal["EncoderDecoderFactory", "SMPModelFactory"]
+    model_args: dict[str, Any]
+    weights: WeightsSpec = Field(default_factory=WeightsSpec)
+    freeze_backbone: bool = False
+    loss: str = "ce"
+    class_weights: list[float] | None = None
+    optim: OptimSpec = Field(default_factory=OptimSpec)
+    data: DataSpec = Field(default_factory=DataSpec)
+    trainer: TrainerSpec = Field(default_factory=TrainerSpec)
+
+    @model_validator(mode="after")
+    def _check(self) -> DeepModelParams:
+        pretrained_keys = {"backbone_pretrained", "backbone_ckpt_path", "pretrained"}
+        clash = sorted(pretrained_keys & set(self.model_args))
+        if clash:
+            raise ValueError(
+                f"model_args must not set {clash}: choose pretrained weights with "
+                f"weights.source (huggingface | local | none) instead"
+            )
+        smp = self.model_factory == "SMPModelFactory"
+        if smp and self.weights.source in ("huggingface", "local"):
+            raise ValueError(
+                f"weights.source {self.weights.source} is for TerraTorch backbones; for an "
+                f"SMP encoder use none (from scratch) or imagenet"
+            )
+        if not smp and self.weights.source == "imagenet":
+            raise ValueError("weights.source imagenet is only for SMPModelFactory encoders")
+        return self
+
+
+class RandomForestParams(_Strict):
+    """A pixel-wise random forest on the same bands."""
+
+    kind: Literal["random_forest"]
+    description: str = ""
+    n_estimators: int = Field(300, ge=1)
+    max_depth: int | None = None
+    min_samples_leaf: int = Field(1, ge=1)
+    pixels_per_class: int = Field(20000, ge=10, description="Balanced under-sampling per class.")
+    n_jobs: int = -1
+    seed: int = 42
+
+
+ModelParams = Annotated[DeepModelParams | RandomForestParams, Field(discriminator="kind")]
+
+
+class _ModelBlock(_Strict):
+    model: ModelParams
+
+
+class TrainingParams(_Strict):
+    """Settings shared by every model (``training``)."""
+
+    class_names: list[str] = Field(min_length=2)
+    ignore_index: int = 255
+    image_nodata: float = -9999.0
+    run_dir: str = "data/06_models"
+    eval_batch_size: int = Field(16, ge=1)
+
+
+def parse_model_params(params: dict[str, Any], key: str) -> ModelParams:
+    """Validate one model block (conf key ``key``, e.g. ``prithvi.model``)."""
+    from cocoa_threat.params import parse_params
+
+    # Wrapped as {"model": ...} for the discriminated union; the error locations
+    # then start with "model", so the prefix is the key's parent.
+    parent, _, leaf = key.rpartition(".")
+    return parse_params(
+        _ModelBlock,
+        {"model": params},
+        parent or leaf,
+        drop_loc={"terratorch", "random_forest"} | ({"model"} if not parent else set()),
+    ).model

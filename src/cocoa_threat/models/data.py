@@ -1,0 +1,248 @@
+"""In-memory training data: every GeoTIFF of the model input is read once.
+
+SmallMinesDS is small (about 2,100 tiles x 2 years x 6 bands x 128 x 128
+float32, ~1.6 GB), so the whole model input fits in memory. Reading each file
+once and normalising once makes an epoch a pure tensor operation, which is
+faster than decoding GeoTIFFs in every ``__getitem__`` (see
+``benchmarks/training_throughput.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from cocoa_threat.geo.raster import Raster
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SplitArrays:
+    """Images and labels of one split, stacked."""
+
+    images: np.ndarray  # (N, C, H, W) float32, normalised, nodata -> 0
+    labels: np.ndarray  # (N, H, W) uint8, ignore index where no label
+    samples: list[str]
+    years: np.ndarray  # (N,)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def of_year(self, year: int) -> SplitArrays:
+        """The subset of one year."""
+        keep = self.years == year
+        return SplitArrays(
+            self.images[keep],
+            self.labels[keep],
+            [s for s, k in zip(self.samples, keep, strict=True) if k],
+            self.years[keep],
+        )
+
+
+@dataclass
+class TrainingData:
+    """Normalised arrays of every split plus what is needed to rebuild the input."""
+
+    splits: dict[str, SplitArrays]
+    bands: list[str]
+    means: list[float]
+    stds: list[float]
+    class_names: list[str]
+    ignore_index: int
+    image_nodata: float
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)
+
+
+def normalise(
+    images: np.ndarray, means: list[float], stds: list[float], nodata: float
+) -> np.ndarray:
+    """Standardise bands with the training statistics; nodata becomes 0 (the mean).
+
+    Args:
+        images: (..., C, H, W) raw values.
+        means: Per-band means.
+        stds: Per-band standard deviations.
+        nodata: The image nodata value.
+
+    Returns:
+        float32 array of the same shape.
+    """
+    x = images.astype(np.float32, copy=True)
+    invalid = ~np.isfinite(x) | (x == nodata)
+    mean = np.asarray(means, np.float32).reshape(-1, 1, 1)
+    std = np.asarray(stds, np.float32).reshape(-1, 1, 1)
+    x -= mean
+    x /= std
+    x[invalid] = 0.0
+    return x
+
+
+def load_training_data(
+    model_input: Mapping[str, Callable[[], Raster]],
+    tile_manifest: pd.DataFrame,
+    band_stats: dict[str, list[float]],
+    class_names: list[str],
+    ignore_index: int,
+    image_nodata: float,
+    splits: tuple[str, ...] = ("train", "val", "test"),
+) -> TrainingData:
+    """Read every model-input pair once, pad to one size and normalise.
+
+    Args:
+        model_input: Partition loaders from the catalog (``<split>/<sample>_img|_lbl``).
+        tile_manifest: The ingestion manifest.
+        band_stats: Training-split band statistics (bands, means, stds).
+        class_names: Class names (index = class code).
+        ignore_index: Label value of pixels without a label.
+        image_nodata: Image nodata value.
+        splits: Which splits to load.
+
+    Returns:
+        The :class:`TrainingData`.
+    """
+    out: dict[str, SplitArrays] = {}
+    for split in splits:
+        rows = tile_manifest[tile_manifest["split"] == split]
+        if rows.empty:
+            raise ValueError(
+                f"The tile manifest has no '{split}' tiles; re-run the ingestion pipeline "
+                f"or check ingestion.split.fractions"
+            )
+        size = (int(rows["height"].max()), int(rows["width"].max()))
+        images, labels = [], []
+        for sample in rows["sample"]:
+            key = f"{split}/{sample}"
+            try:
+                img, lbl = model_input[f"{key}_img"](), model_input[f"{key}_lbl"]()
+            except KeyError as exc:
+                raise KeyError(
+                    f"model_input has no partition {exc}; re-run the ingestion pipeline"
+                ) from None
+            images.append(_pad_to(img.data, size, image_nodata))
+            labels.append(_pad_to(lbl.data[0], size, ignore_index))
+        stack = np.stack(images)
+        if stack.shape[1] != len(band_stats["means"]):
+            raise ValueError(
+                f"model input has {stack.shape[1]} bands but band_stats has "
+                f"{len(band_stats['means'])}; re-run the ingestion pipeline"
+            )
+        out[split] = SplitArrays(
+            images=normalise(stack, band_stats["means"], band_stats["stds"], image_nodata),
+            labels=np.stack(labels).astype(np.uint8),
+            samples=rows["sample"].tolist(),
+            years=rows["year"].to_numpy(),
+        )
+        logger.info("Loaded %d %s patches of %s", len(rows), split, stack.shape[1:])
+    return TrainingData(
+        splits=out,
+        bands=list(band_stats["bands"]),
+        means=list(band_stats["means"]),
+        stds=list(band_stats["stds"]),
+        class_names=list(class_names),
+        ignore_index=ignore_index,
+        image_nodata=image_nodata,
+    )
+
+
+def _pad_to(array: np.ndarray, size: tuple[int, int], value: float) -> np.ndarray:
+    rows, cols = array.shape[-2:]
+    if (rows, cols) == size:
+        return array
+    pad = [(0, 0)] * (array.ndim - 2) + [(0, size[0] - rows), (0, size[1] - cols)]
+    return np.pad(array, pad, constant_values=value)
+
+
+class ArraySegmentationDataset(Dataset):
+    """A map-style dataset over in-memory tensors, with optional flips and 90° rotations."""
+
+    def __init__(self, split: SplitArrays, augment: bool = False, seed: int = 0) -> None:
+        """Wrap one split.
+
+        Args:
+            split: The arrays.
+            augment: Random horizontal/vertical flips and 90° rotations.
+            seed: Seed of the augmentation generator.
+        """
+        self.images = torch.from_numpy(np.ascontiguousarray(split.images))
+        self.labels = torch.from_numpy(split.labels.astype(np.int64))
+        self.augment = augment
+        self._rng = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        image, mask = self.images[index], self.labels[index]
+        if self.augment:
+            flip_h, flip_v, rot = torch.randint(0, 4, (3,), generator=self._rng).tolist()
+            if flip_h % 2:
+                image, mask = image.flip(-1), mask.flip(-1)
+            if flip_v % 2:
+                image, mask = image.flip(-2), mask.flip(-2)
+            if rot:
+                image, mask = image.rot90(rot, (-2, -1)), mask.rot90(rot, (-2, -1))
+        return {"image": image.contiguous(), "mask": mask.contiguous()}
+
+
+class InMemorySegmentationDataModule(L.LightningDataModule):
+    """Lightning data module over :class:`TrainingData` (no file I/O per batch)."""
+
+    def __init__(
+        self,
+        data: TrainingData,
+        batch_size: int,
+        num_workers: int = 0,
+        augment: bool = True,
+        seed: int = 0,
+    ) -> None:
+        """Create the data module.
+
+        Args:
+            data: Normalised arrays of the splits.
+            batch_size: Batch size of every loader.
+            num_workers: DataLoader workers (0 is usually fastest for in-memory data).
+            augment: Flips and 90° rotations on the training split.
+            seed: Augmentation seed.
+        """
+        super().__init__()
+        self.data = data
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.augment = augment
+        self.seed = seed
+
+    def _loader(self, split: str, shuffle: bool, augment: bool) -> DataLoader:
+        dataset = ArraySegmentationDataset(self.data.splits[split], augment=augment, seed=self.seed)
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            pin_memory=torch.cuda.is_available(),
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled, augmented training batches."""
+        return self._loader("train", shuffle=True, augment=self.augment)
+
+    def val_dataloader(self) -> DataLoader:
+        """Validation batches (used for early stopping and checkpoint selection)."""
+        return self._loader("val", shuffle=False, augment=False)
+
+    def test_dataloader(self) -> DataLoader:
+        """Test batches (used once, after training)."""
+        return self._loader("test", shuffle=False, augment=False)

@@ -1,0 +1,171 @@
+"""The Lightning/TerraTorch glue on CPU with tiny models and random patches."""
+
+from __future__ import annotations
+
+import copy
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cocoa_threat.errors import ParameterError, SourceUnavailableError
+from cocoa_threat.models.config import DeepModelParams, parse_model_params
+from cocoa_threat.models.data import SplitArrays, TrainingData
+from cocoa_threat.models.factory import build_model, training_args
+from cocoa_threat.models.training import build_task, fit_segmentation_model
+from tests.conftest import load_project_conf
+
+BANDS = ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]
+
+
+def _split(rng: np.random.Generator, n: int, year: int) -> SplitArrays:
+    images = rng.standard_normal((n, 6, 32, 32)).astype(np.float32)
+    labels = np.digitize(images[:, 3], [-0.5, 0.5]).astype(np.uint8)  # learnable from band 4
+    labels[:, :2] = 255
+    return SplitArrays(images, labels, [f"s{i}" for i in range(n)], np.full(n, year))
+
+
+@pytest.fixture
+def data() -> TrainingData:
+    rng = np.random.default_rng(0)
+    return TrainingData(
+        splits={
+            "train": _split(rng, 8, 2016),
+            "val": _split(rng, 4, 2016),
+            "test": _split(rng, 4, 2022),
+        },
+        bands=BANDS,
+        means=[0.0] * 6,
+        stds=[1.0] * 6,
+        class_names=["background", "mining", "cocoa"],
+        ignore_index=255,
+        image_nodata=-9999.0,
+    )
+
+
+def _conf_block(tmp_path: Path, name: str) -> dict:
+    """The model block of the project's own conf, shrunk for a CPU test."""
+    block = copy.deepcopy(load_project_conf(tmp_path).params[name]["model"])
+    block["data"]["batch_size"] = 4
+    block["trainer"].update({"max_epochs": 1, "enable_progress_bar": False, "log_every_n_steps": 1})
+    if name == "prithvi":
+        block["model_args"]["decoder_channels"] = 16
+    return block
+
+
+def _spec(block: dict, name: str) -> DeepModelParams:
+    spec = parse_model_params(block, f"{name}.model")
+    assert isinstance(spec, DeepModelParams)
+    return spec
+
+
+def test_local_prithvi_checkpoint_is_loaded_and_frozen(data: TrainingData, tmp_path: Path) -> None:
+    from terratorch.registry import BACKBONE_REGISTRY
+
+    torch.manual_seed(123)
+    backbone = BACKBONE_REGISTRY.build(
+        "prithvi_eo_tiny", pretrained=False, bands=BANDS, num_frames=1
+    )
+    saved = {k: v.clone() for k, v in backbone.state_dict().items()}
+    ckpt = tmp_path / "Prithvi_tiny.pt"
+    torch.save(saved, ckpt)
+
+    block = _conf_block(tmp_path, "prithvi")
+    block["weights"] = {"source": "local", "local_path": str(ckpt)}
+    block["freeze_backbone"] = True
+    result = fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", tmp_path / "run")
+
+    encoder = {
+        k.removeprefix("encoder."): v
+        for k, v in result.state_dict.items()
+        if k.startswith("encoder.")
+    }
+    assert set(saved) <= set(encoder)
+    for key, value in saved.items():
+        assert torch.equal(encoder[key], value), key
+    # The saved build config rebuilds without the checkpoint (weights come from the state_dict).
+    assert result.build_config["model_args"]["backbone_pretrained"] is False
+    assert "backbone_ckpt_path" not in result.build_config["model_args"]
+    # A randomly initialised model differs from the checkpoint, so the check above is meaningful.
+    random_model = build_model("EncoderDecoderFactory", result.build_config["model_args"])
+    assert not torch.equal(
+        random_model.encoder.state_dict()["blocks.0.attn.qkv.weight"],
+        saved["blocks.0.attn.qkv.weight"],
+    )
+
+
+def test_huggingface_weights_offline_fail_before_training(
+    data: TrainingData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def offline(**kwargs):
+        raise OSError("We couldn't connect to 'https://huggingface.co'")
+
+    monkeypatch.setattr("huggingface_hub.hf_hub_download", offline)
+    block = _conf_block(tmp_path, "prithvi")
+    block["weights"]["source"] = "huggingface"
+    with pytest.raises(SourceUnavailableError) as info:
+        fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", tmp_path / "run")
+    message = str(info.value)
+    assert "Prithvi_EO_V2_300M.pt" in message
+    assert "prithvi.model.weights.source: local" in message
+    assert "prithvi.model.weights.local_path" in message
+    assert not (tmp_path / "run").exists()  # nothing started
+
+
+def test_missing_local_checkpoint_names_the_parameter(data: TrainingData, tmp_path: Path) -> None:
+    block = _conf_block(tmp_path, "prithvi")
+    block["weights"] = {"source": "local", "local_path": str(tmp_path / "nope.pt")}
+    with pytest.raises(FileNotFoundError, match=r"prithvi\.model\.weights\.local_path"):
+        fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", tmp_path / "run")
+
+
+def test_resume_continues_the_epoch_count(
+    data: TrainingData, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    block = _conf_block(tmp_path, "prithvi")
+    run_dir = tmp_path / "run"
+    first = fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", run_dir)
+    assert first.epochs_run == 1
+    block["trainer"]["max_epochs"] = 2  # as if the first run had been interrupted
+    with caplog.at_level(logging.INFO):
+        second = fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", run_dir)
+    assert "Resuming from" in caplog.text
+    assert second.epochs_run == 2
+    assert second.history["epoch"].tolist() == [0, 1]
+    # Other settings: a fresh start, not a resume.
+    block["optim"]["lr"] = 1e-4
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", run_dir)
+    assert "training from the start" in caplog.text
+
+
+def test_resnet50_is_truly_from_scratch(data: TrainingData, tmp_path: Path) -> None:
+    spec = _spec(_conf_block(tmp_path, "resnet50"), "resnet50")
+    args = training_args(spec, 3, BANDS, checkpoint=None)
+    assert args["pretrained"] is None and args["in_channels"] == 6
+    task = build_task(spec, args, data)
+    encoder = task.model.smp_model.encoder
+    assert all(p.requires_grad for p in encoder.parameters())
+    assert spec.class_weights == [0.11, 0.78, 0.11]
+    imagenet = spec.model_copy(
+        update={"weights": spec.weights.model_copy(update={"source": "imagenet"})}
+    )
+    assert training_args(imagenet, 3, BANDS, checkpoint=None)["pretrained"] == "imagenet"
+
+
+def test_resnet50_trains_on_cpu(data: TrainingData, tmp_path: Path) -> None:
+    result = fit_segmentation_model(
+        data, _spec(_conf_block(tmp_path, "resnet50"), "resnet50"), "resnet50", tmp_path / "run"
+    )
+    assert result.best_val_miou is not None
+    assert "val/mIoU" in result.history and "train/loss" in result.history
+
+
+def test_pretrained_keys_in_model_args_are_refused(tmp_path: Path) -> None:
+    block = _conf_block(tmp_path, "prithvi")
+    block["model_args"]["backbone_pretrained"] = True
+    with pytest.raises(ParameterError, match=r"prithvi\.model: .*weights\.source"):
+        parse_model_params(block, "prithvi.model")

@@ -1,0 +1,29 @@
+"""Fixtures for training tests: an ingested tiny region and CPU-sized models."""
+
+from __future__ import annotations
+
+import pytest
+from kedro.runner import SequentialRunner
+
+from cocoa_threat.pipelines.ingestion import create_pipeline as ingestion_pipeline
+from tests.conftest import ProjectConf
+
+
+def shrink_models(params: dict) -> None:
+    """Make every model of the project's conf train in seconds on a CPU."""
+    for name in ("prithvi", "resnet50"):
+        model = params[name]["model"]
+        model["data"]["batch_size"] = 8
+        model["trainer"].update(
+            {"max_epochs": 1, "enable_progress_bar": False, "log_every_n_steps": 1}
+        )
+    params["prithvi"]["model"]["model_args"]["decoder_channels"] = 16
+    params["random_forest"]["model"].update({"n_estimators": 10, "pixels_per_class": 500})
+
+
+@pytest.fixture
+def ingested(project_conf: ProjectConf) -> ProjectConf:
+    """The tiny demo region run through ingestion, models shrunk."""
+    shrink_models(project_conf.params)
+    SequentialRunner().run(ingestion_pipeline(), project_conf.catalog_with_params())
+    return project_conf
