@@ -15,6 +15,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from rasterio.crs import CRS
 
 from cocoa_threat.geo.raster import Raster, write_raster
+from cocoa_threat.settings import CONFIG_LOADER_ARGS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,7 +66,10 @@ class ProjectConf:
 def load_project_conf(root: Path, env: str | None = None) -> ProjectConf:
     """Load conf/ (base + env) the way Kedro does and re-target the paths."""
     loader = OmegaConfigLoader(
-        conf_source=str(REPO / "conf"), base_env="base", default_run_env=env or "base"
+        conf_source=str(REPO / "conf"),
+        base_env="base",
+        default_run_env=env or "base",
+        merge_strategy=CONFIG_LOADER_ARGS["merge_strategy"],
     )
     params = _retarget(dict(loader["parameters"]), root)
     catalog = _retarget(dict(loader["catalog"]), root)

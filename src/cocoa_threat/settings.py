@@ -6,4 +6,6 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # Environments such as conf/smallminesds/ override single keys of conf/base/.
+    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
 }

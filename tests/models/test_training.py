@@ -169,3 +169,17 @@ def test_pretrained_keys_in_model_args_are_refused(tmp_path: Path) -> None:
     block["model_args"]["backbone_pretrained"] = True
     with pytest.raises(ParameterError, match=r"prithvi\.model: .*weights\.source"):
         parse_model_params(block, "prithvi.model")
+
+
+def test_smallminesds_env_has_the_study_gpu_settings(tmp_path: Path) -> None:
+    params = load_project_conf(tmp_path, env="smallminesds").params
+    prithvi = _spec(params["prithvi"]["model"], "prithvi")
+    assert prithvi.model_args["backbone"] == "prithvi_eo_v2_300"
+    assert prithvi.model_args["necks"][0]["indices"] == [5, 11, 17, 23]
+    assert prithvi.freeze_backbone and prithvi.weights.source == "local"
+    assert (prithvi.optim.lr, prithvi.data.batch_size, prithvi.trainer.max_epochs) == (1e-3, 4, 100)
+    assert prithvi.trainer.precision == "16-mixed"
+    resnet = _spec(params["resnet50"]["model"], "resnet50")
+    assert (resnet.optim.lr, resnet.trainer.max_epochs) == (1e-4, 100)
+    assert resnet.weights.source == "none" and not resnet.freeze_backbone
+    assert params["ingestion"]["source"] == "local"

@@ -144,7 +144,11 @@ def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: Training
 
 
 def fit_segmentation_model(
-    data: TrainingData, spec: DeepModelParams, namespace: str, run_dir: Path
+    data: TrainingData,
+    spec: DeepModelParams,
+    namespace: str,
+    run_dir: Path,
+    extra_callbacks: list[Callback] | None = None,
 ) -> FitResult:
     """Train a TerraTorch model, pick the best epoch on validation mIoU.
 
@@ -159,6 +163,7 @@ def fit_segmentation_model(
         spec: The model's parameters.
         namespace: The model's namespace (for messages and logs).
         run_dir: Folder of this model's checkpoints and logs.
+        extra_callbacks: More Lightning callbacks (e.g. timers in benchmarks).
 
     Returns:
         The best weights, the build config, the per-epoch history and facts.
@@ -208,7 +213,7 @@ def fit_segmentation_model(
         save_last=True,
     )
     history = HistoryCallback()
-    callbacks: list[Callback] = [best_cb, history]
+    callbacks: list[Callback] = [best_cb, history, *(extra_callbacks or [])]
     if spec.trainer.early_stopping_patience:
         callbacks.append(
             EarlyStopping(
