@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
 
-.PHONY: install demo test lint format viz clean-data
+.PHONY: install demo test lint format viz readme clean-data
 
 install: $(STAMP)
 
@@ -42,3 +42,6 @@ viz: install
 
 clean-data:  ## remove everything the pipelines wrote (keeps the demo region)
 	find data -mindepth 2 -not -path 'data/01_raw*' -not -name '.gitkeep' -delete
+
+readme: install  ## refresh the README's demo results from the last run
+	$(BIN)/python -m cocoa_threat.reporting.readme

@@ -36,7 +36,8 @@ from cocoa_threat.geo.raster import Raster, write_raster
 
 logger = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+DISTRICTS_FILE = "districts.gpkg"
 STAMP_FILE = "demo_region.json"
 
 # Land-cover codes used only inside the generator.
@@ -141,6 +142,11 @@ class DemoRegionConfig(BaseModel):
         0.08, ge=0, lt=1, description="Share of first-year mining that re-vegetates."
     )
     nodata_tile_fraction: float = Field(0.12, ge=0, le=1)
+    districts: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="District name -> (x, y) seed as a fraction of the region.",
+    )
+    districts_crs: str = Field("EPSG:4326", description="CRS the demo boundaries are written in.")
 
     @model_validator(mode="after")
     def _check(self) -> DemoRegionConfig:
@@ -476,6 +482,15 @@ def generate_demo_region(cfg: DemoRegionConfig, overwrite: bool = False) -> Path
                     tmp / str(year) / "MASK" / cfg.mask_template.format(**name),
                     Raster(msk, transform, crs, cfg.mask_nodata, ["mining", "cocoa_probability"]),
                 )
+        if cfg.districts:
+            from cocoa_threat.demo.districts import make_districts
+
+            rows, cols = cfg.shape
+            x0, y0 = cfg.transform.c, cfg.transform.f
+            bounds = (x0, y0 - rows * cfg.pixel_size, x0 + cols * cfg.pixel_size, y0)
+            make_districts(bounds, cfg.districts, cfg.crs, cfg.districts_crs, cfg.seed).to_file(
+                tmp / DISTRICTS_FILE, driver="GPKG"
+            )
         summary = _summary(cfg, land)
         (tmp / STAMP_FILE).write_text(json.dumps({**wanted, "summary": summary}, indent=2))
         if root.exists():

@@ -188,9 +188,17 @@ def evaluate_model(
         ", ".join(f"{c} {v['iou']:.3f}" for c, v in scores["all"]["per_class"].items()),
         "n/a" if val_miou is None else f"{val_miou:.3f}",
     )
+    init = None
+    if isinstance(spec, DeepModelParams):
+        init = {
+            "backbone": spec.model_args.get("backbone"),
+            "weights_source": spec.weights.source,
+            "frozen_backbone": spec.freeze_backbone,
+        }
     return {
         "model": namespace,
         "description": spec.description,
+        "initialisation": init,
         "validation": {"miou": val_miou, "epochs": len(history)},
         "test": scores,
         "n_test_patches": len(test),
@@ -250,8 +258,8 @@ def plot_training_curves(history: pd.DataFrame, namespace: str) -> Figure:
 def compare_models(*metrics: dict[str, Any]) -> pd.DataFrame:
     """One row per model and year (and all years), plus a majority-class baseline.
 
-    The baseline predicts the most frequent reference class of the test split
-    everywhere; a model that learns anything beats it by far.
+    The baseline predicts the most frequent reference class of the whole test
+    split everywhere; a model that learns anything beats it by far.
 
     Args:
         *metrics: The ``<model>.metrics`` of each model.
@@ -265,11 +273,12 @@ def compare_models(*metrics: dict[str, Any]) -> pd.DataFrame:
         for year, s in m["test"].items():
             rows.append(_comparison_row(m["model"], year, s))
     first = metrics[0]
+    overall = np.asarray(first["test"]["all"]["confusion_matrix"]).sum(axis=1)
+    majority = int(np.argmax(overall))
     for year, s in first["test"].items():
-        cm = np.asarray(s["confusion_matrix"])
-        support = cm.sum(axis=1)
-        baseline = np.zeros_like(cm)
-        baseline[:, int(np.argmax(support))] = support
+        support = np.asarray(s["confusion_matrix"]).sum(axis=1)
+        baseline = np.zeros((len(support), len(support)), dtype=np.int64)
+        baseline[:, majority] = support
         rows.append(
             _comparison_row(
                 "majority_class", year, scores_from_confusion(baseline, first["class_names"])
