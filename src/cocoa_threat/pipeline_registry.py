@@ -5,6 +5,8 @@ from __future__ import annotations
 from kedro.framework.project import find_pipelines
 from kedro.pipeline import Pipeline
 
+from cocoa_threat.pipelines.inference import create_scene_pipeline
+
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
@@ -14,4 +16,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     """
     pipelines = find_pipelines(raise_errors=True)
     pipelines["__default__"] = sum(pipelines.values())
+    # Not part of the default run: it needs a scene of the user's (inference.scene).
+    pipelines["scene_inference"] = create_scene_pipeline()
     return pipelines

@@ -1,6 +1,15 @@
 """Custom Kedro datasets of cocoa-threat."""
 
 from cocoa_threat.datasets.geotiff import GeoTiffDataset
+from cocoa_threat.datasets.raster import RasterDataset
 from cocoa_threat.datasets.torch_state_dict import TorchStateDictDataset
+from cocoa_threat.datasets.trained_models import TrainedModelsDataset
+from cocoa_threat.datasets.vector import VectorDataset
 
-__all__ = ["GeoTiffDataset", "TorchStateDictDataset"]
+__all__ = [
+    "GeoTiffDataset",
+    "RasterDataset",
+    "TorchStateDictDataset",
+    "TrainedModelsDataset",
+    "VectorDataset",
+]

@@ -1,0 +1,85 @@
+"""A Kedro dataset for large rasters: lazy on load, windowed Cloud-Optimised GeoTIFF on save."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+from cocoa_threat.geo.raster import Raster, write_raster
+from cocoa_threat.geo.windows import RasterProducer, RasterSource, write_cog
+
+
+class RasterDataset(AbstractDataset[Any, RasterSource]):
+    """A raster too big to load whole.
+
+    * ``load()`` returns a :class:`~cocoa_threat.geo.windows.RasterSource`, a
+      lazy handle that nodes read window by window.
+    * ``save()`` accepts a :class:`~cocoa_threat.geo.windows.RasterProducer`
+      (written window by window as a COG with overviews, colour table and any
+      companion rasters such as class probabilities), a
+      :class:`~cocoa_threat.geo.raster.Raster` (small, written whole), or a
+      ``str`` of GDAL VRT XML (for ``.vrt`` files, e.g. mosaics of tiles).
+
+    Example::
+
+        before.land_use_map:
+          type: cocoa_threat.datasets.RasterDataset
+          filepath: data/07_model_output/land_use_2016.tif
+          save_args: {blocksize: 256, overview_levels: [2, 4, 8, 16]}
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        save_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Create the dataset.
+
+        Args:
+            filepath: The raster file (``.tif`` or ``.vrt``).
+            save_args: Options of :func:`~cocoa_threat.geo.windows.write_cog`.
+            metadata: Free-form metadata (ignored by Kedro).
+        """
+        self._filepath = PurePosixPath(filepath)
+        self._save_args = dict(save_args or {})
+        self.metadata = metadata
+
+    def load(self) -> RasterSource:
+        """Open the raster lazily (reads the header only)."""
+        path = Path(self._filepath)
+        if not path.is_file():
+            raise DatasetError(
+                f"{path} does not exist; run the pipeline that writes it first "
+                f"(see `kedro viz` for which one)"
+            )
+        try:
+            return RasterSource.open(path)
+        except Exception as exc:
+            raise DatasetError(f"Could not open raster {path}: {exc}") from exc
+
+    def save(self, data: Any) -> None:
+        """Write a producer (windowed COG), a small Raster, or VRT XML."""
+        path = Path(self._filepath)
+        if isinstance(data, RasterProducer):
+            write_cog(path, data, **self._save_args)
+        elif isinstance(data, Raster):
+            write_raster(path, data, **self._save_args)
+        elif isinstance(data, str) and path.suffix == ".vrt":
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".vrt.partial")
+            tmp.write_text(data)
+            tmp.replace(path)
+        else:
+            raise DatasetError(
+                f"RasterDataset {path} can't save a {type(data).__name__}; return a "
+                f"RasterProducer, a Raster or (for .vrt) VRT XML"
+            )
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "save_args": self._save_args}

@@ -1,0 +1,91 @@
+"""Validated parameters of the inference pipeline (``inference`` in conf)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from matplotlib.colors import to_rgba
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cocoa_threat.params import parse_params
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DaskSpec(_Strict):
+    """Process windows on a Dask cluster instead of this process."""
+
+    enabled: bool = False
+    scheduler_address: str | None = None  # null: start a LocalCluster
+    n_workers: int = Field(2, ge=1)
+    threads_per_worker: int = Field(1, ge=1)
+    max_in_flight: int = Field(8, ge=1)
+
+
+class CogSpec(_Strict):
+    """Cloud-Optimised GeoTIFF layout."""
+
+    blocksize: int = Field(256, ge=16)
+    overview_levels: list[int] = Field(default_factory=lambda: [2, 4, 8, 16])
+
+
+class SceneSpec(_Strict):
+    """Inference on any multi-band GeoTIFF scene (``kedro run --pipeline=scene_inference``)."""
+
+    band_indexes: list[int] | None = None
+
+
+class InferenceParams(_Strict):
+    """All of ``inference``."""
+
+    model: Literal["prithvi", "resnet50", "random_forest", "best"] = "best"
+    device: str = "auto"
+    batch_size: int = Field(16, ge=1, description="Windows per forward pass.")
+    window_size: int = Field(128, ge=16)
+    context_margin: int = Field(32, ge=0)
+    write_probabilities: bool = True
+    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
+    nodata: int = Field(255, ge=0, le=255)
+    image_nodata: float = -9999.0
+    pixel_size: float = Field(10.0, gt=0)
+    colours: dict[str, str]
+    cog: CogSpec = Field(default_factory=CogSpec)
+    dask: DaskSpec = Field(default_factory=DaskSpec)
+    scene: SceneSpec = Field(default_factory=SceneSpec)
+    quicklook_max_size: int = Field(1200, ge=100)
+
+    @field_validator("colours")
+    @classmethod
+    def _colours(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, colour in value.items():
+            to_rgba(colour)  # raises ValueError on a bad colour
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> InferenceParams:
+        missing = [c for c in self.classes if c not in self.colours]
+        if missing:
+            raise ValueError(f"inference.colours needs a colour for {missing}")
+        span = self.window_size + 2 * self.context_margin
+        if span % 32:
+            raise ValueError(
+                f"inference.window_size + 2 * context_margin = {span} must be a multiple of "
+                f"32 (the models' total stride); e.g. 128 and 32"
+            )
+        return self
+
+    def colormap(self) -> dict[int, tuple[int, int, int, int]]:
+        """GeoTIFF colour table of the class map."""
+        table = {
+            i: tuple(int(round(255 * v)) for v in to_rgba(self.colours[c]))
+            for i, c in enumerate(self.classes)
+        }
+        table[self.nodata] = (0, 0, 0, 0)
+        return table
+
+
+def inference_params(params: dict[str, Any]) -> InferenceParams:
+    """Validate the ``inference`` parameters."""
+    return parse_params(InferenceParams, params, "inference")

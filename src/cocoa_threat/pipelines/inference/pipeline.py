@@ -1,0 +1,87 @@
+"""The inference pipeline: ``kedro run --pipeline=inference``.
+
+One template reused per image date through the namespaces ``before`` and
+``after`` (years in conf: ``before.year``, ``after.year``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.pipeline import Node, Pipeline, pipeline
+
+from cocoa_threat.pipelines.inference.nodes import (
+    build_input_mosaic,
+    plot_land_use,
+    predict_land_use,
+    select_model,
+)
+
+PERIODS = ("before", "after")
+
+
+def _select() -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                select_model,
+                inputs=["trained_models", "params:inference"],
+                outputs=["chosen_model", "chosen_model_info"],
+                name="select_model",
+            )
+        ]
+    )
+
+
+def year_pipeline(namespace: str) -> Pipeline:
+    """Mosaic, predict and plot one image date."""
+    template = Pipeline(
+        [
+            Node(
+                build_input_mosaic,
+                inputs=["tile_manifest", "params:year", "params:inference"],
+                outputs="input_mosaic",
+                name="build_input_mosaic",
+            ),
+            Node(
+                predict_land_use,
+                inputs=["input_mosaic", "chosen_model", "params:inference", "params:year"],
+                outputs="land_use_map",
+                name="predict_land_use",
+            ),
+            Node(
+                plot_land_use,
+                inputs=["land_use_map", "districts_raw", "params:inference", "params:year"],
+                outputs="land_use_quicklook",
+                name="plot_land_use",
+            ),
+        ]
+    )
+    return pipeline(
+        template,
+        namespace=namespace,
+        inputs={"tile_manifest", "chosen_model", "districts_raw"},
+        parameters={"params:inference"},
+    )
+
+
+def create_pipeline(**kwargs: Any) -> Pipeline:
+    """Create the inference pipeline (both image dates)."""
+    return (_select() + sum((year_pipeline(ns) for ns in PERIODS), Pipeline([]))).tag("inference")
+
+
+def create_scene_pipeline(**kwargs: Any) -> Pipeline:
+    """Inference on any multi-band GeoTIFF scene: ``kedro run --pipeline=scene_inference``."""
+    from cocoa_threat.pipelines.inference.nodes import predict_scene
+
+    return _select() + Pipeline(
+        [
+            Node(
+                predict_scene,
+                inputs=["scene", "chosen_model", "params:inference"],
+                outputs="scene_land_use_map",
+                name="predict_scene",
+            )
+        ],
+        tags="scene_inference",
+    )
