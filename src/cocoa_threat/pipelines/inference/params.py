@@ -59,7 +59,7 @@ class InferenceParams(_Strict):
     @field_validator("colours")
     @classmethod
     def _colours(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, colour in value.items():
+        for colour in value.values():
             to_rgba(colour)  # raises ValueError on a bad colour
         return value
 

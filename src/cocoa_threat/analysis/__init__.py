@@ -1,0 +1,1 @@
+"""Reusable analysis code (area estimation, ...)."""

@@ -1,0 +1,89 @@
+"""The transition pipeline: ``kedro run --pipeline=transition``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.pipeline import Node, Pipeline
+
+from cocoa_threat.pipelines.transition.nodes import (
+    assess_map_accuracy,
+    compute_transitions,
+    estimate_areas,
+    extract_conversion_polygons,
+    make_change_map,
+    plot_change_map,
+    plot_transitions,
+    prepare_districts,
+)
+
+MAPS = ["before.land_use_map", "after.land_use_map"]
+
+
+def create_pipeline(**kwargs: Any) -> Pipeline:
+    """Create the transition pipeline."""
+    return Pipeline(
+        [
+            Node(
+                prepare_districts,
+                inputs=["districts_raw", "before.land_use_map", "params:transition"],
+                outputs="districts",
+                name="prepare_districts",
+            ),
+            Node(
+                compute_transitions,
+                inputs=[*MAPS, "districts", "params:transition"],
+                outputs=["transition_matrix", "transition_by_district", "map_class_areas"],
+                name="compute_transitions",
+            ),
+            Node(
+                make_change_map,
+                inputs=[*MAPS, "params:transition"],
+                outputs="change_map",
+                name="make_change_map",
+            ),
+            Node(
+                extract_conversion_polygons,
+                inputs=[*MAPS, "districts", "params:transition"],
+                outputs="cocoa_to_mining",
+                name="extract_conversion_polygons",
+            ),
+            Node(
+                assess_map_accuracy,
+                inputs=[
+                    *MAPS,
+                    "tile_manifest",
+                    "model_input",
+                    "params:before.year",
+                    "params:after.year",
+                    "params:transition",
+                ],
+                outputs="map_accuracy",
+                name="assess_map_accuracy",
+            ),
+            Node(
+                estimate_areas,
+                inputs=[
+                    "map_class_areas",
+                    "transition_matrix",
+                    "map_accuracy",
+                    "params:transition",
+                ],
+                outputs="area_estimates",
+                name="estimate_areas",
+            ),
+            Node(
+                plot_change_map,
+                inputs=["change_map", "districts", "params:transition"],
+                outputs="change_quicklook",
+                name="plot_change_map",
+            ),
+            Node(
+                plot_transitions,
+                inputs=["transition_by_district", "params:transition"],
+                outputs="transitions_chart",
+                name="plot_transitions",
+            ),
+        ],
+        tags="transition",
+    )
