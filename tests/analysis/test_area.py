@@ -40,7 +40,9 @@ def test_olofsson_worked_example() -> None:
 
 
 def test_perfect_map_keeps_its_areas() -> None:
-    out = stratified_area_estimate(np.diag([10, 20, 30]), np.array([1.0, 2.0, 3.0]), ["a", "b", "c"])
+    out = stratified_area_estimate(
+        np.diag([10, 20, 30]), np.array([1.0, 2.0, 3.0]), ["a", "b", "c"]
+    )
     np.testing.assert_allclose(out["adjusted_area"], [1, 2, 3])
     np.testing.assert_allclose(out["se"], 0)
 

@@ -1,4 +1,4 @@
-"""Fixtures for training tests: an ingested tiny region and CPU-sized models."""
+"""Shared fixtures of the pipeline tests: an ingested tiny region, CPU-sized models."""
 
 from __future__ import annotations
 
@@ -27,3 +27,13 @@ def ingested(project_conf: ProjectConf) -> ProjectConf:
     shrink_models(project_conf.params)
     SequentialRunner().run(ingestion_pipeline(), project_conf.catalog_with_params())
     return project_conf
+
+
+@pytest.fixture
+def trained_forest(ingested: ProjectConf) -> ProjectConf:
+    """The tiny region ingested and the random forest trained (the fastest model)."""
+    from cocoa_threat.pipelines.training import create_pipeline as training_pipeline
+
+    forest = training_pipeline().only_nodes_with_namespaces(["random_forest"])
+    SequentialRunner().run(forest, ingested.catalog_with_params())
+    return ingested

@@ -1,0 +1,3 @@
+"""Fixtures shared by the pipeline tests."""
+
+from tests.pipelines.shared import ingested, trained_forest  # noqa: F401

@@ -1,0 +1,62 @@
+"""Inference on the tiny region with the random forest, through the catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from kedro.runner import SequentialRunner
+
+from cocoa_threat.pipelines.inference import create_pipeline
+from cocoa_threat.pipelines.inference.nodes import select_model
+from tests.conftest import ProjectConf
+
+
+def test_inference_writes_seamless_yearly_cogs(trained_forest: ProjectConf) -> None:
+    catalog = trained_forest.catalog_with_params()
+    SequentialRunner().run(create_pipeline(), catalog)
+    out = Path(trained_forest.root, "data/07_model_output")
+    info = json.loads((out / "chosen_model.json").read_text())
+    assert info["model"] == "random_forest"  # the only trained model is the best one
+    grids = []
+    for period in ("before", "after"):
+        with rasterio.open(out / f"land_use_{period}.tif") as src:
+            assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            assert src.dtypes[0] == "uint8" and src.nodata == 255
+            assert src.crs.to_epsg() == 32630 and src.res == (10.0, 10.0)
+            assert src.colormap(1)[1][:3] == (215, 48, 31)  # mining colour from conf
+            data = src.read(1)
+            grids.append((src.transform, src.shape))
+        assert set(np.unique(data)) <= {0, 1, 2, 255}
+        assert (data != 255).mean() > 0.95
+        assert (out / f"land_use_{period}_probabilities.tif").is_file()
+        assert Path(
+            trained_forest.root, f"data/08_reporting/figures/land_use_{period}.png"
+        ).is_file()
+    assert grids[0] == grids[1]
+    # Mosaic by georeference: the map covers exactly the tiles' extent (4 x 32 - trims).
+    assert grids[0][1] == (4 * 32 - 13, 4 * 32 - 10)
+
+
+def test_untrained_model_is_a_clear_error(trained_forest: ProjectConf) -> None:
+    catalog = trained_forest.catalog_with_params()
+    models = catalog.load("trained_models")
+    params = {**trained_forest.params["inference"], "model": "prithvi"}
+    with pytest.raises(
+        ValueError, match=r"'prithvi' but that model has not been trained.*--namespaces=prithvi"
+    ):
+        select_model(models, params)
+    with pytest.raises(ValueError, match="No trained model found"):
+        select_model({}, trained_forest.params["inference"])
+
+
+def test_missing_weights_is_a_clear_error(trained_forest: ProjectConf) -> None:
+    catalog = trained_forest.catalog_with_params()
+    models = catalog.load("trained_models")
+    models["random_forest"].weights_path.write_bytes(b"truncated")
+    with pytest.raises(ValueError, match="can't be loaded.*--namespaces=random_forest"):
+        select_model(models, trained_forest.params["inference"])
+    assert not Path(trained_forest.root, "data/07_model_output/land_use_before.tif").exists()
