@@ -109,10 +109,19 @@ class RasterSource:
             indexes = bands or list(range(1, self.count + 1))
             if window is None:
                 return src.read(indexes)
-            fill_value = (
-                fill if fill is not None else (self.nodata if self.nodata is not None else 0)
-            )
-            return src.read(indexes, window=window, boundless=True, fill_value=fill_value)
+            fill_value = fill if fill is not None else (self.nodata if self.nodata is not None else 0)
+            # Read the part inside the raster and pad with numpy: much faster than
+            # rasterio's boundless reads, which go through a warped VRT.
+            col0, row0 = int(window.col_off), int(window.row_off)
+            cols, rows = int(window.width), int(window.height)
+            c0, r0 = max(col0, 0), max(row0, 0)
+            c1, r1 = min(col0 + cols, self.grid.width), min(row0 + rows, self.grid.height)
+            out = np.full((len(indexes), rows, cols), fill_value, dtype=self.dtype)
+            if c1 > c0 and r1 > r0:
+                out[:, r0 - row0 : r1 - row0, c0 - col0 : c1 - col0] = src.read(
+                    indexes, window=Window(c0, r0, c1 - c0, r1 - r0)
+                )
+            return out
 
     def read_overview(self, max_size: int = 1024, band: int = 1) -> np.ndarray:
         """A decimated read of one band (uses overviews when present) for quicklooks."""
