@@ -60,3 +60,27 @@ def test_missing_weights_is_a_clear_error(trained_forest: ProjectConf) -> None:
     with pytest.raises(ValueError, match="can't be loaded.*--namespaces=random_forest"):
         select_model(models, trained_forest.params["inference"])
     assert not Path(trained_forest.root, "data/07_model_output/land_use_before.tif").exists()
+
+
+def test_scene_inference_on_any_geotiff(trained_forest: ProjectConf) -> None:
+    from cocoa_threat.geo.raster import Raster, write_raster
+    from cocoa_threat.pipelines.inference import create_scene_pipeline
+
+    catalog = trained_forest.catalog_with_params()
+    # A 150 x 170 px scene of 8 bands whose descriptions name the model's 6 bands (shuffled).
+    rng = np.random.default_rng(1)
+    names = ["SWIR_2", "EXTRA", "BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "DEM"]
+    data = (2000 + 500 * rng.standard_normal((8, 150, 170))).astype(np.float32)
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    scene = Path(trained_forest.catalog["scene"]["filepath"])
+    write_raster(
+        scene,
+        Raster(data, Affine(10, 0, 600000, 0, -10, 700000), CRS.from_epsg(32630), -9999.0, names),
+    )
+    SequentialRunner().run(create_scene_pipeline(), catalog)
+    with rasterio.open(trained_forest.catalog["scene_land_use_map"]["filepath"]) as src:
+        assert src.shape == (150, 170)
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert set(np.unique(src.read(1))) <= {0, 1, 2}
