@@ -45,7 +45,9 @@ def _predictor(context: Any, model: str) -> Any:
     from cocoa_threat.pipelines.inference.nodes import select_model
 
     params = {**context.params["inference"], "model": model, "device": "cpu"}
-    predictor, _ = select_model(context.catalog.load("trained_models"), params)
+    predictor, _ = select_model(
+        context.catalog.load("trained_models"), context.catalog.load("model_comparison"), params
+    )
     return predictor, params
 
 
@@ -71,7 +73,9 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
         vrt.write_text(build_input_mosaic(manifest, year, params))
         source = RasterSource.open(vrt)
         settings = scene_settings(p, source, predictor, None)
-        settings = type(settings)(**{**settings.__dict__, "write_probabilities": False, "progress": False})
+        settings = type(settings)(
+            **{**settings.__dict__, "write_probabilities": False, "progress": False}
+        )
         t0 = time.perf_counter()
         write_cog(Path(tmp) / "map.tif", produce_class_map(source, predictor, settings))
         path_s = time.perf_counter() - t0
@@ -88,7 +92,9 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
 
     n_windows = len(list(iter_windows(source.grid.width, source.grid.height, p.window_size)))
     side = p.window_size + 2 * p.context_margin
-    windows = np.random.default_rng(0).standard_normal((n_windows, x.shape[1], side, side), dtype=np.float32)
+    windows = np.random.default_rng(0).standard_normal(
+        (n_windows, x.shape[1], side, side), dtype=np.float32
+    )
     t0 = time.perf_counter()
     predict_logits(predictor.model, windows, batch_size=p.batch_size, device="cpu")
     windows_s = time.perf_counter() - t0
@@ -113,9 +119,18 @@ def _write_scene(path: Path, size: int, bands: int) -> None:
 
     rng = np.random.default_rng(0)
     profile = {
-        "driver": "GTiff", "width": size, "height": size, "count": bands, "dtype": "float32",
-        "crs": "EPSG:32630", "transform": Affine(10, 0, 600000, 0, -10, 720000),
-        "nodata": -9999.0, "tiled": True, "blockxsize": 512, "blockysize": 512, "BIGTIFF": "YES",
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": bands,
+        "dtype": "float32",
+        "crs": "EPSG:32630",
+        "transform": Affine(10, 0, 600000, 0, -10, 720000),
+        "nodata": -9999.0,
+        "tiled": True,
+        "blockxsize": 512,
+        "blockysize": 512,
+        "BIGTIFF": "YES",
     }
     means = np.array([1474, 1703, 1697, 3832, 3156, 2226], dtype=np.float32)[:bands, None, None]
     with rasterio.open(path, "w", **profile) as dst:
@@ -172,7 +187,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "ratio":
         res = ratio(args.model, args.window, args.margin)
-        lines = [f"{k:32} {v:.3f}" if isinstance(v, float) else f"{k:32} {v}" for k, v in res.items()]
+        lines = [
+            f"{k:32} {v:.3f}" if isinstance(v, float) else f"{k:32} {v}" for k, v in res.items()
+        ]
         sys.stdout.write("\n".join(lines) + "\n")
     elif args.what == "memory-one":
         sys.stdout.write(json.dumps(memory_one(args.model, args.size)) + "\n")
@@ -180,8 +197,18 @@ def main() -> None:
         lines = [f"{'size px':>8} {'km2':>8} {'seconds':>8} {'km2/s':>8} {'peak RSS MB':>12}"]
         for size in args.sizes:
             out = subprocess.run(
-                [sys.executable, __file__, "memory-one", "--model", args.model, "--size", str(size)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "memory-one",
+                    "--model",
+                    args.model,
+                    "--size",
+                    str(size),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             res = json.loads(out.stdout.strip().splitlines()[-1])
             lines.append(

@@ -33,7 +33,10 @@ def ingested(project_conf: ProjectConf) -> ProjectConf:
 def trained_forest(ingested: ProjectConf) -> ProjectConf:
     """The tiny region ingested and the random forest trained (the fastest model)."""
     from cocoa_threat.pipelines.training import create_pipeline as training_pipeline
+    from cocoa_threat.pipelines.training.nodes import compare_models
 
     forest = training_pipeline().only_nodes_with_namespaces(["random_forest"])
-    SequentialRunner().run(forest, ingested.catalog_with_params())
+    catalog = ingested.catalog_with_params()
+    SequentialRunner().run(forest, catalog)
+    catalog.save("model_comparison", compare_models(catalog.load("random_forest.metrics")))
     return ingested

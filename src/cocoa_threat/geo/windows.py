@@ -109,7 +109,9 @@ class RasterSource:
             indexes = bands or list(range(1, self.count + 1))
             if window is None:
                 return src.read(indexes)
-            fill_value = fill if fill is not None else (self.nodata if self.nodata is not None else 0)
+            fill_value = (
+                fill if fill is not None else (self.nodata if self.nodata is not None else 0)
+            )
             # Read the part inside the raster and pad with numpy: much faster than
             # rasterio's boundless reads, which go through a warped VRT.
             col0, row0 = int(window.col_off), int(window.row_off)
@@ -222,12 +224,27 @@ def write_cog(
     overview_levels: Iterable[int] = (2, 4, 8, 16),
     overview_resampling: str = "nearest",
     compress: str = "deflate",
+    gdal_cache_mb: int = 256,
 ) -> None:
     """Write a producer's windows (and its companions) to Cloud-Optimised GeoTIFFs.
 
     Windows go to tiled temporary GeoTIFFs, which get overviews and are then
     copied to the COG layout; the destinations appear only when all are complete.
+    GDAL's block cache is capped at ``gdal_cache_mb`` so memory stays bounded
+    (GDAL's default grows to 5% of the machine's memory).
     """
+    with rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb):
+        _write_cog(path, producer, blocksize, overview_levels, overview_resampling, compress)
+
+
+def _write_cog(
+    path: str | os.PathLike[str],
+    producer: RasterProducer,
+    blocksize: int,
+    overview_levels: Iterable[int],
+    overview_resampling: str,
+    compress: str,
+) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     grid = producer.grid

@@ -48,9 +48,9 @@ def test_untrained_model_is_a_clear_error(trained_forest: ProjectConf) -> None:
     with pytest.raises(
         ValueError, match=r"'prithvi' but that model has not been trained.*--namespaces=prithvi"
     ):
-        select_model(models, params)
+        select_model(models, catalog.load("model_comparison"), params)
     with pytest.raises(ValueError, match="No trained model found"):
-        select_model({}, trained_forest.params["inference"])
+        select_model({}, catalog.load("model_comparison"), trained_forest.params["inference"])
 
 
 def test_missing_weights_is_a_clear_error(trained_forest: ProjectConf) -> None:
@@ -58,7 +58,7 @@ def test_missing_weights_is_a_clear_error(trained_forest: ProjectConf) -> None:
     models = catalog.load("trained_models")
     models["random_forest"].weights_path.write_bytes(b"truncated")
     with pytest.raises(ValueError, match="can't be loaded.*--namespaces=random_forest"):
-        select_model(models, trained_forest.params["inference"])
+        select_model(models, catalog.load("model_comparison"), trained_forest.params["inference"])
     assert not Path(trained_forest.root, "data/07_model_output/land_use_before.tif").exists()
 
 

@@ -22,12 +22,17 @@ logger = logging.getLogger(__name__)
 
 
 def select_model(
-    trained_models: dict[str, TrainedModel], inference: dict[str, Any]
+    trained_models: dict[str, TrainedModel],
+    model_comparison: pd.DataFrame,
+    inference: dict[str, Any],
 ) -> tuple[Predictor, dict[str, Any]]:
     """Load the model named by ``inference.model`` (``best``: highest validation mIoU).
 
     Args:
         trained_models: Every trained model found on disk.
+        model_comparison: The training pipeline's test-split table (reported for
+            the chosen model; as an input it also orders inference after
+            training in a full run).
         inference: The ``inference`` parameters.
 
     Returns:
@@ -72,12 +77,23 @@ def select_model(
             f"re-run `kedro run --pipeline=training --namespaces={name}`"
         ) from exc
     predictor = load_predictor(name, chosen.build_config, weights, p.batch_size, p.device)
-    logger.info("Using model '%s' (version %s): %s", name, chosen.version, reason)
+    test = model_comparison[
+        (model_comparison["model"] == name) & (model_comparison["year"].astype(str) == "all")
+    ]
+    test_miou = float(test["miou"].iloc[0]) if len(test) else None
+    logger.info(
+        "Using model '%s' (version %s): %s; test mIoU %s",
+        name,
+        chosen.version,
+        reason,
+        "n/a" if test_miou is None else f"{test_miou:.3f}",
+    )
     info = {
         "model": name,
         "version": chosen.version,
         "reason": reason,
         "validation_miou": chosen.validation_miou,
+        "test_miou": test_miou,
         "weights_path": str(chosen.weights_path),
     }
     return predictor, info

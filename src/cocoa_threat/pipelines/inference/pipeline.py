@@ -25,7 +25,7 @@ def _select() -> Pipeline:
         [
             Node(
                 select_model,
-                inputs=["trained_models", "params:inference"],
+                inputs=["trained_models", "model_comparison", "params:inference"],
                 outputs=["chosen_model", "chosen_model_info"],
                 name="select_model",
             )
