@@ -134,14 +134,14 @@ def _write_scene(path: Path, size: int, bands: int) -> None:
     }
     means = np.array([1474, 1703, 1697, 3832, 3156, 2226], dtype=np.float32)[:bands, None, None]
     with rasterio.open(path, "w", **profile) as dst:
-        for row in range(0, size, 1024):
-            h = min(1024, size - row)
+        for row in range(0, size, 256):
+            h = min(256, size - row)
             block = means + 300 * rng.standard_normal((bands, h, size), dtype=np.float32)
             dst.write(block, window=Window(0, row, size, h))
 
 
-def memory_one(model: str, size: int) -> dict[str, float]:
-    """Peak RSS of the whole path on a size x size scene (run in its own process)."""
+def memory_one(model: str, scene: Path) -> dict[str, float]:
+    """Peak RSS of the whole path on a scene (run in its own process)."""
     from cocoa_threat.geo.windows import RasterSource, write_cog
     from cocoa_threat.models.scene import produce_class_map
     from cocoa_threat.pipelines.inference.nodes import scene_settings
@@ -150,10 +150,9 @@ def memory_one(model: str, size: int) -> dict[str, float]:
     context = _context()
     predictor, params = _predictor(context, model)
     p = inference_params(params)
-    with tempfile.TemporaryDirectory(dir="data/04_feature") as tmp:
-        scene = Path(tmp) / "scene.tif"
-        _write_scene(scene, size, len(predictor.bands))
+    with tempfile.TemporaryDirectory(dir=scene.parent) as tmp:
         source = RasterSource.open(scene)
+        size = source.grid.width
         settings = scene_settings(p, source, predictor, None)
         settings = type(settings)(**{**settings.__dict__, "progress": False})
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -183,7 +182,7 @@ def main() -> None:
     m.add_argument("--sizes", type=int, nargs="+", default=[1024, 8192])
     one = sub.add_parser("memory-one")
     one.add_argument("--model")
-    one.add_argument("--size", type=int)
+    one.add_argument("--scene", type=Path)
     args = parser.parse_args()
     if args.what == "ratio":
         res = ratio(args.model, args.window, args.margin)
@@ -192,7 +191,7 @@ def main() -> None:
         ]
         sys.stdout.write("\n".join(lines) + "\n")
     elif args.what == "memory-one":
-        sys.stdout.write(json.dumps(memory_one(args.model, args.size)) + "\n")
+        sys.stdout.write(json.dumps(memory_one(args.model, args.scene)) + "\n")
     else:
         lines = [f"{'size px':>8} {'km2':>8} {'seconds':>8} {'km2/s':>8} {'peak RSS MB':>12}"]
         for size in args.sizes:

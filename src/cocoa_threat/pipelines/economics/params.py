@@ -1,0 +1,96 @@
+"""Validated parameters of the economics pipeline (``economics`` in conf)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cocoa_threat.params import parse_params
+
+SEASON = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def season_start_year(season: str) -> int:
+    """2016 for "2016/17"."""
+    match = SEASON.match(season)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise ValueError(f"season {season!r} is not of the form 2016/17")
+    return int(match[1])
+
+
+def season_name(start_year: int) -> str:
+    """ "2016/17" for 2016."""
+    return f"{start_year}/{(start_year + 1) % 100:02d}"
+
+
+class Scenario(BaseModel):
+    """Low / central / high values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    low: float = Field(gt=0)
+    central: float = Field(gt=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> Scenario:
+        if not self.low <= self.central <= self.high:
+            raise ValueError("needs low <= central <= high")
+        return self
+
+
+class EconomicsParams(BaseModel):
+    """All of ``economics``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yield_kg_per_ha: Scenario
+    producer_price_ghs_per_t: dict[str, float]
+    exchange_rate_ghs_per_usd: dict[str, float]
+    season_start_month: int = Field(10, ge=1, le=12)
+    conversion_timing: Literal["linear", "end"] = "linear"
+    image_dates: dict[Literal["before", "after"], dt.date]
+    first_season: str
+    latest_season: str
+    discount_rate: float = Field(0.10, ge=0)
+    horizon_years: int = Field(10, ge=0)
+    conversion: str = "cocoa -> mining"
+
+    @model_validator(mode="after")
+    def _check(self) -> EconomicsParams:
+        first, last = season_start_year(self.first_season), season_start_year(self.latest_season)
+        if last < first:
+            raise ValueError("economics.latest_season is before economics.first_season")
+        if set(self.image_dates) != {"before", "after"} or not (
+            self.image_dates["before"] < self.image_dates["after"]
+        ):
+            raise ValueError("economics.image_dates needs before < after")
+        for key in ("producer_price_ghs_per_t", "exchange_rate_ghs_per_usd"):
+            table = getattr(self, key)
+            for season in table:
+                season_start_year(season)
+            missing = [
+                season_name(y) for y in range(first, last + 1) if season_name(y) not in table
+            ]
+            if missing:
+                raise ValueError(
+                    f"economics.{key} has no value for season(s) {missing}; add them "
+                    f"(seasons {self.first_season} to {self.latest_season} are valued)"
+                )
+            bad = [s for s, v in table.items() if v <= 0]
+            if bad:
+                raise ValueError(f"economics.{key} must be > 0 (seasons {bad})")
+        return self
+
+    def seasons(self) -> list[str]:
+        """The valued seasons, first to latest."""
+        first, last = season_start_year(self.first_season), season_start_year(self.latest_season)
+        return [season_name(y) for y in range(first, last + 1)]
+
+
+def economics_params(params: dict[str, Any]) -> EconomicsParams:
+    """Validate the ``economics`` parameters."""
+    return parse_params(EconomicsParams, params, "economics")

@@ -1,0 +1,129 @@
+"""Economics arithmetic against hand-computed cases, season boundaries included."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from cocoa_threat.errors import ParameterError
+from cocoa_threat.pipelines.economics.nodes import (
+    converted_share,
+    economic_summary,
+    loss_by_district,
+    loss_by_season,
+    present_value,
+)
+from cocoa_threat.pipelines.economics.params import economics_params
+
+AREAS = pd.DataFrame(
+    [
+        {
+            "quantity": "cocoa (after)",
+            "map_ha": 1.0,
+            "adjusted_ha": 1.0,
+            "ci_low_ha": 1.0,
+            "ci_high_ha": 1.0,
+        },
+        {
+            "quantity": "cocoa -> mining",
+            "map_ha": 50.0,
+            "adjusted_ha": 100.0,
+            "ci_low_ha": 80.0,
+            "ci_high_ha": 120.0,
+        },
+    ]
+)
+
+
+def _params(**over) -> dict:
+    base = {
+        "yield_kg_per_ha": {"low": 200, "central": 400, "high": 600},
+        "producer_price_ghs_per_t": {"2022/23": 10000, "2023/24": 20000},
+        "exchange_rate_ghs_per_usd": {"2022/23": 10, "2023/24": 20},
+        "season_start_month": 10,
+        "conversion_timing": "end",
+        "image_dates": {"before": "2016-01-15", "after": "2022-01-15"},
+        "first_season": "2022/23",
+        "latest_season": "2023/24",
+        "discount_rate": 0.10,
+        "horizon_years": 2,
+        "conversion": "cocoa -> mining",
+    }
+    return {**base, **over}
+
+
+def test_season_boundaries() -> None:
+    p = economics_params(_params())
+    # All at the later image (15 Jan 2022): the 2021/22 season (from 1 Oct 2021) is not lost.
+    assert converted_share("2021/22", p) == 0.0
+    assert converted_share("2022/23", p) == 1.0
+    lin = economics_params(_params(conversion_timing="linear"))
+    # 15 Jan 2016 -> 1 Oct 2016 is 260 days of the 2,192 days between the images.
+    assert converted_share("2016/17", lin) == pytest.approx(260 / 2192)
+    assert converted_share("2015/16", lin) == 0.0  # began before the first image
+    assert converted_share("2022/23", lin) == 1.0
+    # 1 Oct 2021 is 2,086 days after 15 Jan 2016.
+    assert converted_share("2021/22", lin) == pytest.approx(2086 / 2192)
+
+
+def test_loss_by_season_by_hand() -> None:
+    t = loss_by_season(AREAS, _params()).set_index("season")
+    # central: 100 ha x 0.4 t/ha x 10,000 GH¢/t = 400,000 GH¢ = US$ 40,000
+    assert t.loc["2022/23", "beans_lost_t_central"] == pytest.approx(40.0)
+    assert t.loc["2022/23", "value_lost_ghs_central"] == pytest.approx(400_000)
+    assert t.loc["2022/23", "value_lost_usd_central"] == pytest.approx(40_000)
+    # 2023/24: 100 x 0.4 x 20,000 = 800,000 GH¢ = US$ 40,000; cumulative 1.2 M GH¢
+    assert t.loc["2023/24", "value_lost_ghs_central"] == pytest.approx(800_000)
+    assert t.loc["2023/24", "cumulative_ghs_central"] == pytest.approx(1_200_000)
+    assert t.loc["2023/24", "cumulative_usd_central"] == pytest.approx(80_000)
+    # low: 80 ha x 0.2 t/ha x 10,000 = 160,000; high: 120 x 0.6 x 10,000 = 720,000
+    assert t.loc["2022/23", "value_lost_ghs_low"] == pytest.approx(160_000)
+    assert t.loc["2022/23", "value_lost_ghs_high"] == pytest.approx(720_000)
+
+
+def test_present_value_and_summary() -> None:
+    assert present_value(100, 0.10, 2) == pytest.approx(100 / 1.1 + 100 / 1.21)
+    params = _params()
+    by_season = loss_by_season(AREAS, params)
+    summary = economic_summary(AREAS, by_season, params).set_index("figure")
+    # next 2 seasons at the latest price: 800,000 GH¢ a season, discounted at 10%
+    pv = summary.loc["present value of the next 2 seasons, GH¢", "central"]
+    assert pv == pytest.approx(800_000 / 1.1 + 800_000 / 1.21)
+    assert summary.loc["present value of the next 2 seasons, US$", "central"] == pytest.approx(
+        pv / 20
+    )
+    assert summary.loc["cocoa area converted, ha (map count)", "central"] == 50.0
+
+
+def test_districts_share_the_totals() -> None:
+    params = _params()
+    summary = economic_summary(AREAS, loss_by_season(AREAS, params), params)
+    transitions = pd.DataFrame(
+        [
+            {"district": "Bekwai", "from_class": "cocoa", "to_class": "mining", "hectares": 30.0},
+            {
+                "district": "Amansie West",
+                "from_class": "cocoa",
+                "to_class": "mining",
+                "hectares": 10.0,
+            },
+            {"district": "Bekwai", "from_class": "cocoa", "to_class": "cocoa", "hectares": 500.0},
+        ]
+    )
+    t = loss_by_district(transitions, summary, params).set_index("district")
+    assert t.loc["Bekwai", "share"] == pytest.approx(0.75)
+    assert t.loc["Bekwai", "area_ha_central"] == pytest.approx(75.0)
+    assert t["value_lost_usd_central"].sum() == pytest.approx(80_000)
+
+
+def test_price_table_missing_a_season_names_it() -> None:
+    params = _params(latest_season="2024/25")
+    with pytest.raises(
+        ParameterError, match=r"producer_price_ghs_per_t has no value for season\(s\) \['2024/25'\]"
+    ):
+        economics_params(params)
+
+
+def test_yields_must_be_ordered() -> None:
+    with pytest.raises(ParameterError, match="yield_kg_per_ha"):
+        economics_params(_params(yield_kg_per_ha={"low": 500, "central": 400, "high": 600}))
