@@ -195,20 +195,13 @@ def main() -> None:
     else:
         lines = [f"{'size px':>8} {'km2':>8} {'seconds':>8} {'km2/s':>8} {'peak RSS MB':>12}"]
         for size in args.sizes:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "memory-one",
-                    "--model",
-                    args.model,
-                    "--size",
-                    str(size),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+            with tempfile.TemporaryDirectory(dir="data/04_feature") as tmp:
+                scene = Path(tmp) / "scene.tif"
+                _write_scene(scene, size, 6)  # here, so the measured process only predicts
+                cmd = [sys.executable, __file__, "memory-one", "--model", args.model]
+                out = subprocess.run(
+                    [*cmd, "--scene", str(scene)], capture_output=True, text=True, check=True
+                )
             res = json.loads(out.stdout.strip().splitlines()[-1])
             lines.append(
                 f"{size:>8} {res['km2']:>8.0f} {res['seconds']:>8.1f} {res['km2_per_s']:>8.2f} "

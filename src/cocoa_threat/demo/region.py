@@ -32,12 +32,14 @@ from scipy import ndimage
 from tqdm.auto import tqdm
 
 from cocoa_threat.demo import fields
+from cocoa_threat.demo.mercury import MercurySurveyConfig, make_mercury_survey
 from cocoa_threat.geo.raster import Raster, write_raster
 
 logger = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 DISTRICTS_FILE = "districts.gpkg"
+MERCURY_FILE = "mercury_survey.csv"
 STAMP_FILE = "demo_region.json"
 
 # Land-cover codes used only inside the generator.
@@ -147,6 +149,10 @@ class DemoRegionConfig(BaseModel):
         description="District name -> (x, y) seed as a fraction of the region.",
     )
     districts_crs: str = Field("EPSG:4326", description="CRS the demo boundaries are written in.")
+    mercury: MercurySurveyConfig | None = Field(
+        default_factory=MercurySurveyConfig,
+        description="Demo survey of gaseous mercury (null: none).",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> DemoRegionConfig:
@@ -491,6 +497,15 @@ def generate_demo_region(cfg: DemoRegionConfig, overwrite: bool = False) -> Path
             make_districts(bounds, cfg.districts, cfg.crs, cfg.districts_crs, cfg.seed).to_file(
                 tmp / DISTRICTS_FILE, driver="GPKG"
             )
+        if cfg.mercury is not None:
+            make_mercury_survey(
+                cfg.mercury,
+                mining=land.mining[cfg.years[-1]],
+                roads=land.cover == ROAD,
+                transform=cfg.transform,
+                region_crs=cfg.crs,
+                seed=cfg.seed,
+            ).to_csv(tmp / MERCURY_FILE, index=False)
         summary = _summary(cfg, land)
         (tmp / STAMP_FILE).write_text(json.dumps({**wanted, "summary": summary}, indent=2))
         if root.exists():

@@ -390,3 +390,28 @@ def describe(source: RasterSource) -> dict[str, Any]:
         "pixel_size": abs(g.transform[0]),
         "bounds": g.bounds,
     }
+
+
+def rasterize_window(geometries: Any, grid: GridSpec, window: Window) -> np.ndarray:
+    """Burn polygons into a window of a grid: 1 + the polygon's position, 0 outside all.
+
+    Args:
+        geometries: Iterable of shapely geometries in the grid's CRS.
+        grid: The raster grid.
+        window: The window.
+
+    Returns:
+        int32 (rows, cols).
+    """
+    from rasterio import features
+
+    shapes = [(g, i + 1) for i, g in enumerate(geometries)]
+    if not shapes:
+        return np.zeros((int(window.height), int(window.width)), dtype=np.int32)
+    return features.rasterize(
+        shapes,
+        out_shape=(int(window.height), int(window.width)),
+        transform=window_transform(grid, window),
+        fill=0,
+        dtype="int32",
+    )

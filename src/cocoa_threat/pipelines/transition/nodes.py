@@ -27,9 +27,9 @@ from cocoa_threat.geo.windows import (
     RasterProducer,
     RasterSource,
     iter_windows,
+    rasterize_window,
     read_all,
     same_grid_or_raise,
-    window_transform,
 )
 from cocoa_threat.models.metrics import confusion_matrix
 from cocoa_threat.pipelines.transition.params import TransitionParams, transition_params
@@ -115,17 +115,6 @@ def _paired_windows(
         yield window, before.read(window, bands=[1])[0], after.read(window, bands=[1])[0]
 
 
-def _district_raster(districts: gpd.GeoDataFrame, grid: Any, window: Window) -> np.ndarray:
-    shapes = [(g, i + 1) for i, g in enumerate(districts.geometry)]
-    return features.rasterize(
-        shapes,
-        out_shape=(int(window.height), int(window.width)),
-        transform=window_transform(grid, window),
-        fill=0,
-        dtype="int32",
-    )
-
-
 def compute_transitions(
     before_map: RasterSource,
     after_map: RasterSource,
@@ -152,7 +141,7 @@ def compute_transitions(
     counts = np.zeros((n_d, k, k), dtype=np.int64)
     per_year = np.zeros((2, k), dtype=np.int64)
     for window, a, b in _paired_windows(before_map, after_map, p.block_size):
-        d = _district_raster(districts, before_map.grid, window)
+        d = rasterize_window(districts.geometry, before_map.grid, window)
         both = (a < k) & (b < k)
         flat = (d[both] * k + a[both]) * k + b[both]
         counts += np.bincount(flat, minlength=n_d * k * k).reshape(n_d, k, k)

@@ -1,0 +1,113 @@
+"""Demo survey of gaseous elemental mercury (GEM) in air, like a Lumex RA-915M campaign.
+
+Points along roads and a few straight transects; log-normal concentrations over
+the hemispheric background that rise near active mining, where amalgam is
+burnt (plumes decaying with distance from burning sites). A few realistic
+defects are planted: duplicates, values below the detection limit, negative
+and missing values, and points outside the region.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from affine import Affine
+from pydantic import BaseModel, ConfigDict, Field
+from pyproj import Transformer
+
+
+class MercurySurveyConfig(BaseModel):
+    """Parameters of the demo survey (``ingestion.synthetic.mercury``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_road_points: int = Field(220, ge=10)
+    n_transects: int = Field(4, ge=0)
+    points_per_transect: int = Field(20, ge=2)
+    background_ng_m3: float = Field(1.3, gt=0)  # Soerensen et al. 2010
+    background_log_sd: float = Field(0.3, ge=0)
+    n_burning_sites: int = Field(40, ge=0)
+    site_median_ng_m3: float = Field(150.0, gt=0)
+    site_log_sd: float = Field(1.0, ge=0)
+    plume_length_m: float = Field(250.0, gt=0)
+    measurement_log_sd: float = Field(0.15, ge=0)
+    survey_date: str = "2022-01-20"
+    crs: str = "EPSG:4326"
+    instrument: str = "Lumex RA-915M"
+    height_m: float = 1.5
+
+
+def make_mercury_survey(
+    cfg: MercurySurveyConfig,
+    mining: np.ndarray,
+    roads: np.ndarray,
+    transform: Affine,
+    region_crs: str,
+    seed: int,
+) -> pd.DataFrame:
+    """Simulate the survey table.
+
+    Args:
+        cfg: Survey parameters.
+        mining: Boolean mining mask of the survey year (region grid).
+        roads: Boolean road mask (region grid).
+        transform: The region's affine transform.
+        region_crs: The region's CRS.
+        seed: Random seed.
+
+    Returns:
+        point_id, longitude/latitude (or x/y in ``cfg.crs``), concentration_ng_m3,
+        time, instrument, height_m; with the planted defects.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
+    rows, cols = mining.shape
+    px = abs(transform.a)
+    road_rc = np.argwhere(roads)
+    pick = road_rc[
+        rng.choice(len(road_rc), size=min(cfg.n_road_points, len(road_rc)), replace=False)
+    ]
+    points = [pick.astype(float) + rng.uniform(-0.5, 0.5, pick.shape)]
+    for _ in range(cfg.n_transects):
+        r0, c0 = rng.uniform(0.1, 0.9) * rows, rng.uniform(0.1, 0.9) * cols
+        angle = rng.uniform(0, np.pi)
+        steps = np.linspace(-0.3, 0.3, cfg.points_per_transect) * min(rows, cols)
+        line = np.column_stack([r0 + steps * np.sin(angle), c0 + steps * np.cos(angle)])
+        points.append(
+            line[(line[:, 0] >= 0) & (line[:, 0] < rows) & (line[:, 1] >= 0) & (line[:, 1] < cols)]
+        )
+    rc = np.concatenate(points)
+    # Burning sites inside active mining; plumes decay exponentially with distance.
+    mine_rc = np.argwhere(mining)
+    sites = mine_rc[
+        rng.choice(len(mine_rc), size=min(cfg.n_burning_sites, len(mine_rc)), replace=False)
+    ]
+    strength = cfg.site_median_ng_m3 * np.exp(cfg.site_log_sd * rng.standard_normal(len(sites)))
+    dist_m = np.sqrt(((rc[:, None, :] - sites[None, :, :]) ** 2).sum(-1)) * px
+    plume = (strength[None, :] * np.exp(-dist_m / cfg.plume_length_m)).sum(axis=1)
+    background = cfg.background_ng_m3 * np.exp(cfg.background_log_sd * rng.standard_normal(len(rc)))
+    conc = (background + plume) * np.exp(cfg.measurement_log_sd * rng.standard_normal(len(rc)))
+    xs, ys = transform * (rc[:, 1] + 0.5, rc[:, 0] + 0.5)
+    lon, lat = Transformer.from_crs(region_crs, cfg.crs, always_xy=True).transform(xs, ys)
+    start = pd.Timestamp(cfg.survey_date) + pd.Timedelta(hours=8)
+    times = start + pd.to_timedelta(np.sort(rng.uniform(0, 4 * 10 * 3600, len(rc))), unit="s")
+    table = pd.DataFrame(
+        {
+            "point_id": np.arange(1, len(rc) + 1),
+            "longitude": np.round(lon, 7),
+            "latitude": np.round(lat, 7),
+            "concentration_ng_m3": np.round(conc, 2),
+            "time": times.strftime("%Y-%m-%dT%H:%M:%S"),
+            "instrument": cfg.instrument,
+            "height_m": cfg.height_m,
+        }
+    )
+    # Planted defects, as in real field files.
+    n = len(table)
+    table.loc[rng.choice(n, 3, replace=False), "concentration_ng_m3"] = np.nan
+    table.loc[rng.choice(n, 2, replace=False), "concentration_ng_m3"] = -0.4
+    table.loc[rng.choice(n, 6, replace=False), "concentration_ng_m3"] = 0.3  # below detection
+    outside = table.sample(3, random_state=int(rng.integers(1 << 31))).copy()
+    outside["longitude"] += 0.5
+    outside["point_id"] = np.arange(n + 1, n + 4)
+    duplicates = table.sample(3, random_state=int(rng.integers(1 << 31)))
+    return pd.concat([table, outside, duplicates], ignore_index=True)

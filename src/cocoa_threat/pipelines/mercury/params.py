@@ -1,0 +1,72 @@
+"""Validated parameters of the mercury pipeline (``mercury`` in conf)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cocoa_threat.params import parse_params
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SurveySpec(_Strict):
+    """Columns of the survey table."""
+
+    x_column: str = "longitude"
+    y_column: str = "latitude"
+    value_column: str = "concentration_ng_m3"
+    time_column: str | None = "time"
+    crs: str | None = "EPSG:4326"
+
+
+class InterpolationSpec(_Strict):
+    """Surface interpolation."""
+
+    methods: list[Literal["idw", "gaussian_process"]] = Field(
+        default_factory=lambda: ["idw", "gaussian_process"], min_length=1
+    )
+    idw_power: float = Field(2.0, gt=0)
+    idw_neighbours: int = Field(12, ge=1)
+    gp_length_scale_m: float = Field(500.0, gt=0)
+    resolution_m: float = Field(50.0, gt=0)
+
+
+class MercuryParams(_Strict):
+    """All of ``mercury``."""
+
+    survey: SurveySpec = Field(default_factory=SurveySpec)
+    detection_limit_ng_m3: float = Field(1.0, gt=0)
+    below_detection: Literal["half_limit", "limit", "drop"] = "half_limit"
+    background_ng_m3: float = Field(1.3, gt=0)
+    interpolation: InterpolationSpec = Field(default_factory=InterpolationSpec)
+    class_breaks_ng_m3: list[float] = Field(min_length=1)
+    class_labels: list[str]
+    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
+    cocoa_class: str = "cocoa"
+    mining_class: str = "mining"
+    decay_search_radius_m: float = Field(5000.0, gt=0)
+    nodata: int = 255
+    outside_label: str = "outside districts"
+    block_size: int = Field(1024, ge=64)
+
+    @model_validator(mode="after")
+    def _check(self) -> MercuryParams:
+        if sorted(self.class_breaks_ng_m3) != self.class_breaks_ng_m3:
+            raise ValueError("mercury.class_breaks_ng_m3 must be increasing")
+        if len(self.class_labels) != len(self.class_breaks_ng_m3) + 1:
+            raise ValueError(
+                "mercury.class_labels needs one label more than mercury.class_breaks_ng_m3"
+            )
+        for key in ("cocoa_class", "mining_class"):
+            if getattr(self, key) not in self.classes:
+                raise ValueError(f"mercury.{key} must be one of {self.classes}")
+        return self
+
+
+def mercury_params(params: dict[str, Any]) -> MercuryParams:
+    """Validate the ``mercury`` parameters."""
+    return parse_params(MercuryParams, params, "mercury")
