@@ -343,7 +343,10 @@ def distance_decay(
             d[ok],
             np.log(c[ok]),
             p0=params,
-            bounds=([1e-3, 0.0, 1.0], [1e3, 1e6, p.decay_search_radius_m]),
+            bounds=(
+                [p.background_ng_m3 / 3, 0.0, 2 * px],
+                [p.background_ng_m3 * 3, 1e6, p.decay_search_radius_m],
+            ),
             maxfev=20000,
         )
         resid = np.log(c[ok]) - _decay(d[ok], *params)
