@@ -299,6 +299,7 @@ def mosaic_vrt(
     dtype: str,
     nodata: float,
     band_names: list[str] | None = None,
+    source_bands: list[int] | None = None,
 ) -> str:
     """A GDAL VRT that mosaics GeoTIFF tiles by their georeference.
 
@@ -312,6 +313,8 @@ def mosaic_vrt(
         dtype: Data type name (e.g. ``float32``).
         nodata: Nodata value (tiles' nodata never overwrites a neighbour's data).
         band_names: Band descriptions.
+        source_bands: 1-based band of the tiles behind each mosaic band
+            (default 1..count), e.g. ``[13]`` for the DEM of SmallMinesDS tiles.
 
     Returns:
         The VRT's XML.
@@ -346,7 +349,7 @@ def mosaic_vrt(
             parts += [
                 "    <ComplexSource>",
                 f'      <SourceFilename relativeToVRT="0">{escape(str(Path(path).resolve()))}</SourceFilename>',
-                f"      <SourceBand>{band}</SourceBand>",
+                f"      <SourceBand>{source_bands[band - 1] if source_bands else band}</SourceBand>",
                 f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>',
                 f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}"/>',
                 f"      <NODATA>{nodata!r}</NODATA>",

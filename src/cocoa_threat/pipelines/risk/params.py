@@ -1,0 +1,126 @@
+"""Validated parameters of the risk pipeline (``risk`` in conf)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.colors import to_rgba
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cocoa_threat.analysis.risk import FACTORS, RiskSpec
+from cocoa_threat.params import parse_params
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProximitySpec(_Strict):
+    """Distance decay from current mining."""
+
+    half_distance_m: float = Field(250.0, gt=0)
+    max_distance_m: float = Field(2000.0, gt=0)
+
+
+class PressureSpec(_Strict):
+    """Mining expansion nearby."""
+
+    radius_m: float = Field(500.0, gt=0)
+    saturation: float = Field(0.2, gt=0, le=1)
+
+
+class MercurySpec(_Strict):
+    """Scaling of the mercury surface."""
+
+    background_ng_m3: float = Field(1.3, gt=0)
+    reference_ng_m3: float = Field(200.0, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> MercurySpec:
+        if self.reference_ng_m3 <= self.background_ng_m3:
+            raise ValueError("risk.mercury.reference_ng_m3 must exceed background_ng_m3")
+        return self
+
+
+class DownstreamSpec(_Strict):
+    """Cocoa below mining (DEM proxy)."""
+
+    radius_m: float = Field(1000.0, gt=0)
+    drop_scale_m: float = Field(20.0, gt=0)
+
+
+class RiskParams(_Strict):
+    """All of ``risk``."""
+
+    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
+    cocoa_class: str = "cocoa"
+    mining_class: str = "mining"
+    nodata: int = 255
+    image_nodata: float = -9999.0
+    pixel_size: float = Field(10.0, gt=0)
+    raw_band_names: list[str]
+    dem_band: str = "DEM"
+    weights: dict[str, float]
+    proximity: ProximitySpec = Field(default_factory=ProximitySpec)
+    pressure: PressureSpec = Field(default_factory=PressureSpec)
+    mercury: MercurySpec = Field(default_factory=MercurySpec)
+    downstream: DownstreamSpec = Field(default_factory=DownstreamSpec)
+    class_breaks: list[float]
+    class_labels: list[str]
+    class_colours: list[str]
+    sensitivity_change: float = Field(0.2, gt=0, lt=1)
+    block_size: int = Field(1024, ge=64)
+    outside_label: str = "outside districts"
+    quicklook_max_size: int = Field(1200, ge=100)
+
+    @model_validator(mode="after")
+    def _check(self) -> RiskParams:
+        if set(self.weights) != set(FACTORS):
+            raise ValueError(
+                f"risk.weights needs exactly {list(FACTORS)}, got {sorted(self.weights)}"
+            )
+        if any(w < 0 for w in self.weights.values()):
+            raise ValueError("risk.weights must be >= 0")
+        total = sum(self.weights.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(
+                f"risk.weights must sum to 1, they sum to {total:.4f}: "
+                + ", ".join(f"{k} {v}" for k, v in self.weights.items())
+            )
+        if (
+            not all(0 < b < 1 for b in self.class_breaks)
+            or sorted(self.class_breaks) != self.class_breaks
+        ):
+            raise ValueError("risk.class_breaks must be increasing and between 0 and 1")
+        n = len(self.class_breaks) + 1
+        if len(self.class_labels) != n or len(self.class_colours) != n:
+            raise ValueError(f"risk.class_labels and risk.class_colours need {n} entries each")
+        for colour in self.class_colours:
+            to_rgba(colour)
+        if self.dem_band not in self.raw_band_names:
+            raise ValueError(f"risk.dem_band {self.dem_band!r} is not in risk.raw_band_names")
+        for key in ("cocoa_class", "mining_class"):
+            if getattr(self, key) not in self.classes:
+                raise ValueError(f"risk.{key} must be one of {self.classes}")
+        return self
+
+
+def risk_params(params: dict[str, Any]) -> RiskParams:
+    """Validate the ``risk`` parameters."""
+    return parse_params(RiskParams, params, "risk")
+
+
+def risk_spec(p: RiskParams) -> RiskSpec:
+    """The factor settings of the analysis module."""
+    return RiskSpec(
+        pixel_size=p.pixel_size,
+        mining=p.classes.index(p.mining_class),
+        half_distance_m=p.proximity.half_distance_m,
+        max_distance_m=p.proximity.max_distance_m,
+        pressure_radius_m=p.pressure.radius_m,
+        pressure_saturation=p.pressure.saturation,
+        mercury_background=p.mercury.background_ng_m3,
+        mercury_reference=p.mercury.reference_ng_m3,
+        downstream_radius_m=p.downstream.radius_m,
+        downstream_drop_scale_m=p.downstream.drop_scale_m,
+    )
