@@ -1,3 +1,8 @@
 """Fixtures shared by the pipeline tests."""
 
-from tests.pipelines.shared import ingested, trained_forest  # noqa: F401
+from tests.pipelines.shared import (  # noqa: F401
+    ingested,
+    mapped,
+    trained_forest,
+    transitioned,
+)

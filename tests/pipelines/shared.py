@@ -40,3 +40,21 @@ def trained_forest(ingested: ProjectConf) -> ProjectConf:
     SequentialRunner().run(forest, catalog)
     catalog.save("model_comparison", compare_models(catalog.load("random_forest.metrics")))
     return ingested
+
+
+@pytest.fixture
+def mapped(trained_forest: ProjectConf) -> ProjectConf:
+    """... and both years mapped by the inference pipeline."""
+    from cocoa_threat.pipelines.inference import create_pipeline as inference_pipeline
+
+    SequentialRunner().run(inference_pipeline(), trained_forest.catalog_with_params())
+    return trained_forest
+
+
+@pytest.fixture
+def transitioned(mapped: ProjectConf) -> ProjectConf:
+    """... and the transition pipeline run (districts, area estimates)."""
+    from cocoa_threat.pipelines.transition import create_pipeline as transition_pipeline
+
+    SequentialRunner().run(transition_pipeline(), mapped.catalog_with_params())
+    return mapped

@@ -12,18 +12,11 @@ from kedro.runner import SequentialRunner
 from shapely.geometry import Polygon, box
 
 from cocoa_threat.geo.windows import RasterSource
-from cocoa_threat.pipelines.inference import create_pipeline as inference_pipeline
 from cocoa_threat.pipelines.transition import create_pipeline
 from cocoa_threat.pipelines.transition.nodes import compute_transitions, prepare_districts
 from tests.conftest import ProjectConf, write_tile
 
 DISTRICTS = {"Amansie South", "Amansie West", "Amansie Central", "Bekwai", "Upper Denkyira West"}
-
-
-@pytest.fixture
-def mapped(trained_forest: ProjectConf) -> ProjectConf:
-    SequentialRunner().run(inference_pipeline(), trained_forest.catalog_with_params())
-    return trained_forest
 
 
 def test_transition_outputs(mapped: ProjectConf) -> None:

@@ -1,0 +1,75 @@
+"""The mercury pipeline on the tiny region's demo survey, and its bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+from kedro.runner import SequentialRunner
+
+from cocoa_threat.pipelines.mercury import create_pipeline
+from cocoa_threat.pipelines.mercury.nodes import validate_survey
+from tests.conftest import ProjectConf
+
+
+def test_mercury_outputs(transitioned: ProjectConf) -> None:
+    catalog = transitioned.catalog_with_params()
+    SequentialRunner().run(create_pipeline(), catalog)
+
+    report = catalog.load("mercury_validation_report").set_index("issue")
+    # The demo survey plants 3 missing, 2 negative, 3 outside and 3 duplicate rows.
+    assert report.loc["negative value", "n_rows"] == 2
+    assert report.loc["outside the mapped region", "n_rows"] == 3
+    assert report.loc["duplicate of an earlier row", "n_rows"] == 3
+    cv = catalog.load("mercury_interpolation_cv")
+    assert set(cv["method"]) == {"idw", "gaussian_process"}
+    assert cv["chosen"].sum() == 1 and cv.loc[cv["chosen"], "rmse"].iloc[0] == cv["rmse"].min()
+
+    surface = catalog.load("mercury_surface")
+    land = catalog.load("after.land_use_map")
+    assert surface.grid.same_as(land.grid)
+    with rasterio.open(surface.path) as src:
+        values = src.read(1)
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+    assert np.isfinite(values).all() and values.min() > 0
+
+    exposure = catalog.load("mercury_exposure_by_district")
+    total = exposure[exposure["district"] == "all districts"]
+    assert len(total) == len(transitioned.params["mercury"]["class_labels"])
+    assert total["percent_of_district_cocoa"].sum() == pytest.approx(100)
+    areas = catalog.load("map_class_areas")
+    cocoa_ha = areas[(areas["period"] == "after") & (areas["class"] == "cocoa")]["hectares"].iloc[0]
+    inside = exposure[~exposure["district"].isin(["all districts"])]["cocoa_ha"].sum()
+    assert inside == pytest.approx(cocoa_ha)
+    decay = catalog.load("mercury_distance_decay")
+    assert decay["decay_length_m"].iloc[0] > 0
+
+
+def _params(conf: ProjectConf) -> dict:
+    return conf.params["mercury"]
+
+
+def test_file_without_usable_rows_names_the_lines(mapped: ProjectConf) -> None:
+    land = mapped.catalog_with_params().load("after.land_use_map")
+    bad = pd.DataFrame(
+        {
+            "longitude": [-1.95, -1.95, 10.0],
+            "latitude": [6.45, 6.45, 0.0],
+            "concentration_ng_m3": [-1, None, 5],
+        }
+    )
+    with pytest.raises(
+        ValueError, match=r"0 usable row\(s\) of 3.*negative value: lines 2.*outside"
+    ):
+        validate_survey(bad, land, _params(mapped))
+
+
+def test_unknown_crs_and_missing_columns(mapped: ProjectConf) -> None:
+    land = mapped.catalog_with_params().load("after.land_use_map")
+    table = pd.DataFrame({"longitude": [-1.95], "latitude": [6.45], "concentration_ng_m3": [5.0]})
+    params = {**_params(mapped), "survey": {**_params(mapped)["survey"], "crs": "EPSG:999999"}}
+    with pytest.raises(ValueError, match="mercury.survey.crs 'EPSG:999999' is not a known CRS"):
+        validate_survey(table, land, params)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['concentration_ng_m3'\]"):
+        validate_survey(table.drop(columns="concentration_ng_m3"), land, _params(mapped))

@@ -1,0 +1,70 @@
+"""The risk pipeline on the tiny region, and its bad inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from kedro.runner import SequentialRunner
+
+from cocoa_threat.errors import ParameterError
+from cocoa_threat.pipelines.mercury import create_pipeline as mercury_pipeline
+from cocoa_threat.pipelines.risk import create_pipeline
+from cocoa_threat.pipelines.risk.params import risk_params
+from tests.conftest import ProjectConf
+
+
+def test_risk_outputs(transitioned: ProjectConf) -> None:
+    SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
+    catalog = transitioned.catalog_with_params()
+    SequentialRunner().run(create_pipeline(), catalog)
+
+    risk = catalog.load("risk_map")
+    land = catalog.load("after.land_use_map")
+    with rasterio.open(risk.path) as src:
+        classes = src.read(1)
+        assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert src.colormap(1)[3][:3] == (189, 0, 38)
+    with rasterio.open(Path(risk.path).with_name("risk_map_score.tif")) as src:
+        score = src.read(1)
+    with rasterio.open(land.path) as src:
+        cocoa = src.read(1) == 2
+    assert ((classes != 255) == cocoa).all()  # every cocoa pixel, and only cocoa, is scored
+    assert score[cocoa].min() >= 0 and score[cocoa].max() <= 1
+    assert (score[~cocoa] == -1).all()
+
+    by_district = catalog.load("risk_by_district")
+    total = by_district[by_district["district"] == "all districts"]
+    assert list(total["risk_class"]) == ["low", "moderate", "high", "very high"]
+    sens = catalog.load("risk_sensitivity")
+    assert len(sens) == 9 and sens["scenario"].iloc[0] == "baseline"
+    class_cols = [c for c in sens if c.endswith("_ha") and "change" not in c]
+    assert np.allclose(sens[class_cols].sum(axis=1), sens[class_cols].sum(axis=1).iloc[0])
+    assert Path(transitioned.root, "data/08_reporting/figures/risk_map.png").is_file()
+
+
+def test_weights_must_sum_to_one(project_conf: ProjectConf) -> None:
+    params = dict(project_conf.params["risk"])
+    params["weights"] = {"proximity": 0.5, "pressure": 0.25, "mercury": 0.2, "downstream": 0.2}
+    with pytest.raises(
+        ParameterError, match=r"risk: risk.weights must sum to 1, they sum to 1.1500"
+    ):
+        risk_params(params)
+
+
+def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Path) -> None:
+    from cocoa_threat.geo.windows import RasterSource
+    from cocoa_threat.pipelines.risk.nodes import risk_tables
+    from tests.conftest import write_tile
+
+    catalog = transitioned.catalog_with_params()
+    land = catalog.load("after.land_use_map")
+    other = RasterSource.open(
+        write_tile(tmp_path / "hg.tif", np.ones((1, 10, 10), np.float32), nodata=None)
+    )
+    with pytest.raises(ValueError, match="mercury surface.*different grids"):
+        risk_tables(
+            land, land, other, other, catalog.load("districts"), transitioned.params["risk"]
+        )
