@@ -418,3 +418,28 @@ def rasterize_window(geometries: Any, grid: GridSpec, window: Window) -> np.ndar
         fill=0,
         dtype="int32",
     )
+
+
+def colour_table(
+    colours: dict[int, Any], nodata: int | None = None
+) -> dict[int, tuple[int, int, int, int]]:
+    """A GeoTIFF colour table from matplotlib colours ({code: colour}); nodata transparent."""
+    from matplotlib.colors import to_rgba
+
+    table = {
+        int(code): tuple(int(round(255 * v)) for v in to_rgba(colour))
+        for code, colour in colours.items()
+    }
+    if nodata is not None:
+        table[nodata] = (0, 0, 0, 0)
+    return table  # type: ignore[return-value]
+
+
+def union_bounds(frame: Any) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) covering every row of a table with those columns."""
+    return (
+        float(frame["minx"].min()),
+        float(frame["miny"].min()),
+        float(frame["maxx"].max()),
+        float(frame["maxy"].max()),
+    )

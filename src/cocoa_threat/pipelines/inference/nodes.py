@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cocoa_threat.datasets.trained_models import TrainedModel
-from cocoa_threat.geo.windows import RasterProducer, RasterSource, mosaic_vrt
+from cocoa_threat.geo.windows import RasterProducer, RasterSource, mosaic_vrt, union_bounds
 from cocoa_threat.models.predictor import Predictor, load_predictor
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
 from cocoa_threat.pipelines.inference.params import InferenceParams, inference_params
@@ -122,12 +122,7 @@ def build_input_mosaic(tile_manifest: pd.DataFrame, year: int, inference: dict[s
     crs = tile_manifest["crs"].unique()
     if len(crs) != 1:
         raise ValueError(f"The tile manifest mixes CRSs {list(crs)}; re-run ingestion")
-    extent = (
-        float(tile_manifest["minx"].min()),
-        float(tile_manifest["miny"].min()),
-        float(tile_manifest["maxx"].max()),
-        float(tile_manifest["maxy"].max()),
-    )
+    extent = union_bounds(tile_manifest)
     tiles = [
         (r.image_path, float(r.minx), float(r.maxy), int(r.width), int(r.height))
         for r in rows.itertuples()
@@ -207,14 +202,23 @@ def predict_land_use(
         beside it when ``inference.write_probabilities``).
     """
     p = inference_params(inference)
-    settings = scene_settings(p, input_mosaic, chosen_model, None)
+    return _class_map(p, input_mosaic, chosen_model, None, {"year": str(year)})
+
+
+def _class_map(
+    p: InferenceParams,
+    source: RasterSource,
+    predictor: Predictor,
+    band_indexes: list[int] | None,
+    tags: dict[str, str],
+) -> RasterProducer:
     return produce_class_map(
-        input_mosaic,
-        chosen_model,
-        settings,
+        source,
+        predictor,
+        scene_settings(p, source, predictor, band_indexes),
         client_factory=(lambda: _dask_client(p)) if p.dask.enabled else None,
         max_in_flight=p.dask.max_in_flight,
-        tags={"year": str(year), "model": chosen_model.name},
+        tags={**tags, "model": predictor.name},
     )
 
 
@@ -256,19 +260,5 @@ def predict_scene(
         A lazy raster written by the catalog as a COG.
     """
     p = inference_params(inference)
-    settings = scene_settings(p, scene, chosen_model, p.scene.band_indexes)
-    logger.info(
-        "Scene %s: %d x %d px, bands %s",
-        scene.path,
-        scene.grid.width,
-        scene.grid.height,
-        settings.band_indexes,
-    )
-    return produce_class_map(
-        scene,
-        chosen_model,
-        settings,
-        client_factory=(lambda: _dask_client(p)) if p.dask.enabled else None,
-        max_in_flight=p.dask.max_in_flight,
-        tags={"model": chosen_model.name, "source": scene.path},
-    )
+    logger.info("Scene %s: %d x %d px", scene.path, scene.grid.width, scene.grid.height)
+    return _class_map(p, scene, chosen_model, p.scene.band_indexes, {"source": scene.path})

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from matplotlib.colors import to_rgba
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cocoa_threat.geo.windows import colour_table
 from cocoa_threat.params import parse_params
 
 
@@ -78,12 +79,7 @@ class InferenceParams(_Strict):
 
     def colormap(self) -> dict[int, tuple[int, int, int, int]]:
         """GeoTIFF colour table of the class map."""
-        table = {
-            i: tuple(int(round(255 * v)) for v in to_rgba(self.colours[c]))
-            for i, c in enumerate(self.classes)
-        }
-        table[self.nodata] = (0, 0, 0, 0)
-        return table
+        return colour_table({i: self.colours[c] for i, c in enumerate(self.classes)}, self.nodata)
 
 
 def inference_params(params: dict[str, Any]) -> InferenceParams:

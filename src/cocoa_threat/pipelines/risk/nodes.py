@@ -9,7 +9,6 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from rasterio.windows import Window
 
@@ -17,11 +16,13 @@ from cocoa_threat.analysis.risk import FACTORS, perturbed_weights, risk_factors,
 from cocoa_threat.geo.windows import (
     RasterProducer,
     RasterSource,
+    colour_table,
     expand,
     iter_windows,
     mosaic_vrt,
     rasterize_window,
     same_grid_or_raise,
+    union_bounds,
 )
 from cocoa_threat.pipelines.risk.params import RiskParams, risk_params, risk_spec
 from cocoa_threat.reporting.maps import plot_class_raster
@@ -50,12 +51,7 @@ def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> str:
         )
         for r in first.itertuples()
     ]
-    extent = (
-        float(tile_manifest["minx"].min()),
-        float(tile_manifest["miny"].min()),
-        float(tile_manifest["maxx"].max()),
-        float(tile_manifest["maxy"].max()),
-    )
+    extent = union_bounds(tile_manifest)
     return mosaic_vrt(
         tiles,
         extent,
@@ -194,10 +190,7 @@ def make_risk_map(
             cls = np.where(sel, _classify(score, p.class_breaks), p.nodata).astype(np.uint8)
             yield window, cls[None], {"score": np.where(sel, score, -1.0)[None].astype(np.float32)}
 
-    colormap = {
-        i: tuple(int(round(255 * v)) for v in to_rgba(c)) for i, c in enumerate(p.class_colours)
-    }
-    colormap[p.nodata] = (0, 0, 0, 0)
+    colormap = colour_table(dict(enumerate(p.class_colours)), p.nodata)
     score = RasterProducer(
         grid=before_map.grid,
         count=1,

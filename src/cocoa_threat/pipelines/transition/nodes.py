@@ -26,6 +26,7 @@ from cocoa_threat.geo.raster import Raster
 from cocoa_threat.geo.windows import (
     RasterProducer,
     RasterSource,
+    colour_table,
     iter_windows,
     rasterize_window,
     read_all,
@@ -216,7 +217,7 @@ def make_change_map(
         nodata=p.nodata,
         blocks=blocks,
         band_names=["transition"],
-        colormap=_change_colormap(p),
+        colormap=colour_table(_change_colours(p), p.nodata),
         tags={f"code_{p.code(a, b)}": f"{a} -> {b}" for a in p.classes for b in p.classes},
     )
 
@@ -232,15 +233,6 @@ def _change_colours(p: TransitionParams) -> dict[int, str | tuple[float, ...]]:
                 out[p.code(a, b)] = p.colours[b]
     out[p.code(p.from_class, p.to_class)] = p.conversion_colour
     return out
-
-
-def _change_colormap(p: TransitionParams) -> dict[int, tuple[int, int, int, int]]:
-    table = {
-        code: tuple(int(round(255 * v)) for v in to_rgba(colour))
-        for code, colour in _change_colours(p).items()
-    }
-    table[p.nodata] = (0, 0, 0, 0)
-    return table
 
 
 # --------------------------------------------------------------------------- #
