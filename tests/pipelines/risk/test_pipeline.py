@@ -68,3 +68,28 @@ def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Pa
         risk_tables(
             land, land, other, other, catalog.load("districts"), transitioned.params["risk"]
         )
+
+
+def test_risk_map_does_not_depend_on_the_window_size(
+    transitioned: ProjectConf, tmp_path: Path
+) -> None:
+    from cocoa_threat.geo.windows import write_cog
+    from cocoa_threat.pipelines.risk.nodes import make_risk_map
+
+    SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
+    SequentialRunner().run(
+        create_pipeline().only_nodes("build_dem_mosaic"), transitioned.catalog_with_params()
+    )
+    catalog = transitioned.catalog_with_params()
+    inputs = [
+        catalog.load(n)
+        for n in ("before.land_use_map", "after.land_use_map", "mercury_surface", "dem_mosaic")
+    ]
+    outputs = []
+    for block in (64, 1024):  # 64 px windows with a halo vs one window for the whole map
+        params = {**transitioned.params["risk"], "block_size": block}
+        path = tmp_path / f"risk_{block}.tif"
+        write_cog(path, make_risk_map(*inputs, params), overview_levels=[])
+        with rasterio.open(path.with_name(f"risk_{block}_score.tif")) as src:
+            outputs.append(src.read(1))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
