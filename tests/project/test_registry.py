@@ -1,0 +1,27 @@
+"""The project's pipelines as Kedro registers them."""
+
+from __future__ import annotations
+
+from kedro.framework.project import configure_project
+
+from cocoa_threat.pipeline_registry import register_pipelines
+
+
+def test_pipelines_registered() -> None:
+    configure_project("cocoa_threat")
+    pipelines = register_pipelines()
+    expected = {"ingestion", "training", "inference", "transition", "economics", "mercury", "risk"}
+    assert expected | {"__default__", "scene_inference"} <= set(pipelines)
+    default = {n.name for n in pipelines["__default__"].nodes}
+    for name in expected:
+        assert {n.name for n in pipelines[name].nodes} <= default, name
+    assert (
+        not {n.name for n in pipelines["scene_inference"].nodes if n.name == "predict_scene"}
+        & default
+    )
+    # Training on a fresh clone needs the model input: ingestion runs first.
+    training = {n.name for n in pipelines["training"].nodes}
+    assert "build_model_input" in training and "resnet50.train_model" in training
+    # Inference waits for training in a full run (model_comparison orders it).
+    select = next(n for n in pipelines["__default__"].nodes if n.name == "select_model")
+    assert "model_comparison" in select.inputs
