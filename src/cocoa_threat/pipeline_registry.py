@@ -9,6 +9,7 @@ from cocoa_threat.pipelines import (
     inference,
     ingestion,
     mercury,
+    reporting,
     risk,
     training,
     transition,
@@ -33,6 +34,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "economics": economics.create_pipeline(),
         "mercury": mercury.create_pipeline(),
         "risk": risk.create_pipeline(),
+        "reporting": reporting.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     # `kedro run --pipeline=training` works on a fresh clone: ingestion comes first

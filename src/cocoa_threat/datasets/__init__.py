@@ -1,5 +1,6 @@
 """Custom Kedro datasets of cocoa-threat."""
 
+from cocoa_threat.datasets.figure import FigureDataset
 from cocoa_threat.datasets.geotiff import GeoTiffDataset
 from cocoa_threat.datasets.raster import RasterDataset
 from cocoa_threat.datasets.torch_state_dict import TorchStateDictDataset
@@ -7,6 +8,7 @@ from cocoa_threat.datasets.trained_models import TrainedModelsDataset
 from cocoa_threat.datasets.vector import VectorDataset
 
 __all__ = [
+    "FigureDataset",
     "GeoTiffDataset",
     "RasterDataset",
     "TorchStateDictDataset",

@@ -303,11 +303,6 @@ def _comparison_row(model: str, year: str, s: dict[str, Any]) -> dict[str, Any]:
 
 def model_comparison_markdown(model_comparison: pd.DataFrame) -> str:
     """The comparison as a Markdown table (for the README and the report)."""
-    table = model_comparison.copy()
-    for col in table.columns:
-        if col not in ("model", "year", "n_pixels"):
-            table[col] = table[col].map(lambda v: "" if pd.isna(v) else f"{v:.3f}")
-    header = "| " + " | ".join(table.columns) + " |"
-    sep = "|" + "|".join("---" for _ in table.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.to_numpy()]
-    return "\n".join([header, sep, *body]) + "\n"
+    from cocoa_threat.reporting.tables import markdown_table
+
+    return markdown_table(model_comparison)

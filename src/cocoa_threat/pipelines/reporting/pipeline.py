@@ -1,0 +1,69 @@
+"""The reporting pipeline: ``kedro run --pipeline=reporting`` (part of the default run)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kedro.pipeline import Node, Pipeline
+
+from cocoa_threat.pipelines.reporting.nodes import assemble_report, kwarg_name, plot_sample_patches
+
+REPORT_INPUTS = [
+    "tile_manifest",
+    "sample_patches_figure",
+    "chosen_model_info",
+    "model_comparison",
+    "prithvi.confusion_matrix_figure",
+    "resnet50.confusion_matrix_figure",
+    "random_forest.confusion_matrix_figure",
+    "before.land_use_quicklook",
+    "after.land_use_quicklook",
+    "change_quicklook",
+    "transition_matrix",
+    "area_estimates",
+    "transition_by_district",
+    "transitions_chart",
+    "economic_summary",
+    "economic_loss_chart",
+    "economic_loss_by_season",
+    "economic_loss_by_district",
+    "mercury_map",
+    "mercury_exposure_by_district",
+    "mercury_interpolation_cv",
+    "mercury_distance_decay_figure",
+    "mercury_validation_report",
+    "risk_quicklook",
+    "risk_by_district",
+    "risk_sensitivity",
+    "params:ingestion",
+    "params:transition",
+    "params:economics",
+    "params:mercury",
+    "params:risk",
+]
+
+
+def create_pipeline(**kwargs: Any) -> Pipeline:
+    """Create the reporting pipeline."""
+    return Pipeline(
+        [
+            Node(
+                plot_sample_patches,
+                inputs=[
+                    "model_input",
+                    "tile_manifest",
+                    "params:reporting",
+                    "params:inference.colours",
+                ],
+                outputs="sample_patches_figure",
+                name="plot_sample_patches",
+            ),
+            Node(
+                assemble_report,
+                inputs={kwarg_name(n): n for n in REPORT_INPUTS},
+                outputs=["report_html", "report_markdown"],
+                name="assemble_report",
+            ),
+        ],
+        tags="reporting",
+    )
