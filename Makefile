@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
 
-.PHONY: install demo test lint format viz readme clean-data
+.PHONY: install demo test lint format viz readme docs clean-data
 
 install: $(STAMP)
 
@@ -45,3 +45,7 @@ clean-data:  ## remove everything the pipelines wrote (keeps the demo region)
 
 readme: install  ## refresh the README's demo results from the last run
 	$(BIN)/python -m cocoa_threat.reporting.readme
+
+docs: install  ## regenerate the parameter reference and build the docs site (build/docs)
+	$(BIN)/python -m cocoa_threat.reporting.docs
+	$(BIN)/mkdocs build --strict

@@ -155,7 +155,7 @@ def build_report(inputs: dict[str, Any], parameters: dict[str, Any]) -> tuple[st
             "that the pipelines work; none describes real mining or cocoa in Ghana."
         )
     d.heading("Study area and data")
-    years = sorted(manifest["year"].unique())
+    years = [int(y) for y in sorted(manifest["year"].unique())]
     summary = (
         manifest.groupby("year")
         .agg(
@@ -190,6 +190,13 @@ def build_report(inputs: dict[str, Any], parameters: dict[str, Any]) -> tuple[st
         f"Maps below use '{info['model']}' ({info['reason']})."
     )
     d.table(inputs["model_comparison"], 3)
+    prithvi = parameters["prithvi.model"]
+    if prithvi["weights"]["source"] == "none":
+        d.text(
+            f"prithvi here is {prithvi['model_args']['backbone']} with RANDOM weights "
+            f"(prithvi.model.weights.source: none), not a pretrained foundation model; "
+            f"--env=smallminesds uses the pretrained Prithvi-EO-2.0 300M."
+        )
     for name in ("prithvi", "resnet50", "random_forest"):
         d.figure(inputs[f"{name}.confusion_matrix_figure"], f"{name}: test confusion matrices")
 
@@ -283,5 +290,5 @@ def kwarg_name(dataset: str) -> str:
 def assemble_report(**datasets: Any) -> tuple[str, str]:
     """Node wrapper of :func:`build_report`: catalog datasets and params by argument name."""
     inputs = {k.replace("__", "."): v for k, v in datasets.items() if not k.startswith("p_")}
-    params = {k[2:]: v for k, v in datasets.items() if k.startswith("p_")}
+    params = {k[2:].replace("__", "."): v for k, v in datasets.items() if k.startswith("p_")}
     return build_report(inputs, params)

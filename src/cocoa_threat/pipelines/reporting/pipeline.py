@@ -40,6 +40,7 @@ REPORT_INPUTS = [
     "params:economics",
     "params:mercury",
     "params:risk",
+    "params:prithvi.model",
 ]
 
 
