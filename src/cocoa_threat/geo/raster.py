@@ -139,3 +139,12 @@ def write_raster(path: str | os.PathLike[str], raster: Raster, **creation_option
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def pad_to(array: np.ndarray, size: tuple[int, int], value: float) -> np.ndarray:
+    """Pad the last two axes at the bottom/right to ``size`` (the transform stays valid)."""
+    rows, cols = array.shape[-2:]
+    if (rows, cols) == tuple(size):
+        return array
+    pad = [(0, 0)] * (array.ndim - 2) + [(0, size[0] - rows), (0, size[1] - cols)]
+    return np.pad(array, pad, constant_values=value)

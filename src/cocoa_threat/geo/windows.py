@@ -51,6 +51,10 @@ class GridSpec:
         """Area of one pixel in map units squared."""
         return abs(self.transform[0] * self.transform[4])
 
+    def hectares(self, pixels: Any) -> Any:
+        """Area of ``pixels`` pixels in hectares (map units: metres)."""
+        return pixels * self.pixel_area / 10_000.0
+
     def same_as(self, other: GridSpec, tol: float = 1e-6) -> bool:
         """Whether two grids are the same (CRS, size and transform)."""
         return (
@@ -380,19 +384,6 @@ def read_all(source: RasterSource, band: int = 1) -> np.ndarray:
 def window_transform(grid: GridSpec, window: Window) -> Affine:
     """The transform of a window of a grid."""
     return rasterio.windows.transform(window, grid.affine)
-
-
-def describe(source: RasterSource) -> dict[str, Any]:
-    """A short JSON-friendly description (for logs and reports)."""
-    g = source.grid
-    return {
-        "path": source.path,
-        "crs": g.crs,
-        "width": g.width,
-        "height": g.height,
-        "pixel_size": abs(g.transform[0]),
-        "bounds": g.bounds,
-    }
 
 
 def rasterize_window(geometries: Any, grid: GridSpec, window: Window) -> np.ndarray:

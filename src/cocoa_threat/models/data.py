@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from cocoa_threat.geo.raster import Raster
+from cocoa_threat.geo.raster import Raster, pad_to
 
 logger = logging.getLogger(__name__)
 
@@ -131,8 +131,8 @@ def load_training_data(
                 raise KeyError(
                     f"model_input has no partition {exc}; re-run the ingestion pipeline"
                 ) from None
-            images.append(_pad_to(img.data, size, image_nodata))
-            labels.append(_pad_to(lbl.data[0], size, ignore_index))
+            images.append(pad_to(img.data, size, image_nodata))
+            labels.append(pad_to(lbl.data[0], size, ignore_index))
         stack = np.stack(images)
         if stack.shape[1] != len(band_stats["means"]):
             raise ValueError(
@@ -155,14 +155,6 @@ def load_training_data(
         ignore_index=ignore_index,
         image_nodata=image_nodata,
     )
-
-
-def _pad_to(array: np.ndarray, size: tuple[int, int], value: float) -> np.ndarray:
-    rows, cols = array.shape[-2:]
-    if (rows, cols) == size:
-        return array
-    pad = [(0, 0)] * (array.ndim - 2) + [(0, size[0] - rows), (0, size[1] - cols)]
-    return np.pad(array, pad, constant_values=value)
 
 
 class ArraySegmentationDataset(Dataset):

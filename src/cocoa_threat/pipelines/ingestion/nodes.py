@@ -16,7 +16,7 @@ from rasterio.crs import CRS
 
 from cocoa_threat.demo.region import generate_demo_region
 from cocoa_threat.errors import DataValidationError
-from cocoa_threat.geo.raster import Raster, read_header, read_raster
+from cocoa_threat.geo.raster import Raster, pad_to, read_header, read_raster
 from cocoa_threat.pipelines.ingestion.params import (
     IngestionParams,
     LabelSpec,
@@ -473,12 +473,6 @@ def build_labels(
     return out
 
 
-def _pad(array: np.ndarray, size: int, value: float) -> np.ndarray:
-    rows, cols = array.shape[-2:]
-    pad = [(0, 0)] * (array.ndim - 2) + [(0, size - rows), (0, size - cols)]
-    return np.pad(array, pad, constant_values=value)
-
-
 def _prepare_tile(
     row: dict[str, Any], p: IngestionParams, band_idx: list[int]
 ) -> tuple[Raster, Raster, dict[str, Any]] | None:
@@ -503,8 +497,8 @@ def _prepare_tile(
         "edge_tile": is_edge,
     }
     if is_edge and spec.edge_tiles == "pad":
-        data = _pad(data, spec.tile_size, spec.image_nodata)
-        labels = _pad(labels, spec.tile_size, p.labels.ignore_index)
+        data = pad_to(data, (spec.tile_size, spec.tile_size), spec.image_nodata)
+        labels = pad_to(labels, (spec.tile_size, spec.tile_size), p.labels.ignore_index)
     data = np.where(np.isfinite(data), data, np.float32(spec.image_nodata))
     img = Raster(data, image.transform, image.crs, spec.image_nodata, list(p.bands))
     lbl = Raster(labels[None], image.transform, image.crs, p.labels.ignore_index, ["class"])

@@ -36,8 +36,6 @@ from cocoa_threat.reporting.maps import add_scale_bar
 
 logger = logging.getLogger(__name__)
 
-M2_PER_HA = 10_000.0
-
 
 # --------------------------------------------------------------------------- #
 # Survey validation
@@ -266,7 +264,7 @@ def cocoa_exposure(
         sel = land == cocoa
         cls = np.digitize(conc[sel], p.class_breaks_ng_m3, right=True)
         counts += np.bincount(d[sel] * n_c + cls, minlength=n_d * n_c).reshape(n_d, n_c)
-    ha = counts * after_map.grid.pixel_area / M2_PER_HA
+    ha = after_map.grid.hectares(counts)
     names = [p.outside_label, *districts["district"].tolist()]
     rows = []
     for name, row in [("all districts", ha[1:].sum(axis=0)), *zip(names, ha, strict=True)]:

@@ -29,8 +29,6 @@ from cocoa_threat.reporting.maps import plot_class_raster
 
 logger = logging.getLogger(__name__)
 
-M2_PER_HA = 10_000.0
-
 
 def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> str:
     """A VRT of the raw tiles' elevation band on the land-use grid.
@@ -134,7 +132,7 @@ def risk_tables(
             by_scenario[i] += np.bincount(cls, minlength=n_c)
             if i == 0:
                 by_district += np.bincount(d * n_c + cls, minlength=n_d * n_c).reshape(n_d, n_c)
-    ha = before_map.grid.pixel_area / M2_PER_HA
+    ha = before_map.grid.hectares(1)
     names = [p.outside_label, *districts["district"].tolist()]
     rows = []
     for name, counts in [

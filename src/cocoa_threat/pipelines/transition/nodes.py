@@ -38,12 +38,6 @@ from cocoa_threat.reporting.maps import plot_class_raster
 
 logger = logging.getLogger(__name__)
 
-M2_PER_HA = 10_000.0
-
-
-def _ha(pixels: np.ndarray | float, source: RasterSource) -> np.ndarray | float:
-    return pixels * source.grid.pixel_area / M2_PER_HA
-
 
 # --------------------------------------------------------------------------- #
 # Districts
@@ -149,7 +143,7 @@ def compute_transitions(
         per_year[0] += np.bincount(a[a < k], minlength=k)
         per_year[1] += np.bincount(b[b < k], minlength=k)
     total = counts.sum(axis=0)
-    ha = _ha(total, before_map)
+    ha = before_map.grid.hectares(total)
     matrix = pd.DataFrame({"from_class": p.classes})
     for j, c in enumerate(p.classes):
         matrix[f"to_{c}_ha"] = ha[:, j]
@@ -159,12 +153,12 @@ def compute_transitions(
     names = [p.outside_label, *districts["district"].tolist()]
     rows = []
     for di, name in enumerate(names):
-        area = _ha(counts[di].sum(), before_map)
+        area = before_map.grid.hectares(counts[di].sum())
         if area == 0:
             continue
         for i, src in enumerate(p.classes):
             for j, dst in enumerate(p.classes):
-                value = _ha(counts[di, i, j], before_map)
+                value = before_map.grid.hectares(counts[di, i, j])
                 rows.append(
                     {
                         "district": name,
@@ -181,7 +175,7 @@ def compute_transitions(
                 "period": period,
                 "class": c,
                 "pixels": int(per_year[y, i]),
-                "hectares": _ha(per_year[y, i], before_map),
+                "hectares": before_map.grid.hectares(per_year[y, i]),
             }
             for y, period in enumerate(("before", "after"))
             for i, c in enumerate(p.classes)
@@ -260,7 +254,7 @@ def extract_conversion_polygons(
     mask = (read_all(before_map) == src) & (read_all(after_map) == dst)
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
     sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    min_px = p.min_mapping_unit_ha * M2_PER_HA / before_map.grid.pixel_area
+    min_px = p.min_mapping_unit_ha / before_map.grid.hectares(1)
     keep = np.flatnonzero(sizes >= max(min_px, 1))
     keep = keep[keep > 0]
     kept = np.isin(labels, keep)
@@ -275,7 +269,7 @@ def extract_conversion_polygons(
             {
                 "patch_id": pid,
                 "n_pixels": int(sizes[pid]),
-                "area_ha": float(_ha(sizes[pid], before_map)),
+                "area_ha": float(before_map.grid.hectares(sizes[pid])),
                 "geometry": gpd.GeoSeries(parts).union_all(),
             }
         )
