@@ -46,16 +46,22 @@ def _predictor(context: Any, model: str) -> Any:
 
     params = {**context.params["inference"], "model": model, "device": "cpu"}
     predictor, _ = select_model(
-        context.catalog.load("trained_models"), context.catalog.load("model_comparison"), params
+        context.catalog.load("trained_models"),
+        context.catalog.load("model_comparison"),
+        context.catalog.load("tile_manifest"),
+        params,
+        context.params["land_use"],
     )
     return predictor, params
 
 
 def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float]:
     """Whole path vs forward pass on one year of the demo region."""
-    from cocoa_threat.geo.windows import RasterSource, iter_windows, write_cog
+    from cocoa_threat.geo.cog import write_cog
+    from cocoa_threat.geo.grid import RasterSource, iter_windows
     from cocoa_threat.models.predict import predict_logits
     from cocoa_threat.models.scene import produce_class_map
+    from cocoa_threat.params import land_use_params
     from cocoa_threat.pipelines.inference.nodes import build_input_mosaic, scene_settings
     from cocoa_threat.pipelines.inference.params import inference_params
 
@@ -68,11 +74,13 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
     p = inference_params(params)
     manifest = context.catalog.load("tile_manifest")
     year = int(context.params["before"]["year"])
+    lu = land_use_params(context.params["land_use"])
     with tempfile.TemporaryDirectory() as tmp:
         vrt = Path(tmp) / "mosaic.vrt"
-        vrt.write_text(build_input_mosaic(manifest, year, params))
+        spec = build_input_mosaic(manifest, context.catalog.load("band_stats"), year, params)
+        vrt.write_text(spec.to_xml(vrt))
         source = RasterSource.open(vrt)
-        settings = scene_settings(p, source, predictor, None)
+        settings = scene_settings(p, lu, source, predictor, None)
         settings = type(settings)(
             **{**settings.__dict__, "write_probabilities": False, "progress": False}
         )
@@ -142,18 +150,21 @@ def _write_scene(path: Path, size: int, bands: int) -> None:
 
 def memory_one(model: str, scene: Path) -> dict[str, float]:
     """Peak RSS of the whole path on a scene (run in its own process)."""
-    from cocoa_threat.geo.windows import RasterSource, write_cog
+    from cocoa_threat.geo.cog import write_cog
+    from cocoa_threat.geo.grid import RasterSource
     from cocoa_threat.models.scene import produce_class_map
+    from cocoa_threat.params import land_use_params
     from cocoa_threat.pipelines.inference.nodes import scene_settings
     from cocoa_threat.pipelines.inference.params import inference_params
 
     context = _context()
     predictor, params = _predictor(context, model)
     p = inference_params(params)
+    lu = land_use_params(context.params["land_use"])
     with tempfile.TemporaryDirectory(dir=scene.parent) as tmp:
         source = RasterSource.open(scene)
         size = source.grid.width
-        settings = scene_settings(p, source, predictor, None)
+        settings = scene_settings(p, lu, source, predictor, None)
         settings = type(settings)(**{**settings.__dict__, "progress": False})
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()

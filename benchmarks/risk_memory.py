@@ -77,16 +77,18 @@ def make_inputs(folder: Path, size: int) -> list[Path]:
 
 def run_one(paths: list[Path]) -> dict[str, float]:
     """Risk map of the inputs, in this process; returns time and peak RSS."""
-    from cocoa_threat.geo.windows import RasterSource, write_cog
+    from cocoa_threat.geo.cog import write_cog
+    from cocoa_threat.geo.grid import RasterSource
     from cocoa_threat.pipelines.risk.nodes import make_risk_map
 
-    conf = Path(__file__).resolve().parents[1] / "conf" / "base" / "parameters_risk.yml"
-    params = yaml.safe_load(conf.read_text())["risk"]
-    params["raw_band_names"] = ["DEM"]
+    conf = Path(__file__).resolve().parents[1] / "conf" / "base"
+    params = yaml.safe_load((conf / "parameters_risk.yml").read_text())["risk"]
+    land_use = yaml.safe_load((conf / "parameters.yml").read_text())["land_use"]
+    params["dem_nodata"] = -9999.0
     params["mercury"]["background_ng_m3"] = 1.3
     sources = [RasterSource.open(p) for p in paths]
     t0 = time.perf_counter()
-    write_cog(paths[0].with_name("risk.tif"), make_risk_map(*sources, params))
+    write_cog(paths[0].with_name("risk.tif"), make_risk_map(*sources, params, land_use))
     size = sources[0].grid.width
     return {
         "size": size,

@@ -62,6 +62,23 @@ class ProjectConf:
             add(key, value)
         return catalog
 
+    def raw_path(self, name: str) -> Path:
+        """Where a raw catalog entry (``raw_tiles``, ``cocoa_layer_raw`` ...) points."""
+        return Path(self.catalog[name]["filepath"])
+
+    def point_raw(self, name: str, path: Path) -> None:
+        """Point a raw catalog entry at another file or folder."""
+        self.catalog[name]["filepath"] = str(path)
+
+
+def run_nodes(conf: ProjectConf, pipeline: Any, *names: str) -> DataCatalog:
+    """Run some nodes (all if none named) of a pipeline on the conf's catalog; return it."""
+    from kedro.runner import SequentialRunner
+
+    catalog = conf.catalog_with_params()
+    SequentialRunner().run(pipeline.only_nodes(*names) if names else pipeline, catalog)
+    return catalog
+
 
 def load_project_conf(root: Path, env: str | None = None) -> ProjectConf:
     """Load conf/ (base + env) the way Kedro does and re-target the paths."""

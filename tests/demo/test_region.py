@@ -1,21 +1,23 @@
-"""The synthetic demo region: layout, determinism and realism checks."""
+"""The synthetic demo region: the released SmallMinesDS layout, determinism and realism."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rasterio.warp import transform_bounds
 
+from cocoa_threat.datasets.raw import RawDataset
 from cocoa_threat.demo.region import (
     COCOA,
     FOREST,
     SIGNATURES,
+    DemoRegion,
     DemoRegionConfig,
     build_landscape,
-    generate_demo_region,
     paint_bands,
+    region_bounds,
 )
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.geo.raster import read_header, read_raster
@@ -24,12 +26,26 @@ from tests.conftest import TINY_REGION
 
 
 @pytest.fixture
-def cfg(tmp_path: Path) -> DemoRegionConfig:
-    return DemoRegionConfig(output_dir=str(tmp_path / "demo"), **TINY_REGION)
+def cfg() -> DemoRegionConfig:
+    return DemoRegionConfig(**TINY_REGION)
 
 
-def test_layout_matches_smallminesds(cfg: DemoRegionConfig) -> None:
-    root = generate_demo_region(cfg)
+def _tiles(cfg: DemoRegionConfig, root: Path) -> Path:
+    """Write the tiles through the catalog's raw dataset, as the ingestion does."""
+    dataset = RawDataset(
+        str(root),
+        {
+            "type": "partitions.PartitionedDataset",
+            "dataset": "cocoa_threat.datasets.RasterDataset",
+            "filename_suffix": ".tif",
+        },
+    )
+    dataset.save(DemoRegion(cfg).tiles())
+    return root
+
+
+def test_layout_matches_released_smallminesds(cfg: DemoRegionConfig, tmp_path: Path) -> None:
+    root = _tiles(cfg, tmp_path / "tiles")
     for year in (2016, 2022):
         images = sorted((root / str(year) / "IMAGE").glob("IMG_GH_*_*.tif"))
         masks = sorted((root / str(year) / "MASK").glob("MASK_GH_*_*.tif"))
@@ -40,17 +56,47 @@ def test_layout_matches_smallminesds(cfg: DemoRegionConfig) -> None:
     assert img.res == (10.0, 10.0)
     # Inside the study area around 616000 E, 713000 N.
     assert 600000 < img.bounds[0] < 630000 and 700000 < img.bounds[1] < 725000
+    # As released: ONE mask band, mining 1 / not 0, nodata 255.
     mask = read_raster(root / "2016" / "MASK" / "MASK_GH_1000_2016.tif")
-    assert mask.data.shape[0] == 2 and mask.nodata == 255
-    assert set(np.unique(mask.data[0])) <= {0.0, 1.0, 255.0}
+    assert mask.data.shape[0] == 1 and mask.nodata == 255
+    assert set(np.unique(mask.data)) <= {0, 1, 255}
     # Edge tiles are smaller; the same tile id is the same ground in both years.
     edge = read_header(root / "2016" / "IMAGE" / "IMG_GH_1015_2016.tif")
     assert (edge.width, edge.height) == (22, 19)
     assert read_header(root / "2022" / "IMAGE" / "IMG_GH_1015_2022.tif").bounds == edge.bounds
 
 
-def test_tiles_cover_one_contiguous_region(cfg: DemoRegionConfig) -> None:
-    root = generate_demo_region(cfg)
+def test_two_band_layout_stays_available(cfg: DemoRegionConfig, tmp_path: Path) -> None:
+    cfg = cfg.model_copy(update={"mask_layout": "mining_cocoa"})
+    root = _tiles(cfg, tmp_path / "tiles")
+    mask = read_raster(root / "2022" / "MASK" / "MASK_GH_1005_2022.tif")
+    assert mask.data.shape[0] == 2
+    prob = mask.data[1][mask.data[1] != 255]
+    assert prob.min() >= 0 and prob.max() <= 1 and prob.max() > 0.65
+
+
+def test_cocoa_layer_is_a_separate_lonlat_map_with_a_nodata_margin(
+    cfg: DemoRegionConfig, tmp_path: Path
+) -> None:
+    path = tmp_path / "cocoa.tif"
+    RawDataset(str(path), "cocoa_threat.datasets.RasterDataset").save(DemoRegion(cfg).cocoa_layer())
+    layer = read_raster(path)
+    assert layer.crs.to_epsg() == 4326 and layer.nodata == 255 and layer.data.dtype == np.uint8
+    assert abs(layer.transform.a - 0.00009) < 1e-12  # ~10 m
+    data = layer.data[0]
+    assert (data[0] == 255).all() and (data[:, -1] == 255).all()  # the margin
+    valid = data[data != 255]
+    assert valid.max() <= 100 and (valid >= 65).mean() > 0.2  # percent (scale 100)
+    # It covers the whole region.
+    minx, miny, maxx, maxy = transform_bounds(cfg.crs, "EPSG:4326", *region_bounds(cfg))
+    lminx, lmaxy = layer.transform.c, layer.transform.f
+    lmaxx = lminx + layer.transform.a * data.shape[1]
+    lminy = lmaxy + layer.transform.e * data.shape[0]
+    assert lminx < minx and lminy < miny and lmaxx > maxx and lmaxy > maxy
+
+
+def test_tiles_cover_one_contiguous_region(cfg: DemoRegionConfig, tmp_path: Path) -> None:
+    root = _tiles(cfg, tmp_path / "tiles")
     headers = [read_header(p) for p in (root / "2016" / "IMAGE").glob("*.tif")]
     area = sum(h.width * h.height for h in headers)
     rows, cols = cfg.shape
@@ -60,26 +106,28 @@ def test_tiles_cover_one_contiguous_region(cfg: DemoRegionConfig) -> None:
     assert (maxx - minx) == cols * cfg.pixel_size
 
 
-def test_deterministic_and_reused(cfg: DemoRegionConfig) -> None:
-    root = generate_demo_region(cfg)
-    first = read_raster(root / "2022" / "IMAGE" / "IMG_GH_1005_2022.tif").data
-    stamp = (root / "demo_region.json").stat().st_mtime_ns
-    generate_demo_region(cfg)  # same parameters: reused, not rewritten
-    assert (root / "demo_region.json").stat().st_mtime_ns == stamp
-    generate_demo_region(cfg, overwrite=True)
-    np.testing.assert_array_equal(
-        first, read_raster(root / "2022" / "IMAGE" / "IMG_GH_1005_2022.tif").data
+def test_deterministic_reused_and_regenerated_on_change(
+    cfg: DemoRegionConfig, tmp_path: Path
+) -> None:
+    root = _tiles(cfg, tmp_path / "tiles")
+    tile = root / "2022" / "IMAGE" / "IMG_GH_1005_2022.tif"
+    first, stamp = read_raster(tile).data, (root / ".stamp.json").stat().st_mtime_ns
+    _tiles(cfg, root)  # same parameters: reused, not rewritten
+    assert (root / ".stamp.json").stat().st_mtime_ns == stamp
+    _tiles(cfg.model_copy(update={"regenerate": True}), root)  # forced: same content
+    assert (root / ".stamp.json").stat().st_mtime_ns != stamp
+    np.testing.assert_array_equal(first, read_raster(tile).data)
+    # Parameters the tiles don't depend on leave them alone; others regenerate them.
+    assert (
+        DemoRegion(cfg).tiles().fingerprint
+        == DemoRegion(cfg.model_copy(update={"districts_crs": "EPSG:32630"})).tiles().fingerprint
     )
-    other = cfg.model_copy(update={"seed": cfg.seed + 1})
-    generate_demo_region(other)
-    assert json.loads((root / "demo_region.json").read_text())["config"]["seed"] == cfg.seed + 1
-    assert not np.array_equal(
-        first, read_raster(root / "2022" / "IMAGE" / "IMG_GH_1005_2022.tif").data
-    )
+    _tiles(cfg.model_copy(update={"seed": cfg.seed + 1}), root)
+    assert not np.array_equal(first, read_raster(tile).data)
 
 
 def test_landscape_is_realistic(tmp_path: Path) -> None:
-    cfg = DemoRegionConfig(output_dir=str(tmp_path), n_tiles_x=4, n_tiles_y=4)
+    cfg = DemoRegionConfig(n_tiles_x=4, n_tiles_y=4)
     land = build_landscape(cfg)
     first, last = land.mining[2016], land.mining[2022]
     assert 0.045 < first.mean() < 0.065
@@ -94,7 +142,7 @@ def test_landscape_is_realistic(tmp_path: Path) -> None:
 
 
 def test_cocoa_and_forest_overlap_spectrally(tmp_path: Path) -> None:
-    cfg = DemoRegionConfig(output_dir=str(tmp_path), n_tiles_x=4, n_tiles_y=4)
+    cfg = DemoRegionConfig(n_tiles_x=4, n_tiles_y=4)
     land = build_landscape(cfg)
     image, _ = paint_bands(cfg, land, 2016)
     cover = land.cover_in(2016)
@@ -111,6 +159,6 @@ def test_bad_demo_parameters_name_the_key(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match=r"synthetic\.edge_trim_x"):
         parse_params(
             DemoRegionConfig,
-            {"output_dir": str(tmp_path), "tile_size": 32, "edge_trim_x": 40},
+            {"tile_size": 32, "edge_trim_x": 40},
             "ingestion.synthetic",
         )

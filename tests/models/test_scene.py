@@ -10,7 +10,8 @@ import pytest
 import rasterio
 from scipy import ndimage
 
-from cocoa_threat.geo.windows import RasterSource, write_cog
+from cocoa_threat.geo.cog import write_cog
+from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
 from tests.conftest import write_tile
 

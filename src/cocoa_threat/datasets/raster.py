@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
+from cocoa_threat.geo.cog import RasterProducer, write_cog
+from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster, write_raster
-from cocoa_threat.geo.windows import RasterProducer, RasterSource, write_cog
+from cocoa_threat.geo.vrt import MosaicSpec
 
 
 class RasterDataset(AbstractDataset[Any, RasterSource]):
     """A raster too big to load whole.
 
-    * ``load()`` returns a :class:`~cocoa_threat.geo.windows.RasterSource`, a
+    * ``load()`` returns a :class:`~cocoa_threat.geo.grid.RasterSource`, a
       lazy handle that nodes read window by window.
-    * ``save()`` accepts a :class:`~cocoa_threat.geo.windows.RasterProducer`
+    * ``save()`` accepts a :class:`~cocoa_threat.geo.cog.RasterProducer`
       (written window by window as a COG with overviews, colour table and any
       companion rasters such as class probabilities), a
       :class:`~cocoa_threat.geo.raster.Raster` (small, written whole), or a
-      ``str`` of GDAL VRT XML (for ``.vrt`` files, e.g. mosaics of tiles).
+      :class:`~cocoa_threat.geo.vrt.MosaicSpec` (for ``.vrt`` files: a mosaic of
+      tiles, written with paths relative to the VRT).
 
     Example::
 
@@ -40,7 +44,7 @@ class RasterDataset(AbstractDataset[Any, RasterSource]):
 
         Args:
             filepath: The raster file (``.tif`` or ``.vrt``).
-            save_args: Options of :func:`~cocoa_threat.geo.windows.write_cog`.
+            save_args: Options of :func:`~cocoa_threat.geo.cog.write_cog`.
             metadata: Free-form metadata (ignored by Kedro).
         """
         self._filepath = PurePosixPath(filepath)
@@ -61,21 +65,21 @@ class RasterDataset(AbstractDataset[Any, RasterSource]):
             raise DatasetError(f"Could not open raster {path}: {exc}") from exc
 
     def save(self, data: Any) -> None:
-        """Write a producer (windowed COG), a small Raster, or VRT XML."""
+        """Write a producer (windowed COG), a small Raster, or a VRT mosaic."""
         path = Path(self._filepath)
         if isinstance(data, RasterProducer):
             write_cog(path, data, **self._save_args)
         elif isinstance(data, Raster):
             write_raster(path, data, **self._save_args)
-        elif isinstance(data, str) and path.suffix == ".vrt":
+        elif isinstance(data, MosaicSpec) and path.suffix == ".vrt":
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".vrt.partial")
-            tmp.write_text(data)
-            tmp.replace(path)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+            tmp.write_text(data.to_xml(path))
+            os.replace(tmp, path)
         else:
             raise DatasetError(
                 f"RasterDataset {path} can't save a {type(data).__name__}; return a "
-                f"RasterProducer, a Raster or (for .vrt) VRT XML"
+                f"RasterProducer, a Raster or (for .vrt) a MosaicSpec"
             )
 
     def _exists(self) -> bool:

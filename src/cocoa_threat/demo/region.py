@@ -4,25 +4,35 @@ The demo region lets ``kedro run`` work on a fresh machine with no network. It
 paints a landscape like the study area in south-west Ghana (forest reserves,
 cocoa agroforest farms, food crops, settlements, roads, rivers in DEM valleys,
 mining pits and turbid ponds along the rivers that expand between the years)
-and writes it as SmallMinesDS tiles::
+and writes it as the released SmallMinesDS is laid out::
 
-    <root>/<year>/IMAGE/IMG_GH_<tile>_<year>.tif   13 float32 bands, nodata -9999
-    <root>/<year>/MASK/MASK_GH_<tile>_<year>.tif   band 1 mining 0/1, band 2 cocoa
-                                                    probability 0..1, nodata 255
+    <tiles>/<year>/IMAGE/IMG_GH_<tile>_<year>.tif   13 float32 bands, nodata -9999
+    <tiles>/<year>/MASK/MASK_GH_<tile>_<year>.tif   1 band: mining 1 / not 0, nodata 255
 
-Everything about the region (size, CRS, years, fractions, seed) comes from
-``ingestion.synthetic`` in ``conf/base/parameters_ingestion.yml``. The class
-signatures below are the generator's model of the world, not analysis
-parameters.
+plus, as separate inputs like the real study's, a cocoa-probability layer (one
+GeoTIFF in EPSG:4326 at ~10 m, static across years, with a nodata margin, as a
+national map such as Kalischek et al. 2023 would be), district boundaries and
+a mercury survey. ``ingestion.synthetic.mask_layout: mining_cocoa`` writes the
+2-band masks (mining, cocoa probability) of the study's code instead.
+
+The four products are handed to the catalog's raw datasets
+(:class:`~cocoa_threat.datasets.RawDataset`) by the ingestion's acquisition
+node; each is computed and written only when missing or when its parameters
+changed. Everything about the region (size, CRS, years, fractions, seed)
+comes from ``ingestion.synthetic`` in ``conf/base/parameters_ingestion.yml``.
+The class signatures below are the generator's model of the world, not
+analysis parameters.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from affine import Affine
@@ -31,16 +41,14 @@ from rasterio.crs import CRS
 from scipy import ndimage
 from tqdm.auto import tqdm
 
+from cocoa_threat.datasets.raw import RawInput
 from cocoa_threat.demo import fields
 from cocoa_threat.demo.mercury import MercurySurveyConfig, make_mercury_survey
 from cocoa_threat.geo.raster import Raster, write_raster
 
 logger = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "3"
-DISTRICTS_FILE = "districts.gpkg"
-MERCURY_FILE = "mercury_survey.csv"
-STAMP_FILE = "demo_region.json"
+GENERATOR_VERSION = "4"
 
 # Land-cover codes used only inside the generator.
 FOREST, COCOA, CROPS, SETTLEMENT, ROAD, RIVER, PIT, POND, REGROWTH = range(9)
@@ -114,12 +122,26 @@ SMALLMINESDS_BANDS = [
 ]
 
 
+class DemoCocoaLayerConfig(BaseModel):
+    """The demo's cocoa-probability layer (``ingestion.synthetic.cocoa_layer``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    crs: str = Field("EPSG:4326", description="CRS of the layer (national maps: lon/lat).")
+    resolution: float = Field(0.00009, gt=0, description="Pixel size in CRS units (~10 m).")
+    scale: float = Field(100.0, gt=0, description="Stored value = probability x scale.")
+    dtype: Literal["uint8", "float32"] = "uint8"
+    nodata: float = 255.0
+    margin_px: int = Field(20, ge=0, description="Nodata margin around the region (px).")
+    n_gaps: int = Field(3, ge=0, description="Small nodata gaps inside (e.g. cloud).")
+
+
 class DemoRegionConfig(BaseModel):
     """Parameters of the synthetic demo region (``ingestion.synthetic``)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    output_dir: str = Field(description="Where the SmallMinesDS-layout tiles go.")
+    regenerate: bool = Field(False, description="Rewrite the demo region even if it is up to date.")
     seed: int = 2016
     n_tiles_x: int = Field(8, ge=2)
     n_tiles_y: int = Field(8, ge=2)
@@ -137,6 +159,11 @@ class DemoRegionConfig(BaseModel):
     tile_id_start: int = Field(1000, ge=0)
     image_template: str = "IMG_GH_{tile}_{year}.tif"
     mask_template: str = "MASK_GH_{tile}_{year}.tif"
+    mask_layout: Literal["mining", "mining_cocoa"] = Field(
+        "mining",
+        description="mining: 1-band masks as released; mining_cocoa: 2-band (mining, cocoa).",
+    )
+    cocoa_layer: DemoCocoaLayerConfig = Field(default_factory=DemoCocoaLayerConfig)
     cocoa_fraction: float = Field(0.47, gt=0, lt=1)
     mining_fraction_first: float = Field(0.055, gt=0, lt=1)
     mining_fraction_last: float = Field(0.075, gt=0, lt=1)
@@ -339,11 +366,12 @@ def build_landscape(cfg: DemoRegionConfig) -> Landscape:
 
 
 def paint_bands(cfg: DemoRegionConfig, land: Landscape, year: int) -> tuple[np.ndarray, np.ndarray]:
-    """Simulate the 13-band image and the 2-band mask of one year.
+    """Simulate the 13-band image and the mask of one year.
 
     Returns:
-        ``(image, mask)``: float32 arrays (13, rows, cols) and (2, rows, cols),
-        without nodata yet.
+        ``(image, mask)``: float32 arrays (13, rows, cols) and the mask: (1, rows,
+        cols) mining 0/1 for ``mask_layout: mining`` (as released), or (2, rows,
+        cols) mining and cocoa probability for ``mining_cocoa``; without nodata yet.
     """
     shape = cfg.shape
     idx = cfg.years.index(year)
@@ -373,11 +401,12 @@ def paint_bands(cfg: DemoRegionConfig, land: Landscape, year: int) -> tuple[np.n
         band += loading * (texture * fine + 0.8 * forest_like * crowns * (1.0 - texture))
         band += HAZE.get(name, 0.0) * haze
         image[b] = np.clip(band, 1.0, 12000.0)
-    mining = land.mining[year]
+    mining = land.mining[year].astype(np.float32)
+    if cfg.mask_layout == "mining":
+        return image, mining[None]
     prob = land.cocoa_probability.copy()
-    prob[mining] = 0.0
-    mask = np.stack([mining.astype(np.float32), prob])
-    return image, mask
+    prob[land.mining[year]] = 0.0
+    return image, np.stack([mining, prob])
 
 
 def _tile_windows(cfg: DemoRegionConfig) -> list[tuple[str, slice, slice]]:
@@ -397,17 +426,22 @@ def _tile_windows(cfg: DemoRegionConfig) -> list[tuple[str, slice, slice]]:
     return out
 
 
+def _disc_holes(rng: np.random.Generator, shape: tuple[int, int], n: int, r: tuple[float, float]):
+    rows, cols = shape
+    holes = np.zeros(shape, dtype=bool)
+    rr, cc = np.ogrid[:rows, :cols]
+    for _ in range(n):
+        r0, c0 = rng.integers(0, rows), rng.integers(0, cols)
+        radius = rng.uniform(*r)
+        holes |= (rr - r0) ** 2 + (cc - c0) ** 2 <= radius**2
+    return holes
+
+
 def _add_nodata(
     cfg: DemoRegionConfig, rng: np.random.Generator, image: np.ndarray, mask: np.ndarray
 ) -> None:
     """Punch a few small nodata holes (missing L2A pixels) into a tile, in place."""
-    rows, cols = image.shape[1:]
-    holes = np.zeros((rows, cols), dtype=bool)
-    for _ in range(rng.integers(1, 4)):
-        r, c = rng.integers(0, rows), rng.integers(0, cols)
-        radius = rng.uniform(1.0, 4.0)
-        rr, cc = np.ogrid[:rows, :cols]
-        holes |= (rr - r) ** 2 + (cc - c) ** 2 <= radius**2
+    holes = _disc_holes(rng, image.shape[1:], int(rng.integers(1, 4)), (1.0, 4.0))
     image[:, holes] = cfg.image_nodata
     if rng.random() < 0.5:
         mask[:, holes] = cfg.mask_nodata
@@ -430,95 +464,183 @@ def _summary(cfg: DemoRegionConfig, land: Landscape) -> dict[str, dict[str, floa
     return out
 
 
-def generate_demo_region(cfg: DemoRegionConfig, overwrite: bool = False) -> Path:
-    """Write the demo region if it is missing or was made with other parameters.
+def region_bounds(cfg: DemoRegionConfig) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) of the demo region in its CRS."""
+    rows, cols = cfg.shape
+    x0, y0 = cfg.transform.c, cfg.transform.f
+    return (x0, y0 - rows * cfg.pixel_size, x0 + cols * cfg.pixel_size, y0)
 
-    The region is written to a temporary folder next to ``cfg.output_dir`` and
-    moved into place at the end, so an interrupted run never leaves a
-    half-written region behind.
 
-    Args:
-        cfg: Demo region parameters.
-        overwrite: Re-generate even if an identical region exists.
+def write_tiles(cfg: DemoRegionConfig, land: Landscape, folder: Path) -> dict[str, Any]:
+    """Write every tile of every year in the SmallMinesDS layout under ``folder``.
 
     Returns:
-        The region's root folder.
+        Facts for the stamp: the class fractions of the generator's truth.
     """
-    root = Path(cfg.output_dir)
-    stamp = root / STAMP_FILE
-    wanted = {"generator_version": GENERATOR_VERSION, "config": cfg.model_dump()}
-    if stamp.exists() and not overwrite:
-        existing = json.loads(stamp.read_text())
-        if {k: existing.get(k) for k in wanted} == wanted:
-            logger.info("Demo region already present at %s; reusing it", root)
-            return root
-        logger.info("Demo region at %s was made with other parameters; re-generating", root)
-
-    rows, cols = cfg.shape
-    logger.info(
-        "Generating the synthetic demo region: %d x %d tiles, %d x %d px (%.0f km2) at %s",
-        cfg.n_tiles_x,
-        cfg.n_tiles_y,
-        cols,
-        rows,
-        rows * cols * cfg.pixel_size**2 / 1e6,
-        root,
-    )
-    land = build_landscape(cfg)
-    tmp = root.parent / f".{root.name}.partial"
-    shutil.rmtree(tmp, ignore_errors=True)
     crs = CRS.from_user_input(cfg.crs)
     windows = _tile_windows(cfg)
-    try:
-        for year in cfg.years:
-            image, mask = paint_bands(cfg, land, year)
-            rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, year, 1]))
-            for tile, rs, cs in tqdm(windows, desc=f"demo tiles {year}", leave=False):
-                transform = cfg.transform @ Affine.translation(cs.start, rs.start)
-                img = np.ascontiguousarray(image[:, rs, cs])
-                msk = np.ascontiguousarray(mask[:, rs, cs])
-                if rng.random() < cfg.nodata_tile_fraction:
-                    _add_nodata(cfg, rng, img, msk)
-                name = {"tile": tile, "year": year}
-                write_raster(
-                    tmp / str(year) / "IMAGE" / cfg.image_template.format(**name),
-                    Raster(img, transform, crs, cfg.image_nodata, list(cfg.band_names)),
-                )
-                write_raster(
-                    tmp / str(year) / "MASK" / cfg.mask_template.format(**name),
-                    Raster(msk, transform, crs, cfg.mask_nodata, ["mining", "cocoa_probability"]),
-                )
-        if cfg.districts:
-            from cocoa_threat.demo.districts import make_districts
-
-            rows, cols = cfg.shape
-            x0, y0 = cfg.transform.c, cfg.transform.f
-            bounds = (x0, y0 - rows * cfg.pixel_size, x0 + cols * cfg.pixel_size, y0)
-            make_districts(bounds, cfg.districts, cfg.crs, cfg.districts_crs, cfg.seed).to_file(
-                tmp / DISTRICTS_FILE, driver="GPKG"
+    mask_names = ["mining"] if cfg.mask_layout == "mining" else ["mining", "cocoa_probability"]
+    mask_dtype = "uint8" if cfg.mask_layout == "mining" else "float32"
+    for year in cfg.years:
+        image, mask = paint_bands(cfg, land, year)
+        rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, year, 1]))
+        for tile, rs, cs in tqdm(windows, desc=f"demo tiles {year}", leave=False):
+            transform = cfg.transform @ Affine.translation(cs.start, rs.start)
+            img = np.ascontiguousarray(image[:, rs, cs])
+            msk = np.ascontiguousarray(mask[:, rs, cs])
+            if rng.random() < cfg.nodata_tile_fraction:
+                _add_nodata(cfg, rng, img, msk)
+            name = {"tile": tile, "year": year}
+            write_raster(
+                folder / str(year) / "IMAGE" / cfg.image_template.format(**name),
+                Raster(img, transform, crs, cfg.image_nodata, list(cfg.band_names)),
             )
-        if cfg.mercury is not None:
+            write_raster(
+                folder / str(year) / "MASK" / cfg.mask_template.format(**name),
+                Raster(msk.astype(mask_dtype), transform, crs, cfg.mask_nodata, mask_names),
+            )
+    return {"summary": _summary(cfg, land), "mask_layout": cfg.mask_layout}
+
+
+def write_cocoa_layer(cfg: DemoRegionConfig, land: Landscape, path: Path) -> dict[str, Any]:
+    """Write the cocoa-probability layer: one GeoTIFF in ``cocoa_layer.crs``, static in time.
+
+    The landscape's probability (on the region's grid) is reprojected onto a
+    grid of ``cocoa_layer.resolution`` in ``cocoa_layer.crs`` that extends
+    ``margin_px`` beyond the region; outside the region and in a few small
+    gaps it has no data, as national maps do.
+    """
+    from rasterio.warp import Resampling, reproject, transform_bounds
+
+    c = cfg.cocoa_layer
+    minx, miny, maxx, maxy = transform_bounds(cfg.crs, c.crs, *region_bounds(cfg))
+    res = c.resolution
+    pad = c.margin_px * res
+    x0 = np.floor((minx - pad) / res) * res
+    y0 = np.ceil((maxy + pad) / res) * res
+    width = int(np.ceil((maxx + pad - x0) / res))
+    height = int(np.ceil((y0 - (miny - pad)) / res))
+    transform = Affine(res, 0, x0, 0, -res, y0)
+    prob = np.full((height, width), np.nan, dtype=np.float32)
+    reproject(
+        land.cocoa_probability.astype(np.float32),
+        prob,
+        src_transform=cfg.transform,
+        src_crs=cfg.crs,
+        dst_transform=transform,
+        dst_crs=c.crs,
+        resampling=Resampling.bilinear,
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+    )
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, 7]))
+    prob[_disc_holes(rng, prob.shape, c.n_gaps, (4.0, 12.0))] = np.nan
+    scaled = prob * c.scale
+    if c.dtype == "uint8":
+        scaled = np.rint(scaled)
+    data = np.where(np.isfinite(prob), scaled, c.nodata).astype(c.dtype)
+    raster = Raster(data[None], transform, CRS.from_user_input(c.crs), c.nodata)
+    raster.band_names = ["cocoa_probability"]
+    raster.tags = {"scale": f"probability x {c.scale:g}", "source": "cocoa-threat demo"}
+    write_raster(path, raster, compress="deflate", tiled=True)
+    return {"crs": c.crs, "scale": c.scale, "shape": [height, width]}
+
+
+class DemoRegion:
+    """The demo region's four raw inputs, computed lazily and only when needed.
+
+    Each product is a :class:`~cocoa_threat.datasets.raw.RawInput` whose
+    fingerprint covers the generator version and the parameters it depends
+    on, so the catalog rewrites nothing that is up to date (and the landscape
+    is not even built then).
+    """
+
+    def __init__(self, cfg: DemoRegionConfig) -> None:
+        """Wrap the parameters (nothing is computed yet)."""
+        self.cfg = cfg
+
+    @cached_property
+    def land(self) -> Landscape:
+        """The landscape, built on first use."""
+        rows, cols = self.cfg.shape
+        logger.info(
+            "Generating the synthetic demo region: %d x %d tiles, %d x %d px (%.0f km2)",
+            self.cfg.n_tiles_x,
+            self.cfg.n_tiles_y,
+            cols,
+            rows,
+            rows * cols * self.cfg.pixel_size**2 / 1e6,
+        )
+        return build_landscape(self.cfg)
+
+    def fingerprint(self, product: str, exclude: set[str]) -> str:
+        """A canonical hash of what ``product`` depends on."""
+        config = self.cfg.model_dump(mode="json", exclude={"regenerate", *exclude})
+        text = json.dumps(
+            {"generator": GENERATOR_VERSION, "product": product, "config": config},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _product(self, name: str, exclude: set[str], write: Any) -> RawInput:
+        return RawInput.generated(
+            self.fingerprint(name, exclude),
+            write,
+            force=self.cfg.regenerate,
+            provenance={"generator": f"cocoa-threat demo v{GENERATOR_VERSION}", "product": name},
+        )
+
+    def tiles(self) -> RawInput:
+        """The SmallMinesDS-layout tiles (a folder)."""
+        return self._product(
+            "tiles",
+            {"districts", "districts_crs", "mercury", "cocoa_layer"},
+            lambda folder: write_tiles(self.cfg, self.land, folder),
+        )
+
+    def cocoa_layer(self) -> RawInput:
+        """The cocoa-probability GeoTIFF."""
+        return self._product(
+            "cocoa_layer",
+            {"districts", "districts_crs", "mercury", "mask_layout", "nodata_tile_fraction"},
+            lambda path: write_cocoa_layer(self.cfg, self.land, path),
+        )
+
+    def districts(self) -> RawInput:
+        """District boundaries (a GeoPackage in ``districts_crs``)."""
+        from cocoa_threat.demo.districts import make_districts
+
+        def write(path: Path) -> None:
+            cfg = self.cfg
+            frame = make_districts(
+                region_bounds(cfg), cfg.districts, cfg.crs, cfg.districts_crs, cfg.seed
+            )
+            frame.to_file(path, driver="GPKG", layer="districts")
+
+        keep = {"seed", "districts", "districts_crs", "crs", "pixel_size", "center_x", "center_y"}
+        keep |= {"n_tiles_x", "n_tiles_y", "tile_size", "edge_trim_x", "edge_trim_y"}
+        return self._product("districts", set(DemoRegionConfig.model_fields) - keep, write)
+
+    def mercury_survey(self) -> RawInput:
+        """The mercury survey (CSV with lon/lat, as field files come)."""
+
+        def write(path: Path) -> None:
+            cfg = self.cfg
+            if cfg.mercury is None:
+                raise ValueError(
+                    "ingestion.synthetic.mercury is null, so the demo has no mercury survey; "
+                    "give it parameters or point mercury_survey_raw at a survey"
+                )
             make_mercury_survey(
                 cfg.mercury,
-                mining=land.mining[cfg.years[-1]],
-                roads=land.cover == ROAD,
+                mining=self.land.mining[cfg.years[-1]],
+                roads=self.land.cover == ROAD,
                 transform=cfg.transform,
                 region_crs=cfg.crs,
                 seed=cfg.seed,
-            ).to_csv(tmp / MERCURY_FILE, index=False)
-        summary = _summary(cfg, land)
-        (tmp / STAMP_FILE).write_text(json.dumps({**wanted, "summary": summary}, indent=2))
-        if root.exists():
-            shutil.rmtree(root)
-        tmp.rename(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for year, stats in summary.items():
-        logger.info(
-            "Demo %s: mining %.1f%%, cocoa label %.1f%% of pixels",
-            year,
-            100 * stats["mining_fraction"],
-            100 * stats["cocoa_label_fraction"],
+            ).to_csv(path, index=False)
+
+        return self._product(
+            "mercury_survey", {"districts", "districts_crs", "cocoa_layer", "mask_layout"}, write
         )
-    return root

@@ -130,10 +130,8 @@ class _ModelBlock(_Strict):
 
 
 class TrainingParams(_Strict):
-    """Settings shared by every model (``training``)."""
+    """Settings shared by every model (``training``); the classes are ``land_use``."""
 
-    class_names: list[str] = Field(min_length=2)
-    ignore_index: int = 255
     image_nodata: float = -9999.0
     run_dir: str = "data/06_models"
     eval_batch_size: int = Field(16, ge=1)

@@ -58,6 +58,7 @@ class TrainingData:
     class_names: list[str]
     ignore_index: int
     image_nodata: float
+    split_hash: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
     @property

@@ -4,7 +4,7 @@ Each output window of ``window_size`` pixels is predicted from an input window
 grown by ``context_margin`` pixels of its neighbours on every side (outside the
 raster: nodata), and only its centre is kept, so classes continue across tile
 borders. Windows are read, predicted in batches and written one batch at a time
-(:class:`~cocoa_threat.geo.windows.RasterProducer`), so memory stays bounded
+(:class:`~cocoa_threat.geo.cog.RasterProducer`), so memory stays bounded
 whatever the raster's size.
 """
 
@@ -21,7 +21,8 @@ import numpy as np
 from rasterio.windows import Window
 from tqdm.auto import tqdm
 
-from cocoa_threat.geo.windows import RasterProducer, RasterSource, expand, iter_windows
+from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.grid import RasterSource, expand, iter_windows
 
 logger = logging.getLogger(__name__)
 

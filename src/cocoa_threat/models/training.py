@@ -191,6 +191,7 @@ def fit_segmentation_model(
         "class_names": data.class_names,
         "ignore_index": data.ignore_index,
         "image_nodata": data.image_nodata,
+        "split_hash": data.split_hash,
     }
     L.seed_everything(spec.trainer.seed, workers=True, verbose=False)
     task = build_task(spec, training_args(spec, data.n_classes, bands, checkpoint), data)

@@ -12,7 +12,7 @@ from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from cocoa_threat.geo.windows import RasterSource
+from cocoa_threat.geo.grid import RasterSource
 
 
 def _nice_length(span_m: float) -> float:

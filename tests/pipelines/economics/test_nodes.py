@@ -15,6 +15,11 @@ from cocoa_threat.pipelines.economics.nodes import (
 )
 from cocoa_threat.pipelines.economics.params import economics_params
 
+LAND_USE = {
+    "classes": ["background", "mining", "cocoa"],
+    "colours": {"background": "#eeeeee", "mining": "#ff0000", "cocoa": "#00ff00"},
+}
+
 AREAS = pd.DataFrame(
     [
         {
@@ -67,7 +72,7 @@ def test_season_boundaries() -> None:
 
 
 def test_loss_by_season_by_hand() -> None:
-    t = loss_by_season(AREAS, _params()).set_index("season")
+    t = loss_by_season(AREAS, _params(), LAND_USE).set_index("season")
     # central: 100 ha x 0.4 t/ha x 10,000 GH¢/t = 400,000 GH¢ = US$ 40,000
     assert t.loc["2022/23", "beans_lost_t_central"] == pytest.approx(40.0)
     assert t.loc["2022/23", "value_lost_ghs_central"] == pytest.approx(400_000)
@@ -84,7 +89,7 @@ def test_loss_by_season_by_hand() -> None:
 def test_present_value_and_summary() -> None:
     assert present_value(100, 0.10, 2) == pytest.approx(100 / 1.1 + 100 / 1.21)
     params = _params()
-    by_season = loss_by_season(AREAS, params)
+    by_season = loss_by_season(AREAS, params, LAND_USE)
     summary = economic_summary(AREAS, by_season, params).set_index("figure")
     # next 2 seasons at the latest price: 800,000 GH¢ a season, discounted at 10%
     pv = summary.loc["present value of the next 2 seasons, GH¢", "central"]
@@ -97,7 +102,7 @@ def test_present_value_and_summary() -> None:
 
 def test_districts_share_the_totals() -> None:
     params = _params()
-    summary = economic_summary(AREAS, loss_by_season(AREAS, params), params)
+    summary = economic_summary(AREAS, loss_by_season(AREAS, params, LAND_USE), params)
     transitions = pd.DataFrame(
         [
             {"district": "Bekwai", "from_class": "cocoa", "to_class": "mining", "hectares": 30.0},

@@ -41,25 +41,47 @@ def test_inference_writes_seamless_yearly_cogs(trained_forest: ProjectConf) -> N
     assert grids[0][1] == (4 * 32 - 13, 4 * 32 - 10)
 
 
+def _select(conf: ProjectConf, models: dict, **inference: object) -> tuple:
+    catalog = conf.catalog_with_params()
+    return select_model(
+        models,
+        catalog.load("model_comparison"),
+        catalog.load("tile_manifest"),
+        {**conf.params["inference"], **inference},
+        conf.params["land_use"],
+    )
+
+
 def test_untrained_model_is_a_clear_error(trained_forest: ProjectConf) -> None:
-    catalog = trained_forest.catalog_with_params()
-    models = catalog.load("trained_models")
-    params = {**trained_forest.params["inference"], "model": "prithvi"}
+    models = trained_forest.catalog_with_params().load("trained_models")
     with pytest.raises(
         ValueError, match=r"'prithvi' but that model has not been trained.*--namespaces=prithvi"
     ):
-        select_model(models, catalog.load("model_comparison"), params)
+        _select(trained_forest, models, model="prithvi")
     with pytest.raises(ValueError, match="No trained model found"):
-        select_model({}, catalog.load("model_comparison"), trained_forest.params["inference"])
+        _select(trained_forest, {})
 
 
 def test_missing_weights_is_a_clear_error(trained_forest: ProjectConf) -> None:
-    catalog = trained_forest.catalog_with_params()
-    models = catalog.load("trained_models")
+    models = trained_forest.catalog_with_params().load("trained_models")
     models["random_forest"].weights_path.write_bytes(b"truncated")
     with pytest.raises(ValueError, match="can't be loaded.*--namespaces=random_forest"):
-        select_model(models, catalog.load("model_comparison"), trained_forest.params["inference"])
+        _select(trained_forest, models)
     assert not Path(trained_forest.root, "data/07_model_output/land_use_before.tif").exists()
+
+
+def test_model_trained_on_another_split_is_refused(trained_forest: ProjectConf) -> None:
+    from cocoa_threat.pipelines.ingestion import create_pipeline as ingestion_pipeline
+
+    models = trained_forest.catalog_with_params().load("trained_models")
+    assert _select(trained_forest, models)[1]["split_hash"]  # the split it was trained on
+    # Re-ingest with another split seed: the trained forest no longer fits the tiles.
+    trained_forest.params["ingestion"]["split"]["seed"] = 7
+    SequentialRunner().run(ingestion_pipeline(), trained_forest.catalog_with_params())
+    with pytest.raises(
+        ValueError, match=r"trained on split \w+ but the tiles are now split.*Retrain"
+    ):
+        _select(trained_forest, models)
 
 
 def test_scene_inference_on_any_geotiff(trained_forest: ProjectConf) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from kedro.runner import SequentialRunner
 from cocoa_threat.errors import DataValidationError
 from cocoa_threat.geo.raster import read_header
 from cocoa_threat.pipelines.ingestion import create_pipeline
-from tests.conftest import ProjectConf
+from tests.conftest import ProjectConf, run_nodes
 
 
 def _files(root: Path) -> set[Path]:
@@ -46,20 +47,35 @@ def test_ingestion_pipeline_writes_model_input(project_conf: ProjectConf) -> Non
 
 
 def test_bad_input_leaves_no_outputs(project_conf: ProjectConf, tmp_path: Path) -> None:
-    catalog = project_conf.catalog_with_params()
-    # First build the demo region, then break one file of it.
-    ingestion = project_conf.params["ingestion"]
-    SequentialRunner().run(create_pipeline().to_nodes("acquire_raw_tiles"), catalog)
-    region = Path(ingestion["synthetic"]["output_dir"])
-    bad = region / "2022" / "IMAGE" / "IMG_GH_1007_2022.tif"
-    bad.write_bytes(b"\x00" * 100)
+    run_nodes(project_conf, create_pipeline(), "acquire_raw_data")
+    # Break one file of a local copy of the region.
+    local = tmp_path / "local"
+    shutil.copytree(project_conf.raw_path("raw_tiles"), local)
+    (local / "2022" / "IMAGE" / "IMG_GH_1007_2022.tif").write_bytes(b"\x00" * 100)
+    project_conf.point_raw("raw_tiles", local)
+    project_conf.params["ingestion"]["source"] = "local"
     before = _files(tmp_path / "data")
-    local = {**ingestion, "source": "local", "local_path": str(region)}
-    project_conf.params["ingestion"] = local
-    catalog = project_conf.catalog_with_params()
     with pytest.raises(DataValidationError, match="IMG_GH_1007_2022.tif: cannot be read"):
-        SequentialRunner().run(create_pipeline(), catalog)
+        SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
     written = _files(tmp_path / "data") - before
     # Only the raw index (the list of files found) may be written before validation.
     assert {p.name for p in written} <= {"raw_tile_index.parquet"}
-    assert not Path(ingestion["model_input_dir"]).exists()
+    assert not Path(project_conf.params["ingestion"]["model_input_dir"]).exists()
+
+
+def test_rerun_leaves_raw_data_byte_identical(project_conf: ProjectConf) -> None:
+    """The demo region is written once; a second run (and a user's edit) is left alone."""
+    SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    raw = project_conf.raw_path("raw_tiles").parent
+    survey = project_conf.raw_path("mercury_survey_raw")
+    survey.write_text(survey.read_text() + "# checked by the field team\n")
+    snapshot = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _files(raw)}
+    SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _files(raw)} == snapshot
+    # Changed generator parameters rewrite the demo (and only what depends on them) ...
+    project_conf.params["ingestion"]["synthetic"]["mercury"]["n_road_points"] = 50
+    SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    changed = {p for p in _files(raw) if snapshot.get(p, (None, None))[1] != p.stat().st_mtime_ns}
+    assert survey in changed and not any("tiles" in str(p) for p in changed)
+    # ... and no temporary file or folder is left behind.
+    assert not [p for p in raw.rglob("*") if ".partial" in p.name or p.name.endswith(".old")]

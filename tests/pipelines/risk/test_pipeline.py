@@ -55,7 +55,7 @@ def test_weights_must_sum_to_one(project_conf: ProjectConf) -> None:
 
 
 def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Path) -> None:
-    from cocoa_threat.geo.windows import RasterSource
+    from cocoa_threat.geo.grid import RasterSource
     from cocoa_threat.pipelines.risk.nodes import risk_tables
     from tests.conftest import write_tile
 
@@ -66,14 +66,20 @@ def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Pa
     )
     with pytest.raises(ValueError, match="mercury surface.*different grids"):
         risk_tables(
-            land, land, other, other, catalog.load("districts"), transitioned.params["risk"]
+            land,
+            land,
+            other,
+            other,
+            catalog.load("districts"),
+            transitioned.params["risk"],
+            transitioned.params["land_use"],
         )
 
 
 def test_risk_map_does_not_depend_on_the_window_size(
     transitioned: ProjectConf, tmp_path: Path
 ) -> None:
-    from cocoa_threat.geo.windows import write_cog
+    from cocoa_threat.geo.cog import write_cog
     from cocoa_threat.pipelines.risk.nodes import make_risk_map
 
     SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
@@ -89,7 +95,8 @@ def test_risk_map_does_not_depend_on_the_window_size(
     for block in (64, 1024):  # 64 px windows with a halo vs one window for the whole map
         params = {**transitioned.params["risk"], "block_size": block}
         path = tmp_path / f"risk_{block}.tif"
-        write_cog(path, make_risk_map(*inputs, params), overview_levels=[])
+        producer = make_risk_map(*inputs, params, transitioned.params["land_use"])
+        write_cog(path, producer, overview_levels=[])
         with rasterio.open(path.with_name(f"risk_{block}_score.tif")) as src:
             outputs.append(src.read(1))
     np.testing.assert_array_equal(outputs[0], outputs[1])

@@ -11,7 +11,7 @@ import rasterio
 from kedro.runner import SequentialRunner
 from shapely.geometry import Polygon, box
 
-from cocoa_threat.geo.windows import RasterSource
+from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.pipelines.transition import create_pipeline
 from cocoa_threat.pipelines.transition.nodes import compute_transitions, prepare_districts
 from tests.conftest import ProjectConf, write_tile
@@ -68,40 +68,40 @@ def _tiny_map(
 def test_maps_on_different_grids_fail_before_output(
     tmp_path: Path, project_conf: ProjectConf
 ) -> None:
-    params = project_conf.params["transition"]
+    params, land_use = project_conf.params["transition"], project_conf.params["land_use"]
     a = _tiny_map(tmp_path, "a.tif", (616000, 713000))
     b = _tiny_map(tmp_path, "b.tif", (616010, 713000))
     districts = gpd.GeoDataFrame(
         {"district": ["x"]}, geometry=[box(615000, 712000, 617000, 714000)], crs=32630
     )
     with pytest.raises(ValueError, match="different grids"):
-        compute_transitions(a, b, districts, params)
+        compute_transitions(a, b, districts, params, land_use)
     c = _tiny_map(tmp_path, "c.tif", (616000, 713000), crs="EPSG:32631")
     with pytest.raises(ValueError, match="EPSG:32631"):
-        compute_transitions(a, c, districts, params)
+        compute_transitions(a, c, districts, params, land_use)
 
 
 def test_district_file_problems_are_named(tmp_path: Path, project_conf: ProjectConf) -> None:
-    params = project_conf.params["transition"]
+    params, land_use = project_conf.params["transition"], project_conf.params["land_use"]
     land = _tiny_map(tmp_path, "a.tif", (616000, 713000))
     far = gpd.GeoDataFrame({"district": ["Far"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
     with pytest.raises(ValueError, match="do not overlap the maps"):
-        prepare_districts(far, land, params)
+        prepare_districts(far, land, params, land_use)
     bowtie = Polygon([(616000, 712800), (616200, 713000), (616200, 712800), (616000, 713000)])
     bad = gpd.GeoDataFrame({"district": ["Bekwai"]}, geometry=[bowtie], crs=32630)
     with pytest.raises(
         ValueError, match=r"Invalid district geometries \(Bekwai: Self-intersection"
     ):
-        prepare_districts(bad, land, params)
+        prepare_districts(bad, land, params, land_use)
     nameless = gpd.GeoDataFrame(
         {"name": ["Bekwai"]}, geometry=[box(616000, 712800, 616200, 713000)], crs=32630
     )
     with pytest.raises(ValueError, match="transition.district_name_column"):
-        prepare_districts(nameless, land, params)
+        prepare_districts(nameless, land, params, land_use)
     # A district file in lon/lat is reprojected to the maps' CRS.
     ok = gpd.GeoDataFrame(
         {"district": ["Bekwai"]}, geometry=[box(616000, 712800, 616200, 713000)], crs=32630
     )
-    out = prepare_districts(ok.to_crs(4326), land, params)
+    out = prepare_districts(ok.to_crs(4326), land, params, land_use)
     assert out.crs.to_epsg() == 32630
     assert out.geometry.iloc[0].area == pytest.approx(200 * 200, rel=1e-3)

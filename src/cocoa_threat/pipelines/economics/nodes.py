@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.economics.params import (
     EconomicsParams,
     economics_params,
@@ -56,7 +57,9 @@ def _area(area_estimates: pd.DataFrame, p: EconomicsParams) -> dict[str, float]:
     }
 
 
-def loss_by_season(area_estimates: pd.DataFrame, economics: dict[str, Any]) -> pd.DataFrame:
+def loss_by_season(
+    area_estimates: pd.DataFrame, economics: dict[str, Any], land_use: dict[str, Any]
+) -> pd.DataFrame:
     """Area lost to date, beans and value lost per season (low / central / high).
 
     Value lost in a season = area converted before the season x yield x that
@@ -66,11 +69,13 @@ def loss_by_season(area_estimates: pd.DataFrame, economics: dict[str, Any]) -> p
     Args:
         area_estimates: The transition pipeline's error-adjusted areas.
         economics: The ``economics`` parameters.
+        land_use: The ``land_use`` parameters (the study must have a cocoa class).
 
     Returns:
         ``economic_loss_by_season``.
     """
     p = economics_params(economics)
+    require_cocoa(land_use_params(land_use), "The economics pipeline")
     area = _area(area_estimates, p)
     rows = []
     for season in p.seasons():

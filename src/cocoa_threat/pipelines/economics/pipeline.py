@@ -20,7 +20,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
         [
             Node(
                 loss_by_season,
-                inputs=["area_estimates", "params:economics"],
+                inputs=["area_estimates", "params:economics", "params:land_use"],
                 outputs="economic_loss_by_season",
                 name="loss_by_season",
             ),

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from matplotlib.colors import to_rgba
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from cocoa_threat.geo.windows import colour_table
-from cocoa_threat.params import parse_params
+from cocoa_threat.params import StrictModel, parse_params
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DaskSpec(_Strict):
+class DaskSpec(StrictModel):
     """Process windows on a Dask cluster instead of this process."""
 
     enabled: bool = False
@@ -25,20 +19,20 @@ class DaskSpec(_Strict):
     max_in_flight: int = Field(8, ge=1)
 
 
-class CogSpec(_Strict):
+class CogSpec(StrictModel):
     """Cloud-Optimised GeoTIFF layout."""
 
     blocksize: int = Field(256, ge=16)
     overview_levels: list[int] = Field(default_factory=lambda: [2, 4, 8, 16])
 
 
-class SceneSpec(_Strict):
+class SceneSpec(StrictModel):
     """Inference on any multi-band GeoTIFF scene (``kedro run --pipeline=scene_inference``)."""
 
     band_indexes: list[int] | None = None
 
 
-class InferenceParams(_Strict):
+class InferenceParams(StrictModel):
     """All of ``inference``."""
 
     model: Literal["prithvi", "resnet50", "random_forest", "best"] = "best"
@@ -47,28 +41,14 @@ class InferenceParams(_Strict):
     window_size: int = Field(128, ge=16)
     context_margin: int = Field(32, ge=0)
     write_probabilities: bool = True
-    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
-    nodata: int = Field(255, ge=0, le=255)
     image_nodata: float = -9999.0
-    pixel_size: float = Field(10.0, gt=0)
-    colours: dict[str, str]
     cog: CogSpec = Field(default_factory=CogSpec)
     dask: DaskSpec = Field(default_factory=DaskSpec)
     scene: SceneSpec = Field(default_factory=SceneSpec)
     quicklook_max_size: int = Field(1200, ge=100)
 
-    @field_validator("colours")
-    @classmethod
-    def _colours(cls, value: dict[str, str]) -> dict[str, str]:
-        for colour in value.values():
-            to_rgba(colour)  # raises ValueError on a bad colour
-        return value
-
     @model_validator(mode="after")
     def _check(self) -> InferenceParams:
-        missing = [c for c in self.classes if c not in self.colours]
-        if missing:
-            raise ValueError(f"inference.colours needs a colour for {missing}")
         span = self.window_size + 2 * self.context_margin
         if span % 32:
             raise ValueError(
@@ -76,10 +56,6 @@ class InferenceParams(_Strict):
                 f"32 (the models' total stride); e.g. 128 and 32"
             )
         return self
-
-    def colormap(self) -> dict[int, tuple[int, int, int, int]]:
-        """GeoTIFF colour table of the class map."""
-        return colour_table({i: self.colours[c] for i, c in enumerate(self.classes)}, self.nodata)
 
 
 def inference_params(params: dict[str, Any]) -> InferenceParams:

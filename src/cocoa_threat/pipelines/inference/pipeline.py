@@ -25,7 +25,13 @@ def _select() -> Pipeline:
         [
             Node(
                 select_model,
-                inputs=["trained_models", "model_comparison", "params:inference"],
+                inputs=[
+                    "trained_models",
+                    "model_comparison",
+                    "tile_manifest",
+                    "params:inference",
+                    "params:land_use",
+                ],
                 outputs=["chosen_model", "chosen_model_info"],
                 name="select_model",
             )
@@ -39,19 +45,32 @@ def year_pipeline(namespace: str) -> Pipeline:
         [
             Node(
                 build_input_mosaic,
-                inputs=["tile_manifest", "params:year", "params:inference"],
+                inputs=["tile_manifest", "band_stats", "params:year", "params:inference"],
                 outputs="input_mosaic",
                 name="build_input_mosaic",
             ),
             Node(
                 predict_land_use,
-                inputs=["input_mosaic", "chosen_model", "params:inference", "params:year"],
+                inputs=[
+                    "input_mosaic",
+                    "chosen_model",
+                    "chosen_model_info",
+                    "params:inference",
+                    "params:land_use",
+                    "params:year",
+                ],
                 outputs="land_use_map",
                 name="predict_land_use",
             ),
             Node(
                 plot_land_use,
-                inputs=["land_use_map", "districts_raw", "params:inference", "params:year"],
+                inputs=[
+                    "land_use_map",
+                    "districts_raw",
+                    "params:inference",
+                    "params:land_use",
+                    "params:year",
+                ],
                 outputs="land_use_quicklook",
                 name="plot_land_use",
             ),
@@ -60,8 +79,14 @@ def year_pipeline(namespace: str) -> Pipeline:
     return pipeline(
         template,
         namespace=namespace,
-        inputs={"tile_manifest", "chosen_model", "districts_raw"},
-        parameters={"params:inference"},
+        inputs={
+            "tile_manifest",
+            "band_stats",
+            "chosen_model",
+            "chosen_model_info",
+            "districts_raw",
+        },
+        parameters={"params:inference", "params:land_use"},
     )
 
 
@@ -78,7 +103,7 @@ def create_scene_pipeline(**kwargs: Any) -> Pipeline:
         [
             Node(
                 predict_scene,
-                inputs=["scene", "chosen_model", "params:inference"],
+                inputs=["scene", "chosen_model", "params:inference", "params:land_use"],
                 outputs="scene_land_use_map",
                 name="predict_scene",
             )

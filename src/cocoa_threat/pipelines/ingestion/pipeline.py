@@ -3,12 +3,21 @@
 from kedro.pipeline import Node, Pipeline
 
 from cocoa_threat.pipelines.ingestion.nodes import (
-    acquire_raw_tiles,
+    acquire_raw_data,
     assign_splits,
     build_model_input,
     compute_band_stats,
+    index_raw_tiles,
     validate_raw_tiles,
 )
+
+RAW_INPUTS = [
+    "raw_tiles",
+    "cocoa_layer_raw",
+    "districts_raw",
+    "mercury_survey_raw",
+    "published_splits_raw",
+]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,26 +25,45 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                acquire_raw_tiles,
+                acquire_raw_data,
                 inputs="params:ingestion",
+                outputs=RAW_INPUTS,
+                name="acquire_raw_data",
+            ),
+            Node(
+                index_raw_tiles,
+                inputs=["raw_tiles", "params:ingestion"],
                 outputs="raw_tile_index",
-                name="acquire_raw_tiles",
+                name="index_raw_tiles",
             ),
             Node(
                 validate_raw_tiles,
-                inputs=["raw_tile_index", "params:ingestion"],
-                outputs="raw_tile_inventory",
+                inputs=[
+                    "raw_tiles",
+                    "raw_tile_index",
+                    "cocoa_layer_raw",
+                    "params:ingestion",
+                    "params:land_use",
+                ],
+                outputs=["raw_tile_inventory", "cocoa_on_tiles"],
                 name="validate_raw_tiles",
             ),
             Node(
                 assign_splits,
-                inputs=["raw_tile_inventory", "params:ingestion"],
+                inputs=["raw_tile_inventory", "published_splits_raw", "params:ingestion"],
                 outputs="tile_splits",
                 name="assign_splits",
             ),
             Node(
                 build_model_input,
-                inputs=["raw_tile_inventory", "tile_splits", "params:ingestion"],
+                inputs=[
+                    "raw_tiles",
+                    "raw_tile_inventory",
+                    "tile_splits",
+                    "cocoa_on_tiles",
+                    "params:ingestion",
+                    "params:land_use",
+                ],
                 outputs=["model_input", "tile_manifest"],
                 name="build_model_input",
             ),

@@ -23,14 +23,15 @@ from scipy.optimize import curve_fit
 from shapely.geometry import box
 
 from cocoa_threat.analysis.interpolation import IDW, GaussianProcess, Interpolator, cross_validate
-from cocoa_threat.geo.windows import (
-    RasterProducer,
+from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.grid import (
     RasterSource,
     iter_windows,
     rasterize_window,
     same_grid_or_raise,
     window_transform,
 )
+from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.mercury.params import MercuryParams, mercury_params
 from cocoa_threat.reporting.maps import add_scale_bar
 
@@ -245,6 +246,7 @@ def cocoa_exposure(
     mercury_surface: RasterSource,
     districts: gpd.GeoDataFrame,
     mercury: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> pd.DataFrame:
     """Cocoa area of the latest map in each concentration class, per district.
 
@@ -252,9 +254,9 @@ def cocoa_exposure(
         ``mercury_exposure_by_district``: district, concentration_class,
         cocoa_ha, percent_of_district_cocoa (plus an ``all districts`` total).
     """
-    p = mercury_params(mercury)
+    p, lu = mercury_params(mercury), land_use_params(land_use)
+    cocoa = require_cocoa(lu, "Mercury exposure of cocoa")
     same_grid_or_raise(after_map, mercury_surface, "Land-use map and mercury surface")
-    cocoa = p.classes.index(p.cocoa_class)
     n_d, n_c = len(districts) + 1, len(p.class_labels)
     counts = np.zeros((n_d, n_c), dtype=np.int64)
     for window in iter_windows(after_map.grid.width, after_map.grid.height, p.block_size):
@@ -314,7 +316,10 @@ def _decay(d: np.ndarray, background: float, amplitude: float, length: float) ->
 
 
 def distance_decay(
-    mercury_points: gpd.GeoDataFrame, after_map: RasterSource, mercury: dict[str, Any]
+    mercury_points: gpd.GeoDataFrame,
+    after_map: RasterSource,
+    mercury: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> tuple[pd.DataFrame, Figure]:
     """Concentration against distance to the nearest mining pixel, with a fitted decay.
 
@@ -326,8 +331,8 @@ def distance_decay(
     Returns:
         ``mercury_distance_decay`` (fitted parameters and fit quality) and a figure.
     """
-    p = mercury_params(mercury)
-    mining = p.classes.index(p.mining_class)
+    p, lu = mercury_params(mercury), land_use_params(land_use)
+    mining = lu.mining
     d = _nearest_mining_m(mercury_points, after_map, mining, p.decay_search_radius_m)
     c = mercury_points["concentration_ng_m3"].to_numpy()
     ok = np.isfinite(d)

@@ -45,11 +45,7 @@ class MercuryParams(_Strict):
     interpolation: InterpolationSpec = Field(default_factory=InterpolationSpec)
     class_breaks_ng_m3: list[float] = Field(min_length=1)
     class_labels: list[str]
-    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
-    cocoa_class: str = "cocoa"
-    mining_class: str = "mining"
     decay_search_radius_m: float = Field(5000.0, gt=0)
-    nodata: int = 255
     outside_label: str = "outside districts"
     block_size: int = Field(1024, ge=64)
 
@@ -61,9 +57,6 @@ class MercuryParams(_Strict):
             raise ValueError(
                 "mercury.class_labels needs one label more than mercury.class_breaks_ng_m3"
             )
-        for key in ("cocoa_class", "mining_class"):
-            if getattr(self, key) not in self.classes:
-                raise ValueError(f"mercury.{key} must be one of {self.classes}")
         return self
 
 

@@ -33,13 +33,24 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
             ),
             Node(
                 cocoa_exposure,
-                inputs=["after.land_use_map", "mercury_surface", "districts", "params:mercury"],
+                inputs=[
+                    "after.land_use_map",
+                    "mercury_surface",
+                    "districts",
+                    "params:mercury",
+                    "params:land_use",
+                ],
                 outputs="mercury_exposure_by_district",
                 name="cocoa_exposure",
             ),
             Node(
                 distance_decay,
-                inputs=["mercury_points", "after.land_use_map", "params:mercury"],
+                inputs=[
+                    "mercury_points",
+                    "after.land_use_map",
+                    "params:mercury",
+                    "params:land_use",
+                ],
                 outputs=["mercury_distance_decay", "mercury_distance_decay_figure"],
                 name="distance_decay",
             ),

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 import cocoa_threat
 from cocoa_threat.geo.raster import Raster
+from cocoa_threat.params import land_use_params
 from cocoa_threat.reporting.tables import html_table, markdown_table
 
 logger = logging.getLogger(__name__)
@@ -33,10 +34,11 @@ def plot_sample_patches(
     model_input: dict[str, Callable[[], Raster]],
     tile_manifest: pd.DataFrame,
     reporting: dict[str, Any],
-    colours: dict[str, str],
+    land_use: dict[str, Any],
 ) -> Figure:
     """True-colour images and labels of the tiles with the most mining, both years."""
-    classes = list(colours)
+    lu = land_use_params(land_use)
+    classes, colours = lu.classes, lu.colours
     n = int(reporting.get("sample_patches", 3))
     by_mining = (
         tile_manifest.groupby("tile_id")["fraction_mining"].max().sort_values(ascending=False)
@@ -57,7 +59,7 @@ def plot_sample_patches(
             img[img < 0] = np.nan
             lo, hi = np.nanpercentile(img, [2, 98])
             rgb = np.clip((np.moveaxis(img, 0, -1) - lo) / max(hi - lo, 1), 0, 1)
-            lbl = np.ma.masked_equal(model_input[f"{key}_lbl"]().data[0], 255)
+            lbl = np.ma.masked_equal(model_input[f"{key}_lbl"]().data[0], lu.nodata)
             axes[i, 2 * j].imshow(np.nan_to_num(rgb), interpolation="nearest")
             axes[i, 2 * j].set_title(f"tile {tile}, {year}", fontsize=9)
             axes[i, 2 * j + 1].imshow(
@@ -209,10 +211,11 @@ def build_report(inputs: dict[str, Any], parameters: dict[str, Any]) -> tuple[st
     d.text("Error-adjusted areas with 95% confidence intervals (Olofsson et al. 2014):")
     d.table(inputs["area_estimates"], 2)
     tbd: pd.DataFrame = inputs["transition_by_district"]
-    hot = tbd[(tbd["from_class"] == "cocoa") & (tbd["to_class"] == "mining")].sort_values(
+    src, dst = parameters["transition"]["from_class"], parameters["transition"]["to_class"]
+    hot = tbd[(tbd["from_class"] == src) & (tbd["to_class"] == dst)].sort_values(
         "hectares", ascending=False
     )
-    d.text("Cocoa -> mining hotspots by district (mapped hectares):")
+    d.text(f"{src} -> {dst} hotspots by district (mapped hectares):")
     d.table(hot[["district", "hectares", "percent_of_district"]], 2)
     d.figure(inputs["transitions_chart"], "Changes by district")
 

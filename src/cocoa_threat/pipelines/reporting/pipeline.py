@@ -54,7 +54,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                     "model_input",
                     "tile_manifest",
                     "params:reporting",
-                    "params:inference.colours",
+                    "params:land_use",
                 ],
                 outputs="sample_patches_figure",
                 name="plot_sample_patches",

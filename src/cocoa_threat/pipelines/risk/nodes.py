@@ -13,54 +13,32 @@ from matplotlib.figure import Figure
 from rasterio.windows import Window
 
 from cocoa_threat.analysis.risk import FACTORS, perturbed_weights, risk_factors, risk_score
-from cocoa_threat.geo.windows import (
-    RasterProducer,
+from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.colours import colour_table
+from cocoa_threat.geo.grid import (
     RasterSource,
-    colour_table,
     expand,
     iter_windows,
-    mosaic_vrt,
     rasterize_window,
     same_grid_or_raise,
-    union_bounds,
 )
+from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
+from cocoa_threat.params import LandUse, land_use_params, require_cocoa
 from cocoa_threat.pipelines.risk.params import RiskParams, risk_params, risk_spec
 from cocoa_threat.reporting.maps import plot_class_raster
 
 logger = logging.getLogger(__name__)
 
 
-def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> str:
-    """A VRT of the raw tiles' elevation band on the land-use grid.
+def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> MosaicSpec:
+    """A mosaic of the tiles' elevation (copied into the model input at ingestion).
 
     Returns:
-        VRT XML (saved by the catalog, read back lazily).
+        The mosaic on the land-use grid (saved by the catalog as a VRT with
+        relative paths, read back lazily).
     """
     p = risk_params(risk)
-    first = tile_manifest[tile_manifest["year"] == tile_manifest["year"].min()]
-    px = p.pixel_size
-    tiles = [
-        (
-            r.raw_image_path,
-            float(r.minx),
-            float(r.maxy),
-            round((r.maxx - r.minx) / px),
-            round((r.maxy - r.miny) / px),
-        )
-        for r in first.itertuples()
-    ]
-    extent = union_bounds(tile_manifest)
-    return mosaic_vrt(
-        tiles,
-        extent,
-        crs=str(tile_manifest["crs"].iloc[0]),
-        pixel_size=px,
-        count=1,
-        dtype="float32",
-        nodata=p.image_nodata,
-        band_names=["DEM"],
-        source_bands=[p.raw_band_names.index(p.dem_band) + 1],
-    )
+    return tile_mosaic(tile_manifest, "dem_path", 1, p.dem_nodata, ["DEM"])
 
 
 def _risk_windows(
@@ -69,6 +47,7 @@ def _risk_windows(
     mercury_surface: RasterSource,
     dem: RasterSource,
     p: RiskParams,
+    lu: LandUse,
 ) -> Iterator[tuple[Window, dict[str, np.ndarray], np.ndarray]]:
     """Factors of each window, computed on the window plus a halo, then cropped."""
     for other, what in (
@@ -77,15 +56,15 @@ def _risk_windows(
         (dem, "DEM mosaic"),
     ):
         same_grid_or_raise(before, other, f"Risk inputs ({what})")
-    spec = risk_spec(p)
+    spec = risk_spec(p, lu)
     halo = spec.halo
     for window in iter_windows(before.grid.width, before.grid.height, p.block_size):
         big = expand(window, halo)
-        a = before.read(big, bands=[1], fill=p.nodata)[0]
-        b = after.read(big, bands=[1], fill=p.nodata)[0]
+        a = before.read(big, bands=[1], fill=lu.nodata)[0]
+        b = after.read(big, bands=[1], fill=lu.nodata)[0]
         hg = mercury_surface.read(big, bands=[1], fill=p.mercury.background_ng_m3)[0]
-        z = dem.read(big, bands=[1], fill=p.image_nodata)[0].astype(np.float64)
-        z[(z == p.image_nodata) | ~np.isfinite(z)] = np.nan
+        z = dem.read(big, bands=[1], fill=p.dem_nodata)[0].astype(np.float64)
+        z[(z == p.dem_nodata) | ~np.isfinite(z)] = np.nan
         factors = risk_factors(a, b, hg, np.nan_to_num(z, nan=-1e9), spec)
         h, w = int(window.height), int(window.width)
         crop = {k: v[halo : halo + h, halo : halo + w] for k, v in factors.items()}
@@ -105,6 +84,7 @@ def risk_tables(
     dem_mosaic: RasterSource,
     districts: gpd.GeoDataFrame,
     risk: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cocoa area per risk class and district, and how class areas move with the weights.
 
@@ -113,14 +93,14 @@ def risk_tables(
         ``risk_sensitivity`` (one row per weight set: the weights, hectares per
         class and the change against the baseline).
     """
-    p = risk_params(risk)
-    cocoa = p.classes.index(p.cocoa_class)
+    p, lu = risk_params(risk), land_use_params(land_use)
+    cocoa = require_cocoa(lu, "The risk pipeline")
     scenarios = perturbed_weights(p.weights, p.sensitivity_change)
     n_c, n_d = len(p.class_labels), len(districts) + 1
     by_district = np.zeros((n_d, n_c), dtype=np.int64)
     by_scenario = np.zeros((len(scenarios), n_c), dtype=np.int64)
     for window, factors, land in _risk_windows(
-        before_map, after_map, mercury_surface, dem_mosaic, p
+        before_map, after_map, mercury_surface, dem_mosaic, p, lu
     ):
         sel = land == cocoa
         if not sel.any():
@@ -169,6 +149,7 @@ def make_risk_map(
     mercury_surface: RasterSource,
     dem_mosaic: RasterSource,
     risk: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> RasterProducer:
     """Risk class of every cocoa pixel (0 low ... 3 very high, 255 elsewhere), with the score.
 
@@ -176,19 +157,19 @@ def make_risk_map(
         A lazy class raster (uint8, colour table) written as a COG, with the
         0-1 score (float32, nodata -1) beside it as ``<name>_score.tif``.
     """
-    p = risk_params(risk)
-    cocoa = p.classes.index(p.cocoa_class)
+    p, lu = risk_params(risk), land_use_params(land_use)
+    cocoa = require_cocoa(lu, "The risk pipeline")
 
     def blocks() -> Iterator[tuple[Window, np.ndarray, dict[str, np.ndarray]]]:
         for window, factors, land in _risk_windows(
-            before_map, after_map, mercury_surface, dem_mosaic, p
+            before_map, after_map, mercury_surface, dem_mosaic, p, lu
         ):
             score = risk_score(factors, p.weights)
             sel = land == cocoa
-            cls = np.where(sel, _classify(score, p.class_breaks), p.nodata).astype(np.uint8)
+            cls = np.where(sel, _classify(score, p.class_breaks), lu.nodata).astype(np.uint8)
             yield window, cls[None], {"score": np.where(sel, score, -1.0)[None].astype(np.float32)}
 
-    colormap = colour_table(dict(enumerate(p.class_colours)), p.nodata)
+    colormap = colour_table(dict(enumerate(p.class_colours)), lu.nodata)
     score = RasterProducer(
         grid=before_map.grid,
         count=1,
@@ -201,7 +182,7 @@ def make_risk_map(
         grid=before_map.grid,
         count=1,
         dtype="uint8",
-        nodata=p.nodata,
+        nodata=lu.nodata,
         blocks=blocks,
         band_names=["risk_class"],
         colormap=colormap,
@@ -212,10 +193,13 @@ def make_risk_map(
 
 
 def plot_risk_map(
-    risk_map: RasterSource, districts: gpd.GeoDataFrame, risk: dict[str, Any]
+    risk_map: RasterSource,
+    districts: gpd.GeoDataFrame,
+    risk: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> Figure:
     """Quicklook of the risk classes of cocoa with legend, scale bar and districts."""
-    p = risk_params(risk)
+    p, lu = risk_params(risk), land_use_params(land_use)
     return plot_class_raster(
         risk_map,
         values=list(range(len(p.class_labels))),
@@ -224,5 +208,5 @@ def plot_risk_map(
         title="Cocoa risk from mining",
         districts=districts,
         max_size=p.quicklook_max_size,
-        nodata=p.nodata,
+        nodata=lu.nodata,
     )

@@ -8,7 +8,7 @@ from matplotlib.colors import to_rgba
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cocoa_threat.analysis.risk import FACTORS, RiskSpec
-from cocoa_threat.params import parse_params
+from cocoa_threat.params import LandUse, parse_params
 
 
 class _Strict(BaseModel):
@@ -52,14 +52,7 @@ class DownstreamSpec(_Strict):
 class RiskParams(_Strict):
     """All of ``risk``."""
 
-    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
-    cocoa_class: str = "cocoa"
-    mining_class: str = "mining"
-    nodata: int = 255
-    image_nodata: float = -9999.0
-    pixel_size: float = Field(10.0, gt=0)
-    raw_band_names: list[str]
-    dem_band: str = "DEM"
+    dem_nodata: float = -9999.0
     weights: dict[str, float]
     proximity: ProximitySpec = Field(default_factory=ProximitySpec)
     pressure: PressureSpec = Field(default_factory=PressureSpec)
@@ -97,11 +90,6 @@ class RiskParams(_Strict):
             raise ValueError(f"risk.class_labels and risk.class_colours need {n} entries each")
         for colour in self.class_colours:
             to_rgba(colour)
-        if self.dem_band not in self.raw_band_names:
-            raise ValueError(f"risk.dem_band {self.dem_band!r} is not in risk.raw_band_names")
-        for key in ("cocoa_class", "mining_class"):
-            if getattr(self, key) not in self.classes:
-                raise ValueError(f"risk.{key} must be one of {self.classes}")
         return self
 
 
@@ -110,11 +98,11 @@ def risk_params(params: dict[str, Any]) -> RiskParams:
     return parse_params(RiskParams, params, "risk")
 
 
-def risk_spec(p: RiskParams) -> RiskSpec:
+def risk_spec(p: RiskParams, land_use: LandUse) -> RiskSpec:
     """The factor settings of the analysis module."""
     return RiskSpec(
-        pixel_size=p.pixel_size,
-        mining=p.classes.index(p.mining_class),
+        pixel_size=land_use.pixel_size,
+        mining=land_use.mining,
         half_distance_m=p.proximity.half_distance_m,
         max_distance_m=p.proximity.max_distance_m,
         pressure_radius_m=p.pressure.radius_m,

@@ -28,19 +28,19 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
             ),
             Node(
                 risk_tables,
-                inputs=[*RASTERS, "districts", "params:risk"],
+                inputs=[*RASTERS, "districts", "params:risk", "params:land_use"],
                 outputs=["risk_by_district", "risk_sensitivity"],
                 name="risk_tables",
             ),
             Node(
                 make_risk_map,
-                inputs=[*RASTERS, "params:risk"],
+                inputs=[*RASTERS, "params:risk", "params:land_use"],
                 outputs="risk_map",
                 name="make_risk_map",
             ),
             Node(
                 plot_risk_map,
-                inputs=["risk_map", "districts", "params:risk"],
+                inputs=["risk_map", "districts", "params:risk", "params:land_use"],
                 outputs="risk_quicklook",
                 name="plot_risk_map",
             ),

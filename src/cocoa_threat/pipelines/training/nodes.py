@@ -24,7 +24,8 @@ from cocoa_threat.models.config import (
 )
 from cocoa_threat.models.data import SplitArrays, TrainingData, load_training_data
 from cocoa_threat.models.metrics import confusion_matrix, scores_from_confusion
-from cocoa_threat.params import parse_params
+from cocoa_threat.params import land_use_params, parse_params
+from cocoa_threat.smallminesds.splits import split_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def prepare_training_data(
     tile_manifest: pd.DataFrame,
     band_stats: dict[str, Any],
     training: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> TrainingData:
     """Read the model input once and normalise it with the training-split statistics.
 
@@ -46,19 +48,22 @@ def prepare_training_data(
         tile_manifest: The ingestion manifest (samples and their splits).
         band_stats: Training-split band means and standard deviations.
         training: The shared ``training`` parameters.
+        land_use: The ``land_use`` parameters (classes; nodata = ignore index).
 
     Returns:
-        Normalised train, val and test arrays.
+        Normalised train, val and test arrays, and the split's hash.
     """
-    t = _training_params(training)
-    return load_training_data(
+    t, lu = _training_params(training), land_use_params(land_use)
+    data = load_training_data(
         model_input,
         tile_manifest,
         band_stats,
-        class_names=t.class_names,
-        ignore_index=t.ignore_index,
+        class_names=lu.classes,
+        ignore_index=lu.nodata,
         image_nodata=t.image_nodata,
     )
+    data.split_hash = split_fingerprint(tile_manifest)
+    return data
 
 
 def _evaluate_split(
@@ -133,6 +138,7 @@ def train_model(
             "class_names": training_data.class_names,
             "ignore_index": training_data.ignore_index,
             "image_nodata": training_data.image_nodata,
+            "split_hash": training_data.split_hash,
         }
         logger.info("%s: validation mIoU %.3f", namespace, val["all"]["miou"])
         return forest, build_config, history

@@ -37,7 +37,13 @@ def model_pipeline(namespace: str) -> Pipeline:
         [
             Node(
                 prepare_training_data,
-                inputs=["model_input", "tile_manifest", "band_stats", "params:training"],
+                inputs=[
+                    "model_input",
+                    "tile_manifest",
+                    "band_stats",
+                    "params:training",
+                    "params:land_use",
+                ],
                 outputs="training_data",
                 name="prepare_training_data",
             ),
@@ -78,7 +84,7 @@ def model_pipeline(namespace: str) -> Pipeline:
         template,
         namespace=namespace,
         inputs=SHARED_INPUTS,
-        parameters={"params:training"},
+        parameters={"params:training", "params:land_use"},
     )
 
 

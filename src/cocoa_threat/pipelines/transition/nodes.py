@@ -22,19 +22,21 @@ from shapely.geometry import box, shape
 from shapely.validation import explain_validity
 
 from cocoa_threat.analysis.area import stratified_area_estimate
-from cocoa_threat.geo.raster import Raster
-from cocoa_threat.geo.windows import (
-    RasterProducer,
+from cocoa_threat.datasets.raw import require
+from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.colours import colour_table
+from cocoa_threat.geo.grid import (
     RasterSource,
-    colour_table,
     iter_windows,
     rasterize_window,
     read_all,
     same_grid_or_raise,
 )
+from cocoa_threat.geo.raster import Raster
 from cocoa_threat.models.metrics import confusion_matrix
-from cocoa_threat.pipelines.transition.params import TransitionParams, transition_params
+from cocoa_threat.pipelines.transition.params import TransitionSpec, transition_params
 from cocoa_threat.reporting.maps import plot_class_raster
+from cocoa_threat.smallminesds.splits import split_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,10 @@ logger = logging.getLogger(__name__)
 # Districts
 # --------------------------------------------------------------------------- #
 def prepare_districts(
-    districts_raw: gpd.GeoDataFrame, before_map: RasterSource, transition: dict[str, Any]
+    districts_raw: gpd.GeoDataFrame,
+    before_map: RasterSource,
+    transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> gpd.GeoDataFrame:
     """Check district boundaries and reproject them to the maps' CRS.
 
@@ -59,7 +64,8 @@ def prepare_districts(
         ValueError: Missing name column or CRS, invalid geometries (each named),
             or no overlap with the maps.
     """
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
+    districts_raw = require(districts_raw, "districts_raw (district boundaries)")
     col = p.district_name_column
     if col not in districts_raw.columns:
         raise ValueError(
@@ -102,10 +108,40 @@ def prepare_districts(
 # --------------------------------------------------------------------------- #
 # Windowed passes
 # --------------------------------------------------------------------------- #
+def check_maps_agree(before: RasterSource, after: RasterSource) -> None:
+    """Refuse two yearly maps made by different models or on different splits.
+
+    Raises:
+        ValueError: Naming both versions and what to re-run.
+    """
+    same_grid_or_raise(before, after, "Land-use maps of the two years")
+    for tag, what in (("model_version", "model versions"), ("split_hash", "splits")):
+        a, b = before.tags.get(tag), after.tags.get(tag)
+        if a != b:
+            raise ValueError(
+                f"The two land-use maps come from different {what}: {before.path} has "
+                f"{tag} {a}, {after.path} has {b}. Re-run `kedro run --pipeline=inference` "
+                f"so both years are mapped by the same model."
+            )
+
+
+def check_maps_match_split(land_use_map: RasterSource, tile_manifest: pd.DataFrame) -> None:
+    """Refuse maps from a model trained on another split of the tiles than the current one."""
+    current = split_fingerprint(tile_manifest)
+    made = land_use_map.tags.get("split_hash")
+    if made != current:
+        raise ValueError(
+            f"{land_use_map.path} was made by a model trained on split {made}, but the tiles "
+            f"are now split as {current}: its accuracy on the test tiles would be "
+            f"meaningless. Retrain (`kedro run --pipeline=training`) and re-run inference, "
+            f"or re-run ingestion with the split the model was trained on."
+        )
+
+
 def _paired_windows(
     before: RasterSource, after: RasterSource, block: int
 ) -> Iterator[tuple[Window, np.ndarray, np.ndarray]]:
-    same_grid_or_raise(before, after, "Land-use maps of the two years")
+    check_maps_agree(before, after)
     for window in iter_windows(before.grid.width, before.grid.height, block):
         yield window, before.read(window, bands=[1])[0], after.read(window, bands=[1])[0]
 
@@ -115,6 +151,7 @@ def compute_transitions(
     after_map: RasterSource,
     districts: gpd.GeoDataFrame,
     transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Transition matrix, per-district transitions and mapped class areas, in one windowed pass.
 
@@ -130,7 +167,7 @@ def compute_transitions(
         to, hectares, percent of the district's mapped area) and
         ``map_class_areas`` (period, class, pixels, hectares).
     """
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
     k = len(p.classes)
     n_d = len(districts) + 1  # 0 = outside every district
     counts = np.zeros((n_d, k, k), dtype=np.int64)
@@ -187,16 +224,19 @@ def compute_transitions(
 
 
 def make_change_map(
-    before_map: RasterSource, after_map: RasterSource, transition: dict[str, Any]
+    before_map: RasterSource,
+    after_map: RasterSource,
+    transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> RasterProducer:
     """Change raster coding each transition as ``from * 10 + to`` (e.g. 21 cocoa -> mining).
 
     Returns:
         A lazy uint8 raster (255 nodata, colour table) written by the catalog as a COG.
     """
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
     k = len(p.classes)
-    same_grid_or_raise(before_map, after_map, "Land-use maps of the two years")
+    check_maps_agree(before_map, after_map)
 
     def blocks() -> Iterator[tuple[Window, np.ndarray, dict[str, np.ndarray]]]:
         for window, a, b in _paired_windows(before_map, after_map, p.block_size):
@@ -216,7 +256,7 @@ def make_change_map(
     )
 
 
-def _change_colours(p: TransitionParams) -> dict[int, str | tuple[float, ...]]:
+def _change_colours(p: TransitionSpec) -> dict[int, str | tuple[float, ...]]:
     out: dict[int, str | tuple[float, ...]] = {}
     for a in p.classes:
         for b in p.classes:
@@ -237,6 +277,7 @@ def extract_conversion_polygons(
     after_map: RasterSource,
     districts: gpd.GeoDataFrame,
     transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> gpd.GeoDataFrame:
     """One polygon per connected patch of cocoa converted to mining (8-connected).
 
@@ -248,8 +289,8 @@ def extract_conversion_polygons(
         ``cocoa_to_mining``: patch_id, area_ha, n_pixels, district (largest
         overlap), geometry in the maps' CRS.
     """
-    p = transition_params(transition)
-    same_grid_or_raise(before_map, after_map, "Land-use maps of the two years")
+    p = transition_params(transition, land_use)
+    check_maps_agree(before_map, after_map)
     src, dst = p.classes.index(p.from_class), p.classes.index(p.to_class)
     mask = (read_all(before_map) == src) & (read_all(after_map) == dst)
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
@@ -314,6 +355,7 @@ def assess_map_accuracy(
     before_year: int,
     after_year: int,
     transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> dict[str, Any]:
     """Confusion matrices of the maps on the **test** tiles (never used in training).
 
@@ -325,7 +367,9 @@ def assess_map_accuracy(
         ``map_accuracy``: ``before`` / ``after`` / ``change`` confusion matrices
         (rows = map, columns = reference) and the number of test tiles.
     """
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
+    check_maps_agree(before_map, after_map)
+    check_maps_match_split(before_map, tile_manifest)
     k = len(p.classes)
     test = tile_manifest[tile_manifest["split"] == "test"]
     if test.empty:
@@ -375,6 +419,7 @@ def estimate_areas(
     transition_matrix: pd.DataFrame,
     map_accuracy: dict[str, Any],
     transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> pd.DataFrame:
     """Error-adjusted areas with confidence intervals (Olofsson et al. 2014).
 
@@ -387,7 +432,7 @@ def estimate_areas(
         ``area_estimates``: quantity, period, class, map_ha, adjusted_ha, se_ha,
         ci_low_ha, ci_high_ha, users_accuracy, producers_accuracy, n_sample.
     """
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
     rows = []
     for period in ("before", "after"):
         mapped = map_class_areas[map_class_areas["period"] == period].set_index("class")
@@ -447,10 +492,13 @@ def _estimate_row(quantity: str, period: str, cls: str, r: Any) -> dict[str, Any
 # Figures
 # --------------------------------------------------------------------------- #
 def plot_change_map(
-    change_map: RasterSource, districts: gpd.GeoDataFrame, transition: dict[str, Any]
+    change_map: RasterSource,
+    districts: gpd.GeoDataFrame,
+    transition: dict[str, Any],
+    land_use: dict[str, Any],
 ) -> Figure:
     """Quicklook of the change map: stable classes pale, changes strong."""
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
     colours = _change_colours(p)
     codes = [p.code(a, b) for a in p.classes for b in p.classes]
     labels = [f"{a} (stable)" if a == b else f"{a} -> {b}" for a in p.classes for b in p.classes]
@@ -466,9 +514,11 @@ def plot_change_map(
     )
 
 
-def plot_transitions(transition_by_district: pd.DataFrame, transition: dict[str, Any]) -> Figure:
+def plot_transitions(
+    transition_by_district: pd.DataFrame, transition: dict[str, Any], land_use: dict[str, Any]
+) -> Figure:
     """Bar chart of the changes (hectares) per district."""
-    p = transition_params(transition)
+    p = transition_params(transition, land_use)
     changes = transition_by_district[
         transition_by_district["from_class"] != transition_by_district["to_class"]
     ].copy()

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.colors import to_rgba
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, field_validator
 
-from cocoa_threat.params import parse_params
+from cocoa_threat.errors import ParameterError
+from cocoa_threat.params import LandUse, StrictModel, land_use_params, parse_params
 
 
-class TransitionParams(BaseModel):
-    """All of ``transition``."""
+class TransitionParams(StrictModel):
+    """All of ``transition`` (the classes themselves are ``land_use``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    classes: list[str] = Field(default_factory=lambda: ["background", "mining", "cocoa"])
-    colours: dict[str, str]
-    nodata: int = Field(255, ge=0, le=255)
     from_class: str = "cocoa"
     to_class: str = "mining"
     conversion_colour: str = "#7a0177"
@@ -28,25 +25,52 @@ class TransitionParams(BaseModel):
     confidence: float = Field(0.95, gt=0, lt=1)
     quicklook_max_size: int = Field(1200, ge=100)
 
-    @model_validator(mode="after")
-    def _check(self) -> TransitionParams:
-        for key in ("from_class", "to_class"):
-            if getattr(self, key) not in self.classes:
-                raise ValueError(f"transition.{key} must be one of {self.classes}")
-        missing = [c for c in self.classes if c not in self.colours]
-        if missing:
-            raise ValueError(f"transition.colours needs a colour for {missing}")
-        for colour in [*self.colours.values(), self.conversion_colour]:
-            to_rgba(colour)
-        if len(self.classes) > 10:
-            raise ValueError("transition codes from*10+to need at most 10 classes")
-        return self
+    @field_validator("conversion_colour")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        to_rgba(value)
+        return value
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """``transition`` together with the land-use scheme it refers to."""
+
+    params: TransitionParams
+    land_use: LandUse
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.params, name)
+
+    @property
+    def classes(self) -> list[str]:
+        """The land-use classes."""
+        return self.land_use.classes
+
+    @property
+    def colours(self) -> dict[str, str]:
+        """Class colours."""
+        return self.land_use.colours
+
+    @property
+    def nodata(self) -> int:
+        """Nodata of the class rasters."""
+        return self.land_use.nodata
 
     def code(self, source: str, target: str) -> int:
         """Change-map code of a from -> to transition (``from * 10 + to``)."""
         return self.classes.index(source) * 10 + self.classes.index(target)
 
 
-def transition_params(params: dict[str, Any]) -> TransitionParams:
-    """Validate the ``transition`` parameters."""
-    return parse_params(TransitionParams, params, "transition")
+def transition_params(params: dict[str, Any], land_use: dict[str, Any] | LandUse) -> TransitionSpec:
+    """Validate ``transition`` against ``land_use``."""
+    p = parse_params(TransitionParams, params, "transition")
+    lu = land_use_params(land_use)
+    for key in ("from_class", "to_class"):
+        if getattr(p, key) not in lu.classes:
+            raise ParameterError(
+                f"Invalid parameters under 'transition' (fix them in conf/):\n  - "
+                f"transition.{key}: {getattr(p, key)!r} is not one of land_use.classes "
+                f"{lu.classes}"
+            )
+    return TransitionSpec(p, lu)

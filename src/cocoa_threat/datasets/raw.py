@@ -1,0 +1,273 @@
+"""Raw inputs: read through the catalog, written only by acquisition, never rewritten unchanged.
+
+Every raw input of the project (the SmallMinesDS tiles, the cocoa-probability
+layer, district boundaries, the mercury survey, published split files) is a
+:class:`RawDataset` in ``conf/<env>/catalog.yml``. Loading it gives what its
+inner dataset gives (e.g. a ``PartitionedDataset`` of rasters); a missing file
+gives a :class:`MissingRawInput` that says where to get it, so a pipeline that
+does not need the input still runs.
+
+Saving is what the ingestion's acquisition node does, with a :class:`RawInput`:
+
+* ``RawInput.existing(required)``: the user provides the file (local data); a
+  required one that is missing is an error that names the file and the hint;
+* ``RawInput.generated(fingerprint, write)``: the demo generator or a download
+  makes it. It is written only when the fingerprint differs from the one
+  recorded beside the file (or when forced), into a unique temporary path that
+  is renamed into place, so an interrupted or concurrent run never leaves a
+  half-written input and an unchanged input is never rewritten.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro.io import AbstractDataset, DatasetError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MissingRawInput:
+    """What loading a raw input that is not on disk gives.
+
+    Attributes:
+        name: The path that was looked for.
+        hint: How to get it (from the catalog entry's ``hint``).
+    """
+
+    path: str
+    hint: str = ""
+
+    def error(self, what: str = "") -> FileNotFoundError:
+        """The error to raise where the input is needed."""
+        lead = f"{what}: " if what else ""
+        return FileNotFoundError(
+            f"{lead}{self.path} does not exist. {self.hint}".strip()
+            + " (the path is set in conf/<env>/globals.yml and catalog.yml)"
+        )
+
+
+@dataclass(frozen=True)
+class RawFolder:
+    """A raw folder of files, as loaded: its path and a loader per file.
+
+    Attributes:
+        path: The folder (for messages).
+        partitions: Partition id (path under the folder, without suffix) -> loader.
+        suffix: The files' suffix (e.g. ``.tif``).
+    """
+
+    path: str
+    partitions: dict[str, Callable[[], Any]]
+    suffix: str = ""
+
+    def file(self, key: str) -> str:
+        """The path of a partition, for messages."""
+        return f"{self.path}/{key}{self.suffix}"
+
+
+def require(value: Any, what: str = "") -> Any:
+    """``value``, or raise the missing input's error if it is a :class:`MissingRawInput`."""
+    if isinstance(value, MissingRawInput):
+        raise value.error(what)
+    return value
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """What the acquisition node hands to a :class:`RawDataset` to save.
+
+    Attributes:
+        kind: ``existing`` (provided by the user) or ``generated``.
+        required: For ``existing``: fail if the input is missing.
+        fingerprint: For ``generated``: canonical description of what would be
+            written; an input with the same fingerprint is not rewritten.
+        write: For ``generated``: writes the input to the path it is given (a
+            file, or a folder it creates).
+        force: Rewrite even if the fingerprint matches.
+        provenance: Extra facts recorded in the stamp beside the input.
+    """
+
+    kind: str
+    required: bool = True
+    fingerprint: str = ""
+    write: Callable[[Path], dict[str, Any] | None] | None = field(default=None, repr=False)
+    force: bool = False
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def existing(cls, required: bool = True) -> RawInput:
+        """An input the user provides; nothing is written."""
+        return cls(kind="existing", required=required)
+
+    @classmethod
+    def generated(
+        cls,
+        fingerprint: str,
+        write: Callable[[Path], dict[str, Any] | None],
+        force: bool = False,
+        provenance: dict[str, Any] | None = None,
+    ) -> RawInput:
+        """An input made by the project (demo generator, download)."""
+        return cls(
+            kind="generated",
+            fingerprint=fingerprint,
+            write=write,
+            force=force,
+            provenance=dict(provenance or {}),
+        )
+
+
+def stamp_path(path: Path) -> Path:
+    """Where the stamp of a generated input is kept (inside a folder, beside a file)."""
+    return path / ".stamp.json" if path.is_dir() else path.with_name(f".{path.name}.stamp.json")
+
+
+def read_stamp(path: Path) -> dict[str, Any] | None:
+    """The stamp of a generated input, or None."""
+    stamp = stamp_path(path)
+    if not (path.exists() and stamp.is_file()):
+        return None
+    try:
+        return json.loads(stamp.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _inner_path_key(dataset_type: Any) -> str:
+    cls = dataset_type
+    if isinstance(dataset_type, str):
+        from kedro.io.core import parse_dataset_definition
+
+        cls, _ = parse_dataset_definition({"type": dataset_type})
+    params = inspect.signature(cls.__init__).parameters
+    return "path" if "path" in params and "filepath" not in params else "filepath"
+
+
+class RawDataset(AbstractDataset[RawInput, Any]):
+    """A raw input: loaded as its inner dataset, saved only by acquisition.
+
+    Example::
+
+        cocoa_layer_raw:
+          type: cocoa_threat.datasets.RawDataset
+          filepath: ${globals:raw.cocoa_layer}
+          dataset: cocoa_threat.datasets.RasterDataset
+          hint: Get a cocoa-probability map (e.g. Kalischek et al. 2023) ...
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        dataset: str | dict[str, Any],
+        hint: str = "",
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Create the dataset.
+
+        Args:
+            filepath: The raw file or folder.
+            dataset: The inner dataset type (or config without its path), used to load.
+            hint: How to get the input when it is missing (shown in errors).
+            metadata: Free-form metadata (kedro-viz).
+        """
+        self._filepath = PurePosixPath(filepath)
+        config = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
+        key = _inner_path_key(config["type"])
+        self._inner = AbstractDataset.from_config(f"raw:{filepath}", {**config, key: str(filepath)})
+        self._hint = hint
+        self.metadata = metadata
+
+    @property
+    def path(self) -> Path:
+        """The raw file or folder."""
+        return Path(self._filepath)
+
+    def load(self) -> Any:
+        """The inner dataset's data, or a :class:`MissingRawInput` if the input is absent."""
+        if not self.path.exists():
+            return MissingRawInput(str(self._filepath), self._hint)
+        data = self._inner.load()
+        if self.path.is_dir():
+            suffix = getattr(self._inner, "_filename_suffix", "")
+            return RawFolder(str(self._filepath), dict(data), suffix)
+        return data
+
+    def save(self, data: RawInput) -> None:
+        """Check an existing input, or write a generated one if it changed."""
+        if not isinstance(data, RawInput):
+            raise DatasetError(
+                f"{self._filepath} is a raw input: only the ingestion's acquisition node "
+                f"writes it (got {type(data).__name__})"
+            )
+        if data.kind == "existing":
+            if data.required and not self.path.exists():
+                raise MissingRawInput(str(self._filepath), self._hint).error()
+            return
+        stamp = read_stamp(self.path)
+        if not data.force and stamp is not None and stamp.get("fingerprint") == data.fingerprint:
+            logger.info("%s is up to date; not rewritten", self._filepath)
+            return
+        self._write(data)
+
+    def _write(self, data: RawInput) -> None:
+        assert data.write is not None
+        target = self.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex[:12]  # unique: concurrent runs never share a temporary path
+        # The suffix is kept so that writers' drivers see the right file type.
+        tmp = target.with_name(f".{target.stem}.{token}.partial{target.suffix}")
+        old = target.with_name(f".{target.name}.{token}.old")
+        try:
+            extra = data.write(tmp) or {}
+            if not tmp.exists():
+                raise DatasetError(f"The writer of {self._filepath} wrote nothing")
+            stamp = json.dumps(
+                {"fingerprint": data.fingerprint, **data.provenance, **extra},
+                indent=2,
+                sort_keys=True,
+                default=str,
+            )
+            if tmp.is_dir():  # the stamp travels inside the folder
+                (tmp / ".stamp.json").write_text(stamp)
+                if target.exists():
+                    os.replace(target, old)
+                try:
+                    os.replace(tmp, target)
+                except BaseException:
+                    if old.exists() and not target.exists():
+                        os.replace(old, target)
+                    raise
+            else:
+                os.replace(tmp, target)
+                stamp_tmp = target.with_name(f".{target.name}.{token}.stamp")
+                stamp_tmp.write_text(stamp)
+                os.replace(stamp_tmp, stamp_path(target))
+        finally:
+            for leftover in (tmp, old, target.with_name(f".{target.name}.{token}.stamp")):
+                if leftover.exists():
+                    _remove(leftover)
+        logger.info("Wrote %s", self._filepath)
+
+    def _exists(self) -> bool:
+        return self.path.exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "dataset": self._inner._describe()}
