@@ -101,6 +101,8 @@ def project_conf(tmp_path: Path) -> ProjectConf:
     ing["synthetic"].update(TINY_REGION)
     ing["raster"]["tile_size"] = TINY_REGION["tile_size"]
     ing["split"]["block_size"] = 1
+    # The tiny region's test split is 2 tiles: allow intervals from 2 units there.
+    conf.params["transition"]["min_test_units"] = 2
     return conf
 
 

@@ -19,6 +19,8 @@ def shrink_models(params: dict) -> None:
         )
     params["prithvi"]["model"]["model_args"]["decoder_channels"] = 16
     params["random_forest"]["model"].update({"n_estimators": 10, "pixels_per_class": 500})
+    params["training"]["seeds"] = [42]
+    params["training"]["bootstrap"].update({"n_resamples": 200, "min_blocks": 2})
 
 
 @pytest.fixture
@@ -38,7 +40,8 @@ def trained_forest(ingested: ProjectConf) -> ProjectConf:
     forest = training_pipeline().only_nodes_with_namespaces(["random_forest"])
     catalog = ingested.catalog_with_params()
     SequentialRunner().run(forest, catalog)
-    catalog.save("model_comparison", compare_models(catalog.load("random_forest.metrics")))
+    comparison = compare_models(ingested.params["training"], catalog.load("random_forest.metrics"))
+    catalog.save("model_comparison", comparison)
     return ingested
 
 

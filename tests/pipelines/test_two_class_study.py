@@ -41,7 +41,9 @@ def test_two_class_study_runs_from_ingestion_to_transition(two_class: ProjectCon
     from cocoa_threat.pipelines.training.nodes import compare_models
 
     comparison = compare_models(
-        catalog.load("resnet50.metrics"), catalog.load("random_forest.metrics")
+        two_class.params["training"],
+        catalog.load("resnet50.metrics"),
+        catalog.load("random_forest.metrics"),
     )
     catalog.save("model_comparison", comparison)
     assert set(catalog.load("resnet50.metrics")["test"]["all"]["per_class"]) == {

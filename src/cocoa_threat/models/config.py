@@ -66,7 +66,6 @@ class TrainerSpec(_Strict):
         None, description="null = 16-mixed (or bf16-mixed) on CUDA, 32-true on CPU"
     )
     early_stopping_patience: int | None = Field(10, ge=1)
-    seed: int = 42
     resume: bool = True
     log_every_n_steps: int = Field(10, ge=1)
     limit_train_batches: int | float | None = None
@@ -119,7 +118,6 @@ class RandomForestParams(_Strict):
     min_samples_leaf: int = Field(1, ge=1)
     pixels_per_class: int = Field(20000, ge=10, description="Balanced under-sampling per class.")
     n_jobs: int = -1
-    seed: int = 42
 
 
 ModelParams = Annotated[DeepModelParams | RandomForestParams, Field(discriminator="kind")]
@@ -129,12 +127,33 @@ class _ModelBlock(_Strict):
     model: ModelParams
 
 
+class BootstrapSpec(_Strict):
+    """Block-bootstrap intervals of the test scores."""
+
+    n_resamples: int = Field(1000, ge=100)
+    confidence: float = Field(0.95, gt=0, lt=1)
+    seed: int = 0
+    min_blocks: int = Field(5, ge=2, description="Fewest test blocks for an interval.")
+
+
 class TrainingParams(_Strict):
     """Settings shared by every model (``training``); the classes are ``land_use``."""
 
     image_nodata: float = -9999.0
     run_dir: str = "data/06_models"
     eval_batch_size: int = Field(16, ge=1)
+    seeds: list[int] = Field(
+        default_factory=lambda: [42],
+        min_length=1,
+        description="Every model is trained once per seed; the best on validation is kept.",
+    )
+    bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainingParams:
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"training.seeds has duplicates: {self.seeds}")
+        return self
 
 
 def parse_model_params(params: dict[str, Any], key: str) -> ModelParams:

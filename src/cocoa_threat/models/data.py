@@ -32,6 +32,7 @@ class SplitArrays:
     labels: np.ndarray  # (N, H, W) uint8, ignore index where no label
     samples: list[str]
     years: np.ndarray  # (N,)
+    blocks: np.ndarray | None = None  # (N,) spatial block of each patch (the sampling unit)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -44,6 +45,7 @@ class SplitArrays:
             self.labels[keep],
             [s for s, k in zip(self.samples, keep, strict=True) if k],
             self.years[keep],
+            None if self.blocks is None else self.blocks[keep],
         )
 
 
@@ -145,6 +147,7 @@ def load_training_data(
             labels=np.stack(labels).astype(np.uint8),
             samples=rows["sample"].tolist(),
             years=rows["year"].to_numpy(),
+            blocks=rows["block"].astype(str).to_numpy() if "block" in rows else None,
         )
         logger.info("Loaded %d %s patches of %s", len(rows), split, stack.shape[1:])
     return TrainingData(

@@ -44,16 +44,20 @@ def sample_pixels(
 
 
 def fit_random_forest(
-    split: SplitArrays, spec: RandomForestParams, n_classes: int, ignore_index: int
+    split: SplitArrays,
+    spec: RandomForestParams,
+    n_classes: int,
+    ignore_index: int,
+    seed: int = 42,
 ) -> RandomForestClassifier:
     """Fit the forest on a balanced pixel sample of the training split."""
-    x, y = sample_pixels(split, n_classes, ignore_index, spec.pixels_per_class, spec.seed)
+    x, y = sample_pixels(split, n_classes, ignore_index, spec.pixels_per_class, seed)
     forest = RandomForestClassifier(
         n_estimators=spec.n_estimators,
         max_depth=spec.max_depth,
         min_samples_leaf=spec.min_samples_leaf,
         n_jobs=spec.n_jobs,
-        random_state=spec.seed,
+        random_state=seed,
     )
     logger.info("Fitting a %d-tree random forest on %d pixels", spec.n_estimators, len(y))
     forest.fit(x, y)

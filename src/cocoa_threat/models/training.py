@@ -95,7 +95,7 @@ def auto_precision(spec: TrainerSpec) -> str:
     return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
 
 
-def _fingerprint(spec: DeepModelParams, build_config: dict[str, Any]) -> str:
+def _fingerprint(spec: DeepModelParams, build_config: dict[str, Any], seed: int) -> str:
     """Hash of what makes a checkpoint resumable (not max_epochs or patience)."""
     keep = {
         "build": build_config,
@@ -105,7 +105,7 @@ def _fingerprint(spec: DeepModelParams, build_config: dict[str, Any]) -> str:
         "class_weights": spec.class_weights,
         "optim": spec.optim.model_dump(),
         "batch_size": spec.data.batch_size,
-        "seed": spec.trainer.seed,
+        "seed": seed,
     }
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -149,6 +149,7 @@ def fit_segmentation_model(
     namespace: str,
     run_dir: Path,
     extra_callbacks: list[Callback] | None = None,
+    seed: int = 42,
 ) -> FitResult:
     """Train a TerraTorch model, pick the best epoch on validation mIoU.
 
@@ -164,6 +165,7 @@ def fit_segmentation_model(
         namespace: The model's namespace (for messages and logs).
         run_dir: Folder of this model's checkpoints and logs.
         extra_callbacks: More Lightning callbacks (e.g. timers in benchmarks).
+        seed: Seed of the initialisation, the batches and the augmentation.
 
     Returns:
         The best weights, the build config, the per-epoch history and facts.
@@ -193,17 +195,17 @@ def fit_segmentation_model(
         "image_nodata": data.image_nodata,
         "split_hash": data.split_hash,
     }
-    L.seed_everything(spec.trainer.seed, workers=True, verbose=False)
+    L.seed_everything(seed, workers=True, verbose=False)
     task = build_task(spec, training_args(spec, data.n_classes, bands, checkpoint), data)
     datamodule = InMemorySegmentationDataModule(
         data,
         batch_size=spec.data.batch_size,
         num_workers=spec.data.num_workers,
         augment=spec.data.augment,
-        seed=spec.trainer.seed,
+        seed=seed,
     )
     run_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = _fingerprint(spec, build_config)
+    fingerprint = _fingerprint(spec, build_config, seed)
     ckpt_path = _resume_path(run_dir, fingerprint, spec.trainer.resume)
     best_cb = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",

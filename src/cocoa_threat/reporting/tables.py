@@ -37,3 +37,82 @@ def html_table(table: pd.DataFrame, digits: int = 3) -> str:
         for row in table.itertuples(index=False)
     ]
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _with_ci(value: object, low: object, high: object, digits: int = 3) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    if low is None or pd.isna(low) or high is None or pd.isna(high):
+        return f"{value:.{digits}f} (no interval)"
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def comparison_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """The model comparison, compact: every score as ``value [low, high]``."""
+    classes = [
+        c.removeprefix("iou_")
+        for c in table.columns
+        if c.startswith("iou_") and not c.endswith(("_low", "_high"))
+    ]
+    rows = []
+    for r in table.to_dict("records"):
+        row = {
+            "model": r["model"],
+            "year": r["year"],
+            "mIoU [95% CI]": _with_ci(r["miou"], r["miou_ci_low"], r["miou_ci_high"]),
+        }
+        for c in classes:
+            row[f"IoU {c}"] = _with_ci(r[f"iou_{c}"], r[f"iou_{c}_ci_low"], r[f"iou_{c}_ci_high"])
+        row["F1 macro"] = _with_ci(r["f1_macro"], r["f1_macro_ci_low"], r["f1_macro_ci_high"])
+        mean, sd = r.get("miou_seed_mean"), r.get("miou_seed_sd")
+        seeds = ""
+        if mean is not None and not pd.isna(mean):
+            seeds = f"{mean:.3f}"
+            if sd is not None and not pd.isna(sd):
+                seeds += f" ± {sd:.3f} ({int(r['n_seeds'])} seeds)"
+        row["mIoU over seeds"] = seeds
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison_markdown(table: pd.DataFrame) -> str:
+    """The model comparison as Markdown: scores with their 95% intervals, no ranking.
+
+    Args:
+        table: ``model_comparison`` (see ``pipelines/training/nodes.compare_models``).
+
+    Returns:
+        A table (score [interval] per model and year), then one line per model
+        saying which others the test tiles can't tell apart.
+    """
+    lines = [markdown_table(comparison_frame(table)).rstrip()]
+    blocks = table["n_test_blocks"].iloc[0] if "n_test_blocks" in table else None
+    lines.append(
+        f"\nIntervals: 95%, from resampling whole spatial blocks of test tiles "
+        f"({blocks} blocks). Two models whose mIoU intervals overlap are not "
+        f"distinguishable on these tiles, whatever their point scores:\n"
+    )
+    for r in table[table["year"] == "all"].to_dict("records"):
+        lines.append(f"- `{r['model']}`: {r['comparison']}.")
+    return "\n".join(lines) + "\n"
+
+
+def area_frame(areas: pd.DataFrame) -> pd.DataFrame:
+    """Area estimates, compact: mapped, adjusted [95% CI] and the label census side by side."""
+    rows = []
+    for r in areas.to_dict("records"):
+        low, high = r["ci_low_ha"], r["ci_high_ha"]
+        adjusted = f"{r['adjusted_ha']:,.1f}"
+        adjusted += " (no interval)" if pd.isna(low) else f" [{low:,.1f}, {high:,.1f}]"
+        rows.append(
+            {
+                "quantity": r["quantity"],
+                "population": r["population"],
+                "mapped ha": r["map_ha"],
+                "adjusted ha [95% CI]": adjusted,
+                "label census ha": r["census_ha"],
+                "test units": r["n_units"],
+                "effective n (px)": r["n_eff"],
+            }
+        )
+    return pd.DataFrame(rows)

@@ -21,8 +21,17 @@ def test_training_pipeline_trains_and_evaluates_all_models(ingested: ProjectConf
     assert set(table["model"]) == {"prithvi", "resnet50", "random_forest", "majority_class"}
     assert set(table["year"].astype(str)) == {"2016", "2022", "all"}
     assert table["miou"].between(0, 1).all()
+    # Every score has a block-bootstrap interval around it.
+    assert (table["miou_ci_low"] <= table["miou"] + 1e-9).all()
+    assert (table["miou"] <= table["miou_ci_high"] + 1e-9).all()
+    overall = table[table["year"].astype(str) == "all"].set_index("model")
+    assert overall["comparison"].str.contains("distinguishable").all()
+    metrics = catalog.load("resnet50.metrics")
+    assert [s["seed"] for s in metrics["seeds"]] == ingested.params["training"]["seeds"]
+    assert len(metrics["test_tiles"]) == metrics["n_test_patches"]
     markdown = catalog.load("model_comparison_markdown")
-    assert markdown.startswith("| model | year | miou |")
+    assert markdown.startswith("| model | year | mIoU [95% CI] |")
+    assert "not distinguishable" in markdown or "distinguishable from every" in markdown
 
     for name in ("prithvi", "resnet50"):
         metrics = catalog.load(f"{name}.metrics")
@@ -37,8 +46,8 @@ def test_training_pipeline_trains_and_evaluates_all_models(ingested: ProjectConf
         model = model_from_build_config(build, state)
         assert sum(p.numel() for p in model.parameters()) > 0
         assert "backbone_ckpt_path" not in build["model_args"]
-        # Lightning checkpoints and logs under data/06_models/<model>/.
-        run_dir = Path(ingested.root, "data/06_models", name)
+        # Lightning checkpoints and logs under data/06_models/<model>/seed_<seed>/.
+        run_dir = Path(ingested.root, "data/06_models", name, "seed_42")
         assert (run_dir / "checkpoints" / "last.ckpt").is_file()
         assert any((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
         assert any((run_dir / "csv").rglob("metrics.csv"))
@@ -57,3 +66,23 @@ def test_val_and_test_never_overlap(ingested: ProjectConf) -> None:
     assert tiles["val"] and tiles["test"]
     assert not tiles["val"] & tiles["test"]
     assert not tiles["train"] & (tiles["val"] | tiles["test"])
+
+
+def test_seeds_train_several_models_and_keep_the_best_on_validation(
+    ingested: ProjectConf,
+) -> None:
+    ingested.params["training"]["seeds"] = [1, 2, 3]
+    catalog = ingested.catalog_with_params()
+    forest = create_pipeline().only_nodes_with_namespaces(["random_forest"])
+    SequentialRunner().run(forest, catalog)
+    metrics = catalog.load("random_forest.metrics")
+    seeds = metrics["seeds"]
+    assert [s["seed"] for s in seeds] == [1, 2, 3]
+    kept = [s for s in seeds if s["kept"]]
+    assert len(kept) == 1 and kept[0]["val_miou"] == max(s["val_miou"] for s in seeds)
+    assert catalog.load("random_forest.build_config")["seed"] == kept[0]["seed"]
+    assert len({round(s["test_miou"], 6) for s in seeds}) > 1  # the seeds do differ
+    from cocoa_threat.pipelines.training.nodes import compare_models
+
+    row = compare_models(ingested.params["training"], metrics).iloc[2]
+    assert row["n_seeds"] == 3 and row["miou_seed_sd"] > 0

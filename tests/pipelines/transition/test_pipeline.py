@@ -47,13 +47,22 @@ def test_transition_outputs(mapped: ProjectConf) -> None:
         assert polygons["area_ha"].min() >= mapped.params["transition"]["min_mapping_unit_ha"]
         assert set(polygons["district"]) <= DISTRICTS | {"outside districts"}
 
-    estimates = catalog.load("area_estimates")
-    conversion = estimates[estimates["period"] == "change"].iloc[0]
-    assert conversion["ci_low_ha"] <= conversion["adjusted_ha"] <= conversion["ci_high_ha"]
-    assert conversion["map_ha"] == pytest.approx(matrix.loc["cocoa", "to_mining_ha"])
-    for period in ("before", "after"):
-        rows = estimates[estimates["period"] == period]
-        assert rows["adjusted_ha"].sum() == pytest.approx(rows["map_ha"].sum())
+    estimates = catalog.load("area_estimates").set_index(["quantity", "population"])
+    region = estimates.loc[("cocoa -> mining", "whole region")]
+    assert region["ci_low_ha"] <= region["adjusted_ha"] <= region["ci_high_ha"]
+    assert region["map_ha"] == pytest.approx(matrix.loc["cocoa", "to_mining_ha"])
+    # The census of the labels is beside every estimate; the whole region adds the
+    # training tiles at their labelled area to the estimate over the other tiles.
+    tiles = catalog.load("tile_areas")
+    conv = tiles[tiles["quantity"] == "cocoa -> mining"]
+    assert region["census_ha"] == pytest.approx(conv["ref_ha"].sum())
+    nontrain = estimates.loc[("cocoa -> mining", "non-training tiles")]
+    train_ref = conv.loc[conv["split"] == "train", "ref_ha"].sum()
+    assert region["adjusted_ha"] == pytest.approx(nontrain["adjusted_ha"] + train_ref)
+    assert region["n_units"] == (tiles.drop_duplicates("tile_id")["split"] == "test").sum()
+    after = tiles[tiles["period"] == "after"]
+    labelled = after.drop_duplicates("tile_id")["labelled_px"].sum()
+    assert after["ref_px"].sum() == labelled  # every labelled pixel is in one class
     for name in ("change_map", "transitions_by_district"):
         assert Path(mapped.root, f"data/08_reporting/figures/{name}.png").is_file()
 
@@ -105,3 +114,19 @@ def test_district_file_problems_are_named(tmp_path: Path, project_conf: ProjectC
     out = prepare_districts(ok.to_crs(4326), land, params, land_use)
     assert out.crs.to_epsg() == 32630
     assert out.geometry.iloc[0].area == pytest.approx(200 * 200, rel=1e-3)
+
+
+def test_too_few_test_blocks_give_no_interval(mapped: ProjectConf) -> None:
+    mapped.params["transition"]["min_test_units"] = 3  # the tiny region has 2 test tiles
+    catalog = mapped.catalog_with_params()
+    SequentialRunner().run(create_pipeline(), catalog)
+    estimates = catalog.load("area_estimates")
+    assert estimates["ci_low_ha"].isna().all() and estimates["ci_high_ha"].isna().all()
+    assert estimates["note"].str.contains("only 2 sample units").all()
+    assert estimates["adjusted_ha"].notna().all()
+    # Economics then has no low / high case, and says so instead of inventing one.
+    from cocoa_threat.pipelines.economics.nodes import loss_by_season
+
+    season = loss_by_season(estimates, mapped.params["economics"], mapped.params["land_use"])
+    assert season["area_lost_ha_low"].isna().all()
+    assert season["area_lost_ha_central"].notna().all()

@@ -42,13 +42,24 @@ def converted_share(season: str, p: EconomicsParams) -> float:
 
 
 def _area(area_estimates: pd.DataFrame, p: EconomicsParams) -> dict[str, float]:
-    rows = area_estimates[area_estimates["quantity"] == p.conversion]
+    """The converted area of the whole region: the estimate and its interval as low / high."""
+    rows = area_estimates[
+        (area_estimates["quantity"] == p.conversion)
+        & (area_estimates.get("population", "whole region") == "whole region")
+    ]
     if rows.empty:
         raise ValueError(
-            f"area_estimates has no row '{p.conversion}' (economics.conversion); "
-            f"quantities: {area_estimates['quantity'].tolist()}"
+            f"area_estimates has no row '{p.conversion}' for the whole region "
+            f"(economics.conversion); quantities: {sorted(set(area_estimates['quantity']))}"
         )
     r = rows.iloc[0]
+    if not (np.isfinite(r["ci_low_ha"]) and np.isfinite(r["ci_high_ha"])):
+        logger.warning(
+            "The area of %s has no confidence interval (%s): the low and high cases are "
+            "not available",
+            p.conversion,
+            r.get("note", "see area_estimates"),
+        )
     return {
         "low": float(r["ci_low_ha"]),
         "central": float(r["adjusted_ha"]),
@@ -127,7 +138,7 @@ def economic_summary(
     price = p.producer_price_ghs_per_t[p.latest_season]
     fx = p.exchange_rate_ghs_per_usd[p.latest_season]
     rows = {
-        "cocoa area converted, ha (error-adjusted)": {s: area[s] for s in SCENARIOS},
+        "cocoa area converted, ha (estimate; low, high: 95% CI)": {s: area[s] for s in SCENARIOS},
         "cocoa area converted, ha (map count)": dict.fromkeys(SCENARIOS, area["map"]),
         f"beans lost in {p.latest_season}, t": {s: last[f"beans_lost_t_{s}"] for s in SCENARIOS},
         f"value lost {p.first_season}-{p.latest_season}, GH¢": {
@@ -178,7 +189,7 @@ def loss_by_district(
     total = conv["hectares"].sum()
     summary = economic_summary.set_index("figure")
     picks = {
-        "area_ha": "cocoa area converted, ha (error-adjusted)",
+        "area_ha": "cocoa area converted, ha (estimate; low, high: 95% CI)",
         "value_lost_ghs": f"value lost {p.first_season}-{p.latest_season}, GH¢",
         "value_lost_usd": f"value lost {p.first_season}-{p.latest_season}, US$",
         "present_value_usd": f"present value of the next {p.horizon_years} seasons, US$",

@@ -25,7 +25,12 @@ from matplotlib.figure import Figure
 import cocoa_threat
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.params import land_use_params
-from cocoa_threat.reporting.tables import html_table, markdown_table
+from cocoa_threat.reporting.tables import (
+    area_frame,
+    comparison_frame,
+    html_table,
+    markdown_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +196,15 @@ def build_report(inputs: dict[str, Any], parameters: dict[str, Any]) -> tuple[st
         "Test-split scores (tiles never used for training or model selection). "
         f"Maps below use '{info['model']}' ({info['reason']})."
     )
-    d.table(inputs["model_comparison"], 3)
+    comparison: pd.DataFrame = inputs["model_comparison"]
+    d.table(comparison_frame(comparison), 3)
+    d.text(
+        "Intervals: 95%, from resampling whole spatial blocks of test tiles; the spread over "
+        "training seeds is beside them. Where two models' intervals overlap the test tiles "
+        "can't tell them apart, so no ranking is claimed:"
+    )
+    for r in comparison[comparison["year"].astype(str) == "all"].itertuples():
+        d.text(f"{r.model}: {r.comparison}.")
     prithvi = parameters["prithvi.model"]
     if prithvi["weights"]["source"] == "none":
         d.text(
@@ -208,8 +221,18 @@ def build_report(inputs: dict[str, Any], parameters: dict[str, Any]) -> tuple[st
     d.figure(inputs["change_quicklook"], "Change between the two dates")
     d.text("Transition matrix (hectares and percent of the first date's class):")
     d.table(inputs["transition_matrix"], 1)
-    d.text("Error-adjusted areas with 95% confidence intervals (Olofsson et al. 2014):")
-    d.table(inputs["area_estimates"], 2)
+    areas: pd.DataFrame = inputs["area_estimates"]
+    d.text(
+        "Areas adjusted with the test sample, beside the mapped areas and the census of the "
+        "labels. The reference is the labels, which are themselves model products (a "
+        "semi-automatic mining mask and a static cocoa-probability map), so 'adjusted' means "
+        "adjusted towards those labels, not towards field truth. The test tiles come as whole "
+        "spatial blocks, so the block is the sampling unit: a difference estimator with a "
+        "between-block variance over the tiles the model never fitted. The whole region adds "
+        "the training tiles at their labelled area (the map there was fitted to them). "
+        "95% intervals; none where the sample can't support one."
+    )
+    d.table(area_frame(areas), 1)
     tbd: pd.DataFrame = inputs["transition_by_district"]
     src, dst = parameters["transition"]["from_class"], parameters["transition"]["to_class"]
     hot = tbd[(tbd["from_class"] == src) & (tbd["to_class"] == dst)].sort_values(

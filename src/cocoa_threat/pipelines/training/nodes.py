@@ -23,6 +23,16 @@ from cocoa_threat.models.config import (
     parse_model_params,
 )
 from cocoa_threat.models.data import SplitArrays, TrainingData, load_training_data
+from cocoa_threat.models.evaluation import (
+    ALL,
+    comparison_rows,
+    majority_metrics,
+    per_tile_records,
+    predict_split,
+    score_split,
+    tile_confusions,
+    verdicts,
+)
 from cocoa_threat.models.metrics import confusion_matrix, scores_from_confusion
 from cocoa_threat.params import land_use_params, parse_params
 from cocoa_threat.smallminesds.splits import split_fingerprint
@@ -66,23 +76,6 @@ def prepare_training_data(
     return data
 
 
-def _evaluate_split(
-    predict: Callable[[np.ndarray], np.ndarray], split: SplitArrays, data: TrainingData
-) -> dict[str, Any]:
-    """Scores per year and for all years together on one split."""
-    prediction = predict(split.images)
-    out = {}
-    for year in sorted(set(split.years.tolist())):
-        keep = split.years == year
-        cm = confusion_matrix(
-            split.labels[keep], prediction[keep], data.n_classes, data.ignore_index
-        )
-        out[str(year)] = scores_from_confusion(cm, data.class_names)
-    cm = confusion_matrix(split.labels, prediction, data.n_classes, data.ignore_index)
-    out["all"] = scores_from_confusion(cm, data.class_names)
-    return out
-
-
 def _forest_predictor(forest: Any) -> Callable[[np.ndarray], np.ndarray]:
     from cocoa_threat.models.random_forest import predict_forest
 
@@ -99,13 +92,70 @@ def _torch_predictor(
     return lambda images: predict_labels(model, images, batch_size=batch_size)
 
 
+def _predictor(
+    weights: Any, build_config: dict[str, Any], batch_size: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    if build_config.get("kind") == "random_forest":
+        return _forest_predictor(weights)
+    return _torch_predictor(weights, build_config, batch_size)
+
+
+def _split_miou(
+    predict: Callable[[np.ndarray], np.ndarray], split: SplitArrays, data: TrainingData
+) -> float | None:
+    prediction = predict_split(predict, split)
+    cm = confusion_matrix(split.labels, prediction, data.n_classes, data.ignore_index)
+    return scores_from_confusion(cm, data.class_names)["miou"]
+
+
+def _fit_one(
+    data: TrainingData, spec: Any, t: TrainingParams, namespace: str, seed: int
+) -> dict[str, Any]:
+    """Train one model with one seed; its weights, build config, history and val mIoU."""
+    if isinstance(spec, RandomForestParams):
+        from cocoa_threat.models.random_forest import fit_random_forest
+
+        forest = fit_random_forest(
+            data.splits["train"], spec, data.n_classes, data.ignore_index, seed=seed
+        )
+        val = _split_miou(_forest_predictor(forest), data.splits["val"], data)
+        build_config = {
+            "kind": "random_forest",
+            "bands": data.bands,
+            "means": data.means,
+            "stds": data.stds,
+            "class_names": data.class_names,
+            "ignore_index": data.ignore_index,
+            "image_nodata": data.image_nodata,
+            "split_hash": data.split_hash,
+        }
+        history = pd.DataFrame([{"epoch": 0.0, "val/mIoU": val}])
+        return {
+            "weights": forest,
+            "build_config": build_config,
+            "history": history,
+            "val_miou": val,
+        }
+    assert isinstance(spec, DeepModelParams)
+    from cocoa_threat.models.training import fit_segmentation_model
+
+    run_dir = Path(t.run_dir) / namespace / f"seed_{seed}"
+    result = fit_segmentation_model(data, spec, namespace, run_dir, seed=seed)
+    return {
+        "weights": result.state_dict,
+        "build_config": result.build_config,
+        "history": result.history,
+        "val_miou": result.best_val_miou,
+    }
+
+
 def train_model(
     training_data: TrainingData,
     model: dict[str, Any],
     training: dict[str, Any],
     namespace: str,
-) -> tuple[Any, dict[str, Any], pd.DataFrame]:
-    """Train one model on the training split, selecting on the validation split.
+) -> tuple[Any, dict[str, Any], pd.DataFrame, list[dict[str, Any]]]:
+    """Train one model once per seed (``training.seeds``); keep the best on validation.
 
     Args:
         training_data: Output of :func:`prepare_training_data`.
@@ -114,39 +164,36 @@ def train_model(
         namespace: The model's namespace (``prithvi``, ``resnet50``, ``random_forest``).
 
     Returns:
-        ``weights`` (a state_dict, or the fitted forest), the ``build_config`` to
-        rebuild it, and the per-epoch ``history`` (with ``val/mIoU``).
+        ``weights`` (a state_dict, or the fitted forest) and ``build_config`` of
+        the seed with the best validation mIoU, its per-epoch ``history`` (with
+        ``val/mIoU``), and ``seed_runs``: every seed's weights and validation
+        mIoU (for the spread of the test scores).
     """
     spec = parse_model_params(model, f"{namespace}.model")
     t = _training_params(training)
-    if isinstance(spec, RandomForestParams):
-        from cocoa_threat.models.random_forest import fit_random_forest
-
-        forest = fit_random_forest(
-            training_data.splits["train"],
-            spec,
-            training_data.n_classes,
-            training_data.ignore_index,
-        )
-        val = _evaluate_split(_forest_predictor(forest), training_data.splits["val"], training_data)
-        history = pd.DataFrame([{"epoch": 0.0, "val/mIoU": val["all"]["miou"]}])
-        build_config = {
-            "kind": "random_forest",
-            "bands": training_data.bands,
-            "means": training_data.means,
-            "stds": training_data.stds,
-            "class_names": training_data.class_names,
-            "ignore_index": training_data.ignore_index,
-            "image_nodata": training_data.image_nodata,
-            "split_hash": training_data.split_hash,
-        }
-        logger.info("%s: validation mIoU %.3f", namespace, val["all"]["miou"])
-        return forest, build_config, history
-    assert isinstance(spec, DeepModelParams)
-    from cocoa_threat.models.training import fit_segmentation_model
-
-    result = fit_segmentation_model(training_data, spec, namespace, Path(t.run_dir) / namespace)
-    return result.state_dict, result.build_config, result.history
+    runs = []
+    for seed in t.seeds:
+        run = _fit_one(training_data, spec, t, namespace, seed)
+        run["build_config"]["seed"] = seed
+        runs.append({"seed": seed, **run})
+        logger.info("%s, seed %d: validation mIoU %s", namespace, seed, run["val_miou"])
+    scored = [r for r in runs if r["val_miou"] is not None]
+    best = max(scored, key=lambda r: r["val_miou"]) if scored else runs[0]
+    logger.info(
+        "%s: keeping seed %d (best validation mIoU of %d seed(s))",
+        namespace,
+        best["seed"],
+        len(runs),
+    )
+    seed_runs = [
+        {"seed": r["seed"], "val_miou": r["val_miou"], "weights": r["weights"]} for r in runs
+    ]
+    return (
+        best["weights"],
+        best["build_config"],
+        best["history"].assign(seed=best["seed"]),
+        seed_runs,
+    )
 
 
 def evaluate_model(
@@ -154,44 +201,74 @@ def evaluate_model(
     build_config: dict[str, Any],
     training_data: TrainingData,
     history: pd.DataFrame,
+    seed_runs: list[dict[str, Any]],
     model: dict[str, Any],
     training: dict[str, Any],
     namespace: str,
 ) -> dict[str, Any]:
-    """Score the trained model once on the **test** split, per year and overall.
+    """Score the trained model once on the **test** split, with block-bootstrap intervals.
+
+    The kept model (best seed on validation) gets per-year scores, 95%
+    intervals from resampling whole test blocks, and its per-tile confusion
+    matrices; every seed's model gets its test mIoU and macro F1 (the spread
+    over seeds). Nothing here feeds back into training or model choice.
 
     Args:
-        weights: The trained weights (state_dict) or forest.
+        weights: The kept weights (state_dict) or forest.
         build_config: How to rebuild the model.
         training_data: Normalised arrays (only ``test`` is used).
-        history: Training history (for the best validation mIoU).
+        history: Training history of the kept seed (for the best validation mIoU).
+        seed_runs: Every seed's weights (from :func:`train_model`).
         model: The model's parameter block.
         training: The shared ``training`` parameters.
         namespace: The model's namespace.
 
     Returns:
-        ``metrics``: model, description, validation mIoU and test scores
-        (IoU, F1, precision, recall per class, mIoU, macro F1, overall accuracy,
-        confusion matrix in pixel counts) for each year and for all years.
+        ``metrics``: model, description, validation mIoU, test scores with
+        intervals per year and overall, per-tile confusion matrices and seeds.
     """
     spec = parse_model_params(model, f"{namespace}.model")
     t = _training_params(training)
-    if build_config.get("kind") == "random_forest":
-        predictor = _forest_predictor(weights)
-    else:
-        predictor = _torch_predictor(weights, build_config, t.eval_batch_size)
     test = training_data.splits["test"]
-    scores = _evaluate_split(predictor, test, training_data)
+    n, ignore = training_data.n_classes, training_data.ignore_index
+    predict = _predictor(weights, build_config, t.eval_batch_size)
+    cms = tile_confusions(predict_split(predict, test), test, n, ignore)
+    scores = score_split(cms, test, training_data.class_names, **t.bootstrap.model_dump())
+    seeds = []
+    for run in seed_runs:
+        if run["seed"] == build_config.get("seed"):
+            seed_scores = scores[ALL]
+        else:
+            seed_cm = tile_confusions(
+                predict_split(_predictor(run["weights"], build_config, t.eval_batch_size), test),
+                test,
+                n,
+                ignore,
+            ).sum(axis=0)
+            seed_scores = scores_from_confusion(seed_cm, training_data.class_names)
+        seeds.append(
+            {
+                "seed": run["seed"],
+                "val_miou": run["val_miou"],
+                "test_miou": seed_scores["miou"],
+                "test_f1_macro": seed_scores["f1_macro"],
+                "kept": run["seed"] == build_config.get("seed"),
+            }
+        )
     val_miou = (
         float(history["val/mIoU"].max())
         if "val/mIoU" in history and history["val/mIoU"].notna().any()
         else None
     )
+    ci = scores[ALL]["ci"]["miou"]
     logger.info(
-        "%s: TEST mIoU %.3f (%s), validation mIoU %s",
+        "%s: TEST mIoU %.3f (95%% CI %.3f-%.3f, %d blocks; seeds %s), validation mIoU %s",
         namespace,
-        scores["all"]["miou"],
-        ", ".join(f"{c} {v['iou']:.3f}" for c, v in scores["all"]["per_class"].items()),
+        scores[ALL]["miou"],
+        ci[0],
+        ci[1],
+        scores[ALL]["ci"]["n_blocks"],
+        ", ".join(f"{s['seed']}: {s['test_miou']:.3f}" for s in seeds),
         "n/a" if val_miou is None else f"{val_miou:.3f}",
     )
     init = None
@@ -207,8 +284,10 @@ def evaluate_model(
         "initialisation": init,
         "validation": {"miou": val_miou, "epochs": len(history)},
         "test": scores,
+        "seeds": seeds,
         "n_test_patches": len(test),
         "class_names": training_data.class_names,
+        "test_tiles": per_tile_records(cms, test),
     }
 
 
@@ -261,54 +340,42 @@ def plot_training_curves(history: pd.DataFrame, namespace: str) -> Figure:
     return fig
 
 
-def compare_models(*metrics: dict[str, Any]) -> pd.DataFrame:
-    """One row per model and year (and all years), plus a majority-class baseline.
+def compare_models(training: dict[str, Any], *metrics: dict[str, Any]) -> pd.DataFrame:
+    """One row per model and year (and all years), with intervals, plus a majority baseline.
 
-    The baseline predicts the most frequent reference class of the whole test
-    split everywhere; a model that learns anything beats it by far.
+    Every score carries a 95% interval from resampling whole test blocks; the
+    spread over ``training.seeds`` is beside it. The ``comparison`` column
+    says which models the test tiles can't tell apart (overlapping mIoU
+    intervals) instead of ranking them. The baseline predicts the most frequent
+    reference class of the whole test split everywhere.
 
     Args:
-        *metrics: The ``<model>.metrics`` of each model.
+        training: The shared ``training`` parameters (bootstrap settings).
+        *metrics: The ``<model>.metrics`` of each trained model.
 
     Returns:
-        ``model_comparison``: model, year, miou, iou_<class>..., f1_macro,
-        overall_accuracy, n_pixels.
+        ``model_comparison``.
     """
-    rows = []
-    for m in metrics:
-        for year, s in m["test"].items():
-            rows.append(_comparison_row(m["model"], year, s))
-    first = metrics[0]
-    overall = np.asarray(first["test"]["all"]["confusion_matrix"]).sum(axis=1)
-    majority = int(np.argmax(overall))
-    for year, s in first["test"].items():
-        support = np.asarray(s["confusion_matrix"]).sum(axis=1)
-        baseline = np.zeros((len(support), len(support)), dtype=np.int64)
-        baseline[:, majority] = support
-        rows.append(
-            _comparison_row(
-                "majority_class", year, scores_from_confusion(baseline, first["class_names"])
-            )
-        )
-    table = pd.DataFrame(rows)
-    logger.info("Model comparison (test split):\n%s", table.round(3).to_string(index=False))
+    t = _training_params(training)
+    if not metrics:
+        raise ValueError("No model metrics to compare; train at least one model")
+    baseline = majority_metrics(metrics[0], t.bootstrap.model_dump())
+    table = comparison_rows([*metrics, baseline])
+    verdict = verdicts(table)
+    table["comparison"] = [
+        verdict[m] if y == ALL else "" for m, y in zip(table["model"], table["year"], strict=True)
+    ]
+    shown = table[table["year"] == ALL][
+        ["model", "miou", "miou_ci_low", "miou_ci_high", "comparison"]
+    ]
+    logger.info(
+        "Model comparison (test split, all years):\n%s", shown.round(3).to_string(index=False)
+    )
     return table
 
 
-def _comparison_row(model: str, year: str, s: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "model": model,
-        "year": year,
-        "miou": s["miou"],
-        **{f"iou_{c}": v["iou"] for c, v in s["per_class"].items()},
-        "f1_macro": s["f1_macro"],
-        "overall_accuracy": s["overall_accuracy"],
-        "n_pixels": s["n_pixels"],
-    }
-
-
 def model_comparison_markdown(model_comparison: pd.DataFrame) -> str:
-    """The comparison as a Markdown table (for the README and the report)."""
-    from cocoa_threat.reporting.tables import markdown_table
+    """The comparison as Markdown (for the README and the report): intervals, not ranks."""
+    from cocoa_threat.reporting.tables import comparison_markdown
 
-    return markdown_table(model_comparison)
+    return comparison_markdown(model_comparison)

@@ -50,7 +50,7 @@ def model_pipeline(namespace: str) -> Pipeline:
             Node(
                 _bind(train_model, namespace=namespace),
                 inputs=["training_data", "params:model", "params:training"],
-                outputs=["weights", "build_config", "history"],
+                outputs=["weights", "build_config", "history", "seed_runs"],
                 name="train_model",
             ),
             Node(
@@ -60,6 +60,7 @@ def model_pipeline(namespace: str) -> Pipeline:
                     "build_config",
                     "training_data",
                     "history",
+                    "seed_runs",
                     "params:model",
                     "params:training",
                 ],
@@ -95,7 +96,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
         [
             Node(
                 compare_models,
-                inputs=[f"{m}.metrics" for m in MODELS],
+                inputs=["params:training", *[f"{m}.metrics" for m in MODELS]],
                 outputs="model_comparison",
                 name="compare_models",
             ),

@@ -21,7 +21,8 @@ from scipy import ndimage
 from shapely.geometry import box, shape
 from shapely.validation import explain_validity
 
-from cocoa_threat.analysis.area import stratified_area_estimate
+from cocoa_threat.analysis.accuracy import TilePair, conversion_quantity, measure_tile
+from cocoa_threat.analysis.area import POPULATIONS, area_table
 from cocoa_threat.datasets.raw import require
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.colours import colour_table
@@ -33,7 +34,6 @@ from cocoa_threat.geo.grid import (
     same_grid_or_raise,
 )
 from cocoa_threat.geo.raster import Raster
-from cocoa_threat.models.metrics import confusion_matrix
 from cocoa_threat.pipelines.transition.params import TransitionSpec, transition_params
 from cocoa_threat.reporting.maps import plot_class_raster
 from cocoa_threat.smallminesds.splits import split_fingerprint
@@ -347,7 +347,7 @@ def _majority_district(
 # --------------------------------------------------------------------------- #
 # Accuracy and error-adjusted areas
 # --------------------------------------------------------------------------- #
-def assess_map_accuracy(
+def measure_tiles(
     before_map: RasterSource,
     after_map: RasterSource,
     tile_manifest: pd.DataFrame,
@@ -356,136 +356,132 @@ def assess_map_accuracy(
     after_year: int,
     transition: dict[str, Any],
     land_use: dict[str, Any],
-) -> dict[str, Any]:
-    """Confusion matrices of the maps on the **test** tiles (never used in training).
-
-    Per year: map class vs reference class. For the change: mapped
-    ``from_class -> to_class`` vs reference ``from_class -> to_class`` on the
-    test tiles present in both years.
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Map against reference labels on every tile, in both years.
 
     Returns:
-        ``map_accuracy``: ``before`` / ``after`` / ``change`` confusion matrices
-        (rows = map, columns = reference) and the number of test tiles.
+        ``tile_areas`` (one row per tile and quantity: mapped and labelled
+        reference hectares, the tile's block and split) and ``map_accuracy``
+        (confusion matrices, rows = map, columns = reference, summed over the
+        **test** tiles, and per tile).
     """
     p = transition_params(transition, land_use)
     check_maps_agree(before_map, after_map)
     check_maps_match_split(before_map, tile_manifest)
-    k = len(p.classes)
-    test = tile_manifest[tile_manifest["split"] == "test"]
-    if test.empty:
-        raise ValueError("The tile manifest has no test tiles; re-run the ingestion pipeline")
-    out: dict[str, Any] = {"classes": p.classes, "map_rows_reference_columns": True}
-    pairs: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
-    for period, source, year in (
-        ("before", before_map, before_year),
-        ("after", after_map, after_year),
-    ):
-        cm = np.zeros((k, k), dtype=np.int64)
-        for r in test[test["year"] == year].itertuples():
-            ref = model_input[f"test/{r.sample}_lbl"]()
-            window = (
-                from_bounds(*ref.bounds, transform=source.grid.affine)
-                .round_offsets()
-                .round_lengths()
+    grid = before_map.grid
+    by_year = {int(y): g.set_index("tile_id") for y, g in tile_manifest.groupby("year")}
+    if before_year not in by_year or after_year not in by_year:
+        raise ValueError(
+            f"The tile manifest has years {sorted(by_year)}, not {before_year} and "
+            f"{after_year} (before.year / after.year)"
+        )
+    first, second = by_year[before_year], by_year[after_year]
+    both = first.index.intersection(second.index)
+    if len(both) < len(first.index.union(second.index)):
+        logger.warning(
+            "%d tile(s) are not in both years and are left out of the accuracy and areas",
+            len(first.index.union(second.index)) - len(both),
+        )
+    rows, per_tile = [], {}
+    for tile in both:
+        a, b = first.loc[tile], second.loc[tile]
+        h, w = int(a["height"]), int(a["width"])
+        window = (
+            from_bounds(a["minx"], a["miny"], a["maxx"], a["maxy"], transform=grid.affine)
+            .round_offsets()
+            .round_lengths()
+        )
+        pair = TilePair(
+            map_before=before_map.read(window, bands=[1], fill=p.nodata)[0],
+            map_after=after_map.read(window, bands=[1], fill=p.nodata)[0],
+            ref_before=model_input[f"{a['split']}/{a['sample']}_lbl"]().data[0][:h, :w],
+            ref_after=model_input[f"{b['split']}/{b['sample']}_lbl"]().data[0][:h, :w],
+        )
+        counts, matrices = measure_tile(pair, p.classes, p.nodata, p.from_class, p.to_class)
+        per_tile[str(tile)] = {"split": a["split"], "block": str(a["block"]), **matrices}
+        for r in counts:
+            rows.append(
+                {
+                    "tile_id": str(tile),
+                    "block": str(a["block"]),
+                    "split": a["split"],
+                    **r,
+                    "map_ha": grid.hectares(r["map_px"]),
+                    "ref_ha": grid.hectares(r["ref_px"]),
+                    "tile_ha": grid.hectares(r["tile_px"]),
+                }
             )
-            mapped = source.read(window, bands=[1], fill=p.nodata)[0]
-            labels = ref.data[0]
-            mapped = np.where(
-                mapped < k, mapped, 0
-            )  # map nodata only where the label is nodata too
-            cm += confusion_matrix(labels, mapped, k, p.nodata)
-            pairs.setdefault(r.tile_id, {})[period] = (labels, mapped)
-        out[period] = cm.T.tolist()  # rows = map class (strata), columns = reference
-    src, dst = p.classes.index(p.from_class), p.classes.index(p.to_class)
-    change = np.zeros((2, 2), dtype=np.int64)  # [map not/yes, reference not/yes]
-    n_both = 0
-    for tile in pairs.values():
-        if len(tile) < 2:
-            continue
-        n_both += 1
-        (ref_a, map_a), (ref_b, map_b) = tile["before"], tile["after"]
-        valid = (ref_a != p.nodata) & (ref_b != p.nodata)
-        ref_conv = ((ref_a == src) & (ref_b == dst))[valid].astype(int)
-        map_conv = ((map_a == src) & (map_b == dst))[valid].astype(int)
-        change += np.bincount(map_conv * 2 + ref_conv, minlength=4).reshape(2, 2)
-    out["change"] = change.tolist()
-    out["n_test_tiles"] = int(test["tile_id"].nunique())
-    out["n_test_tiles_both_years"] = n_both
-    return out
+    test = [t for t in per_tile.values() if t["split"] == "test"]
+    if not test:
+        raise ValueError("The tile manifest has no test tiles; re-run the ingestion pipeline")
+    accuracy: dict[str, Any] = {"classes": p.classes, "map_rows_reference_columns": True}
+    for key in ("before", "after", "change"):
+        accuracy[key] = np.sum([t[key] for t in test], axis=0).tolist()
+    accuracy["n_test_tiles"] = len(test)
+    accuracy["n_test_blocks"] = len({t["block"] for t in test})
+    accuracy["tiles"] = per_tile
+    return pd.DataFrame(rows), accuracy
+
+
+def _accuracies(cm: np.ndarray, index: int) -> tuple[float, float]:
+    """Pixel-level user's and producer's accuracy of a class on the test tiles."""
+    cm = np.asarray(cm, dtype=float)
+    row, col = cm[index].sum(), cm[:, index].sum()
+    users = cm[index, index] / row if row else np.nan
+    producers = cm[index, index] / col if col else np.nan
+    return float(users), float(producers)
 
 
 def estimate_areas(
-    map_class_areas: pd.DataFrame,
-    transition_matrix: pd.DataFrame,
+    tile_areas: pd.DataFrame,
     map_accuracy: dict[str, Any],
     transition: dict[str, Any],
     land_use: dict[str, Any],
 ) -> pd.DataFrame:
-    """Error-adjusted areas with confidence intervals (Olofsson et al. 2014).
+    """Areas adjusted with the test sample, with intervals that hold for whole blocks of tiles.
 
-    The map classes are the strata and the test-tile pixels the sample; for the
-    change the strata are mapped ``from -> to`` conversion vs everything else.
-    Test pixels come in whole tiles (a cluster sample), so the intervals are
-    somewhat too narrow; see docs/methods.md.
+    The test tiles come as whole spatial blocks (``transition.sampling_unit``),
+    so the block is the sampling unit: a difference estimator with a
+    between-block variance (:func:`~cocoa_threat.analysis.area.area_table`)
+    over the tiles the model never fitted, and the training tiles at their
+    labelled area for the whole region. The label census is beside every
+    estimate; where labels cover every tile (always on the demo) it is the
+    truth the intervals must hold. User's and producer's accuracies are
+    pixel-level on the test tiles (descriptive).
 
     Returns:
-        ``area_estimates``: quantity, period, class, map_ha, adjusted_ha, se_ha,
-        ci_low_ha, ci_high_ha, users_accuracy, producers_accuracy, n_sample.
+        ``area_estimates``: see :func:`~cocoa_threat.analysis.area.area_table`,
+        plus users_accuracy and producers_accuracy.
     """
     p = transition_params(transition, land_use)
-    rows = []
-    for period in ("before", "after"):
-        mapped = map_class_areas[map_class_areas["period"] == period].set_index("class")
-        est = stratified_area_estimate(
-            np.asarray(map_accuracy[period]),
-            mapped.loc[p.classes, "hectares"].to_numpy(),
-            p.classes,
-            p.confidence,
-        )
-        for r in est.itertuples():
-            rows.append(_estimate_row(f"{r[1]} ({period})", period, r[1], r))
-    conv = transition_matrix.set_index("from_class").loc[p.from_class, f"to_{p.to_class}_ha"]
-    total = transition_matrix["total_ha"].sum()
-    est = stratified_area_estimate(
-        np.asarray(map_accuracy["change"]),
-        np.array([total - conv, conv]),
-        ["other", "conversion"],
-        p.confidence,
-    )
-    r = next(est[est["class"] == "conversion"].itertuples())
-    rows.append(
-        _estimate_row(
-            f"{p.from_class} -> {p.to_class}", "change", f"{p.from_class}->{p.to_class}", r
-        )
-    )
-    table = pd.DataFrame(rows)
-    last = table.iloc[-1]
+    table = area_table(tile_areas, p.confidence, p.sampling_unit, p.min_test_units)
+    users, producers = [], []
+    for r in table.to_dict("records"):
+        if r["period"] == "change":
+            ua, pa = _accuracies(map_accuracy["change"], 1)
+        else:
+            ua, pa = _accuracies(map_accuracy[r["period"]], p.classes.index(r["class"]))
+        users.append(ua)
+        producers.append(pa)
+    table["users_accuracy"], table["producers_accuracy"] = users, producers
+    conv = table[
+        (table["quantity"] == conversion_quantity(p.from_class, p.to_class))
+        & (table["population"] == POPULATIONS[1])
+    ].iloc[0]
     logger.info(
-        "%s: mapped %.1f ha, adjusted %.1f ha (%.0f%% CI %.1f-%.1f ha)",
-        last["quantity"],
-        last["map_ha"],
-        last["adjusted_ha"],
+        "%s: mapped %.1f ha, adjusted %.1f ha (%.0f%% CI %.1f-%.1f ha, %d test %ss), "
+        "label census %.1f ha",
+        conv["quantity"],
+        conv["map_ha"],
+        conv["adjusted_ha"],
         100 * p.confidence,
-        last["ci_low_ha"],
-        last["ci_high_ha"],
+        conv["ci_low_ha"],
+        conv["ci_high_ha"],
+        conv["n_units"],
+        p.sampling_unit,
+        conv["census_ha"],
     )
     return table
-
-
-def _estimate_row(quantity: str, period: str, cls: str, r: Any) -> dict[str, Any]:
-    return {
-        "quantity": quantity,
-        "period": period,
-        "class": cls,
-        "map_ha": r.map_area,
-        "adjusted_ha": r.adjusted_area,
-        "se_ha": r.se,
-        "ci_low_ha": r.ci_low,
-        "ci_high_ha": r.ci_high,
-        "users_accuracy": r.users_accuracy,
-        "producers_accuracy": r.producers_accuracy,
-        "n_sample": r.n_sample,
-    }
 
 
 # --------------------------------------------------------------------------- #

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from matplotlib.colors import to_rgba
 from pydantic import Field, field_validator
@@ -23,6 +23,12 @@ class TransitionParams(StrictModel):
     outside_label: str = "outside districts"
     block_size: int = Field(1024, ge=64, description="Window size of the windowed passes (px).")
     confidence: float = Field(0.95, gt=0, lt=1)
+    sampling_unit: Literal["block", "tile_id"] = Field(
+        "block", description="The unit the test sample was drawn in (whole spatial blocks)."
+    )
+    min_test_units: int = Field(
+        3, ge=2, description="Fewest test units (blocks) for an area interval."
+    )
     quicklook_max_size: int = Field(1200, ge=100)
 
     @field_validator("conversion_colour")

@@ -7,11 +7,11 @@ from typing import Any
 from kedro.pipeline import Node, Pipeline
 
 from cocoa_threat.pipelines.transition.nodes import (
-    assess_map_accuracy,
     compute_transitions,
     estimate_areas,
     extract_conversion_polygons,
     make_change_map,
+    measure_tiles,
     plot_change_map,
     plot_transitions,
     prepare_districts,
@@ -54,7 +54,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 name="extract_conversion_polygons",
             ),
             Node(
-                assess_map_accuracy,
+                measure_tiles,
                 inputs=[
                     *MAPS,
                     "tile_manifest",
@@ -64,18 +64,12 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                     "params:transition",
                     "params:land_use",
                 ],
-                outputs="map_accuracy",
-                name="assess_map_accuracy",
+                outputs=["tile_areas", "map_accuracy"],
+                name="measure_tiles",
             ),
             Node(
                 estimate_areas,
-                inputs=[
-                    "map_class_areas",
-                    "transition_matrix",
-                    "map_accuracy",
-                    "params:transition",
-                    "params:land_use",
-                ],
+                inputs=["tile_areas", "map_accuracy", "params:transition", "params:land_use"],
                 outputs="area_estimates",
                 name="estimate_areas",
             ),
