@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 from pathlib import Path
 
@@ -12,6 +13,30 @@ from kedro.runner import SequentialRunner
 from cocoa_threat.pipeline_registry import register_pipelines
 from tests.conftest import ProjectConf
 from tests.pipelines.shared import shrink_models
+from tests.regression.digest import check_or_update, run_digest
+
+GOLDEN_TABLES = [
+    "05_model_input/tile_manifest.csv",
+    "03_primary/tile_splits.csv",
+    "03_primary/tile_areas.csv",
+    "08_reporting/model_comparison.csv",
+    "08_reporting/transition_matrix.csv",
+    "08_reporting/transition_by_district.csv",
+    "08_reporting/area_estimates.csv",
+    "08_reporting/economic_loss_by_season.csv",
+    "08_reporting/economic_summary.csv",
+    "08_reporting/mercury_interpolation_cv.csv",
+    "08_reporting/mercury_exposure_by_district.csv",
+    "08_reporting/risk_by_district.csv",
+    "08_reporting/risk_sensitivity.csv",
+]
+GOLDEN_RASTERS = [
+    "07_model_output/land_use_before.tif",
+    "07_model_output/land_use_after.tif",
+    "07_model_output/change_before_after.tif",
+    "07_model_output/mercury_surface.tif",
+    "07_model_output/risk_map.tif",
+]
 
 SECTIONS = [
     "Study area and data",
@@ -40,3 +65,9 @@ def test_default_run_ends_in_a_self_contained_report(project_conf: ProjectConf) 
     assert "http" not in report.replace("https://", "").split("<body>")[0]
     markdown = Path(project_conf.root, "data/08_reporting/report.md").read_text()
     assert all(f"## {s}" in markdown for s in SECTIONS)
+
+    # The results themselves are those recorded before the last restructuring
+    # (tests/regression/golden_tiny_region.json): a refactoring must not change them.
+    digest = run_digest(Path(project_conf.root, "data"), GOLDEN_TABLES, GOLDEN_RASTERS)
+    differences = check_or_update(digest, os.environ.get("COCOA_UPDATE_GOLDEN") == "1")
+    assert not differences, "\n".join(differences[:20])
