@@ -26,16 +26,16 @@ demo: install  ## run the whole study on the embedded demo region
 	$(BIN)/kedro run
 
 test: install  ## lint and run the test suite (what CI runs)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks tools
+	$(BIN)/ruff check --fix src tests benchmarks tools
 
 viz: install
 	$(BIN)/kedro viz
@@ -44,8 +44,8 @@ clean-data:  ## remove everything the pipelines wrote (keeps the demo region)
 	find data -mindepth 2 -not -path 'data/01_raw*' -not -name '.gitkeep' -delete
 
 readme: install  ## refresh the README's demo results from the last run
-	$(BIN)/python -m cocoa_threat.reporting.readme
+	$(BIN)/python tools/readme.py
 
 docs: install  ## regenerate the parameter reference and build the docs site (build/docs)
-	$(BIN)/python -m cocoa_threat.reporting.docs
+	$(BIN)/python tools/docs.py
 	$(BIN)/mkdocs build --strict

@@ -94,8 +94,7 @@ def map_study_region(study: Any, other: Any, params: dict[str, Any]) -> pd.DataF
     from cocoa_threat.analysis.accuracy import TilePair, measure_tile
     from cocoa_threat.models.config import parse_model_params
     from cocoa_threat.models.data import load_training_data
-    from cocoa_threat.models.predictor import Predictor
-    from cocoa_threat.models.random_forest import fit_random_forest
+    from cocoa_threat.models.forest import ForestSegmenter, fit_random_forest
     from cocoa_threat.params import land_use_params
 
     lu = land_use_params(params["land_use"])
@@ -118,9 +117,10 @@ def map_study_region(study: Any, other: Any, params: dict[str, Any]) -> pd.DataF
         "means": data.means,
         "stds": data.stds,
         "class_names": lu.classes,
+        "ignore_index": lu.nodata,
         "image_nodata": image_nodata,
     }
-    predictor = Predictor("random_forest", build, forest)
+    predictor = ForestSegmenter("random_forest", build, forest)
     manifest = study.load("tile_manifest")
     parts = study.load("model_input")
     years = sorted(manifest["year"].unique())

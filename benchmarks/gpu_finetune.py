@@ -29,8 +29,8 @@ from lightning.pytorch.callbacks import Callback
 
 from cocoa_threat.models.config import DeepModelParams, parse_model_params
 from cocoa_threat.models.data import SplitArrays, TrainingData
-from cocoa_threat.models.factory import build_model
 from cocoa_threat.models.predict import predict_logits
+from cocoa_threat.models.terratorch_build import build_model
 from cocoa_threat.models.training import fit_segmentation_model
 
 BANDS = ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]

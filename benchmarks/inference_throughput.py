@@ -45,12 +45,13 @@ def _predictor(context: Any, model: str) -> Any:
     from cocoa_threat.pipelines.inference.nodes import select_model
 
     params = {**context.params["inference"], "model": model, "device": "cpu"}
+    candidates = {
+        f"{name}__{what}": context.catalog.load(f"{name}.{entry}")
+        for name in context.params["training"]["models"]
+        for what, entry in (("model", "trained_model"), ("metrics", "metrics"))
+    }
     predictor, _ = select_model(
-        context.catalog.load("trained_models"),
-        context.catalog.load("model_comparison"),
-        context.catalog.load("tile_manifest"),
-        params,
-        context.params["land_use"],
+        context.catalog.load("tile_manifest"), params, context.params["land_use"], **candidates
     )
     return predictor, params
 
@@ -81,11 +82,11 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
         vrt.write_text(spec.to_xml(vrt))
         source = RasterSource.open(vrt)
         settings = scene_settings(p, lu, source, predictor, None)
-        settings = type(settings)(
-            **{**settings.__dict__, "write_probabilities": False, "progress": False}
-        )
+        settings = type(settings)(**{**settings.__dict__, "progress": False})
         t0 = time.perf_counter()
-        write_cog(Path(tmp) / "map.tif", produce_class_map(source, predictor, settings))
+        classes, probabilities = produce_class_map(source, predictor, settings)
+        write_cog(Path(tmp) / "map.tif", classes)  # one pass writes both, as the pipeline does
+        write_cog(Path(tmp) / "map_probabilities.tif", probabilities)
         path_s = time.perf_counter() - t0
     area = source.grid.width * source.grid.height * KM2_PER_PX
 
@@ -94,7 +95,7 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
     tiles = np.stack([parts[f"{r.split}/{r.sample}_img"]().data for r in rows.itertuples()])
     x = predictor.normalise(tiles)
     t0 = time.perf_counter()
-    predict_logits(predictor.model, x, batch_size=p.batch_size, device="cpu")
+    predict_logits(predictor.module, x, batch_size=p.batch_size, device="cpu")
     tiles_s = time.perf_counter() - t0
     tiles_area = area  # the same ground (tile padding beyond the region not counted)
 
@@ -104,7 +105,7 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
         (n_windows, x.shape[1], side, side), dtype=np.float32
     )
     t0 = time.perf_counter()
-    predict_logits(predictor.model, windows, batch_size=p.batch_size, device="cpu")
+    predict_logits(predictor.module, windows, batch_size=p.batch_size, device="cpu")
     windows_s = time.perf_counter() - t0
     out = {
         "model": predictor.name,
@@ -168,7 +169,9 @@ def memory_one(model: str, scene: Path) -> dict[str, float]:
         settings = type(settings)(**{**settings.__dict__, "progress": False})
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.perf_counter()
-        write_cog(Path(tmp) / "map.tif", produce_class_map(source, predictor, settings))
+        classes, probabilities = produce_class_map(source, predictor, settings)
+        write_cog(Path(tmp) / "map.tif", classes)
+        write_cog(Path(tmp) / "map_probabilities.tif", probabilities)
         seconds = time.perf_counter() - t0
     return {
         "size": size,

@@ -2,7 +2,8 @@
 
 Writes synthetic land-use maps (two years), a mercury surface and a DEM of
 N x N pixels window by window, then runs the risk pipeline's map step
-(:func:`cocoa_threat.pipelines.risk.nodes.make_risk_map` written as a COG) in a
+(the risk factors, score and classes of :mod:`cocoa_threat.pipelines.risk.nodes`, each
+written as a COG) in a
 fresh process per size and prints its peak RSS: bounded memory means about the
 same peak for every size.
 
@@ -79,7 +80,11 @@ def run_one(paths: list[Path]) -> dict[str, float]:
     """Risk map of the inputs, in this process; returns time and peak RSS."""
     from cocoa_threat.geo.cog import write_cog
     from cocoa_threat.geo.grid import RasterSource
-    from cocoa_threat.pipelines.risk.nodes import make_risk_map
+    from cocoa_threat.pipelines.risk.nodes import (
+        compute_risk_factors,
+        make_risk_map,
+        make_risk_score,
+    )
 
     conf = Path(__file__).resolve().parents[1] / "conf" / "base"
     params = yaml.safe_load((conf / "parameters_risk.yml").read_text())["risk"]
@@ -88,7 +93,12 @@ def run_one(paths: list[Path]) -> dict[str, float]:
     params["mercury"]["background_ng_m3"] = 1.3
     sources = [RasterSource.open(p) for p in paths]
     t0 = time.perf_counter()
-    write_cog(paths[0].with_name("risk.tif"), make_risk_map(*sources, params, land_use))
+    out = paths[0].parent
+    write_cog(out / "factors.tif", compute_risk_factors(*sources, params, land_use))
+    factors = RasterSource.open(out / "factors.tif")
+    write_cog(out / "score.tif", make_risk_score(factors, sources[1], params, land_use))
+    score = RasterSource.open(out / "score.tif")
+    write_cog(out / "risk.tif", make_risk_map(score, params, land_use))
     size = sources[0].grid.width
     return {
         "size": size,

@@ -92,7 +92,7 @@ def run_one(path: str, epochs: int, batch_size: int, device: str) -> dict[str, f
     """Measure one data path; runs inside its own process."""
     import torch
 
-    from cocoa_threat.models.factory import build_model
+    from cocoa_threat.models.terratorch_build import build_model
 
     loader, setup_s, bands = _loader(path, batch_size, device)
     # Data alone: one pass over the training split.

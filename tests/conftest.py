@@ -93,10 +93,9 @@ def load_project_conf(root: Path, env: str | None = None) -> ProjectConf:
     return ProjectConf(root=root, params=params, catalog=catalog)
 
 
-@pytest.fixture
-def project_conf(tmp_path: Path) -> ProjectConf:
-    """Project conf on a tiny demo region under tmp_path."""
-    conf = load_project_conf(tmp_path)
+def tiny_project_conf(root: Path) -> ProjectConf:
+    """Project conf on a tiny demo region under ``root``."""
+    conf = load_project_conf(root)
     ing = conf.params["ingestion"]
     ing["synthetic"].update(TINY_REGION)
     ing["raster"]["tile_size"] = TINY_REGION["tile_size"]
@@ -104,6 +103,12 @@ def project_conf(tmp_path: Path) -> ProjectConf:
     # The tiny region's test split is 2 tiles: allow intervals from 2 units there.
     conf.params["transition"]["min_test_units"] = 2
     return conf
+
+
+@pytest.fixture
+def project_conf(tmp_path: Path) -> ProjectConf:
+    """Project conf on a tiny demo region under tmp_path."""
+    return tiny_project_conf(tmp_path)
 
 
 def write_tile(

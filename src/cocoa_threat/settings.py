@@ -2,10 +2,15 @@
 
 from kedro.config import OmegaConfigLoader
 
+from cocoa_threat.conf import MERGE_STRATEGY
+from cocoa_threat.hooks import ParameterCheckHook, RefreshComparisonHook
+
+HOOKS = (ParameterCheckHook(), RefreshComparisonHook())
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # Environments such as conf/smallminesds/ override single keys of conf/base/.
-    "merge_strategy": {"parameters": "soft", "catalog": "soft", "globals": "soft"},
+    "merge_strategy": MERGE_STRATEGY,
 }

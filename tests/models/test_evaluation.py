@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cocoa_threat.analysis.metrics import block_bootstrap, scores_from_confusion
 from cocoa_threat.models.evaluation import verdicts
-from cocoa_threat.models.metrics import block_bootstrap, scores_from_confusion
-from cocoa_threat.reporting.tables import comparison_markdown
+from cocoa_threat.rendering.tables import comparison_markdown
 
 NAMES = ["background", "mining"]
 

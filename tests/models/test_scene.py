@@ -47,7 +47,8 @@ def _run(source: RasterSource, margin: int, tmp_path: Path, name: str, **kw) -> 
         progress=False,
     )
     out = tmp_path / f"{name}.tif"
-    write_cog(out, produce_class_map(source, BoxModel(), settings, **kw), overview_levels=[2])
+    classes, _ = produce_class_map(source, BoxModel(), settings, **kw)
+    write_cog(out, classes, overview_levels=[2])
     with rasterio.open(out) as src:
         return src.read(1)
 
@@ -93,20 +94,35 @@ def test_probabilities_and_cog_layout(tmp_path: Path) -> None:
         image_nodata=NODATA,
         window_size=32,
         context_margin=8,
-        write_probabilities=True,
         colormap={0: (200, 200, 200, 255), 1: (255, 0, 0, 255)},
         progress=False,
     )
-    producer = produce_class_map(source, BoxModel(), settings)
-    out = tmp_path / "map.tif"
-    write_cog(out, producer, blocksize=32, overview_levels=[2])
+    classes_out, probabilities_out = produce_class_map(source, BoxModel(), settings)
+    out, probs_path = tmp_path / "map.tif", tmp_path / "probabilities.tif"
+    # Two catalog outputs of one pass: the pass runs once, for the first written.
+    calls = {"n": 0}
+    original = BoxModel.predict_proba
+
+    def counted(self: BoxModel, raw: np.ndarray) -> np.ndarray:
+        calls["n"] += 1
+        return original(self, raw)
+
+    BoxModel.predict_proba = counted  # type: ignore[method-assign]
+    try:
+        write_cog(out, classes_out, blocksize=32, overview_levels=[2])
+        after_first = calls["n"]
+        write_cog(probs_path, probabilities_out, blocksize=32, overview_levels=[2])
+    finally:
+        BoxModel.predict_proba = original  # type: ignore[method-assign]
+    assert after_first > 0 and calls["n"] == after_first
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".shared-pass")]
     with rasterio.open(out) as src:
         assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert src.overviews(1) == [2]
         assert src.colormap(1)[1] == (255, 0, 0, 255)
         assert src.crs.to_epsg() == 32630 and src.nodata == 255
         classes = src.read(1)
-    with rasterio.open(producer.companion_path(out, "probabilities")) as src:
+    with rasterio.open(probs_path) as src:
         probs = src.read()
         assert src.count == 2 and src.dtypes[0] == "uint8"
     assert ((probs[1] > 127) == (classes == 1)).all()

@@ -13,7 +13,7 @@ import torch
 from cocoa_threat.errors import ParameterError, SourceUnavailableError
 from cocoa_threat.models.config import DeepModelParams, parse_model_params
 from cocoa_threat.models.data import SplitArrays, TrainingData
-from cocoa_threat.models.factory import build_model, training_args
+from cocoa_threat.models.terratorch_build import build_model, training_args
 from cocoa_threat.models.training import build_task, fit_segmentation_model
 from tests.conftest import load_project_conf
 

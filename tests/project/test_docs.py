@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cocoa_threat.reporting.docs import parameters_markdown
 from tests.conftest import REPO
+from tools.docs import parameters_markdown
 
 
 def test_parameter_reference_is_up_to_date() -> None:

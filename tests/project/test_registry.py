@@ -23,6 +23,12 @@ def test_pipelines_registered() -> None:
     # Training on a fresh clone needs the model input: ingestion runs first.
     training = {n.name for n in pipelines["training"].nodes}
     assert "build_model_input" in training and "resnet50.train_model" in training
-    # Inference waits for training in a full run (model_comparison orders it).
+    # Inference reads every model of training.models from the catalog (no ordering-only
+    # inputs): in a full run it waits for their training through these datasets.
+    from cocoa_threat.conf import model_names
+
     select = next(n for n in pipelines["__default__"].nodes if n.name == "select_model")
-    assert "model_comparison" in select.inputs
+    assert {f"{m}.trained_model" for m in model_names()} <= set(select.inputs)
+    assert "model_comparison" not in select.inputs
+    producers = {o: n.name for n in pipelines["__default__"].nodes for o in n.outputs}
+    assert producers["resnet50.trained_model"] == "resnet50.train_model"

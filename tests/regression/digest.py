@@ -18,6 +18,8 @@ import pandas as pd
 import rasterio
 
 GOLDEN = Path(__file__).with_name("golden_tiny_region.json")
+# Columns that name the run rather than its results (Kedro version timestamps).
+RUN_COLUMNS = {"model_version"}
 
 
 def _round(value: Any) -> Any:
@@ -32,6 +34,7 @@ def _round(value: Any) -> Any:
 
 def table_digest(path: Path, root: Path) -> dict[str, Any]:
     table = pd.read_csv(path)
+    table = table.drop(columns=[c for c in table.columns if c in RUN_COLUMNS])
 
     def value(v: Any) -> Any:
         if isinstance(v, str):  # paths under the run's folder: relative

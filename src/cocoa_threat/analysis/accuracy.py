@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cocoa_threat.models.metrics import confusion_matrix
+from cocoa_threat.analysis.metrics import confusion_matrix
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from affine import Affine
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pyproj import Transformer
 
+from cocoa_threat.params import StrictModel
 
-class MercurySurveyConfig(BaseModel):
+
+class MercurySurveyConfig(StrictModel):
     """Parameters of the demo survey (``ingestion.synthetic.mercury``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     n_road_points: int = Field(220, ge=10)
     n_transects: int = Field(4, ge=0)

@@ -36,15 +36,16 @@ from typing import Any, Literal
 
 import numpy as np
 from affine import Affine
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from rasterio.crs import CRS
 from scipy import ndimage
 from tqdm.auto import tqdm
 
-from cocoa_threat.datasets.raw import RawInput
 from cocoa_threat.demo import fields
 from cocoa_threat.demo.mercury import MercurySurveyConfig, make_mercury_survey
 from cocoa_threat.geo.raster import Raster, write_raster
+from cocoa_threat.params import StrictModel
+from cocoa_threat.raw import RawInput
 
 logger = logging.getLogger(__name__)
 
@@ -122,10 +123,8 @@ SMALLMINESDS_BANDS = [
 ]
 
 
-class DemoCocoaLayerConfig(BaseModel):
+class DemoCocoaLayerConfig(StrictModel):
     """The demo's cocoa-probability layer (``ingestion.synthetic.cocoa_layer``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     crs: str = Field("EPSG:4326", description="CRS of the layer (national maps: lon/lat).")
     resolution: float = Field(0.00009, gt=0, description="Pixel size in CRS units (~10 m).")
@@ -136,10 +135,8 @@ class DemoCocoaLayerConfig(BaseModel):
     n_gaps: int = Field(3, ge=0, description="Small nodata gaps inside (e.g. cloud).")
 
 
-class DemoRegionConfig(BaseModel):
+class DemoRegionConfig(StrictModel):
     """Parameters of the synthetic demo region (``ingestion.synthetic``)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     regenerate: bool = Field(False, description="Rewrite the demo region even if it is up to date.")
     seed: int = 2016

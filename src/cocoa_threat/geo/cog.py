@@ -4,6 +4,10 @@ A node returns a :class:`RasterProducer` (the output grid and a generator of
 windows); :class:`~cocoa_threat.datasets.RasterDataset` writes it with
 :func:`write_cog`, so a raster of any size is written with bounded memory and
 appears only when complete.
+
+Several rasters that come out of one expensive pass (a class map and its class
+probabilities) are the outputs of one :class:`SharedPass`: each is its own
+catalog entry, and the pass runs once, when the first of them is written.
 """
 
 from __future__ import annotations
@@ -11,8 +15,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,43 +28,37 @@ from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.windows import Window
 
-from cocoa_threat.geo.grid import GridSpec
+from cocoa_threat.geo.grid import GridSpec, iter_windows
+
+Blocks = Callable[[], Iterator[tuple[Window, np.ndarray]]]
 
 
 @dataclass
 class RasterProducer:
-    """A raster computed window by window, written by the catalog (what large nodes return).
+    """A raster computed window by window, written by the catalog.
 
     Attributes:
         grid: The output grid.
         count: Number of bands.
         dtype: Output dtype name.
         nodata: Output nodata value.
-        blocks: Callable returning an iterator of ``(window, array, extras)``
-            that together cover the grid; ``array`` is (count, rows, cols) and
-            ``extras`` maps each name of ``extras`` to its own array (or is {}).
+        blocks: Callable returning an iterator of ``(window, array)`` that
+            together cover the grid; ``array`` is (count, rows, cols).
         band_names: Band descriptions.
         colormap: Optional colour table of band 1 {value: (r, g, b, a)}.
         tags: Metadata tags.
-        extras: Companion rasters written in the same pass, e.g. class
-            probabilities next to a class map: name -> spec (its own ``blocks``
-            is unused). Written as ``<stem>_<name>.tif``.
+        shared: The pass this raster comes out of, if it shares one.
     """
 
     grid: GridSpec
     count: int
     dtype: str
     nodata: float | None
-    blocks: Callable[[], Iterator[tuple[Window, np.ndarray, dict[str, np.ndarray]]]]
+    blocks: Blocks
     band_names: list[str] | None = None
     colormap: dict[int, tuple[int, int, int, int]] | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    extras: dict[str, RasterProducer] = field(default_factory=dict)
-
-    def companion_path(self, path: str | os.PathLike[str], name: str) -> Path:
-        """Where the companion raster ``name`` of a raster written at ``path`` goes."""
-        path = Path(path)
-        return path.with_name(f"{path.stem}_{name}{path.suffix}")
+    shared: SharedPass | None = None
 
 
 def _profile(producer: RasterProducer, blocksize: int, compress: str) -> dict[str, Any]:
@@ -80,6 +78,96 @@ def _profile(producer: RasterProducer, blocksize: int, compress: str) -> dict[st
         "compress": compress,
         "BIGTIFF": "IF_SAFER",
     }
+
+
+class SharedPass:
+    """Several rasters computed in one pass over windows, each written as its own output.
+
+    ``blocks`` yields ``(window, {name: array})``. The first output written
+    runs the whole pass into work GeoTIFFs (in a hidden folder beside it); each
+    output is then copied from its work file. The work folder goes when every
+    output is written (or when the pass is dropped).
+    """
+
+    def __init__(
+        self,
+        grid: GridSpec,
+        blocks: Callable[[], Iterator[tuple[Window, dict[str, np.ndarray]]]],
+        outputs: dict[str, dict[str, Any]],
+        window_size: int = 1024,
+    ) -> None:
+        """Describe the pass.
+
+        Args:
+            grid: The grid of every output.
+            blocks: The pass: ``(window, {name: (count, rows, cols) array})``.
+            outputs: Per name: ``count``, ``dtype``, ``nodata`` and optionally
+                ``band_names``, ``colormap``, ``tags``.
+            window_size: Windows in which outputs are copied from the work files.
+        """
+        self.grid = grid
+        self._blocks = blocks
+        self._outputs = outputs
+        self._window = window_size
+        self._work: Path | None = None
+        self._left = set(outputs)
+
+    def producer(self, name: str) -> RasterProducer:
+        """The raster ``name``, to return from a node (one catalog output each)."""
+        spec = self._outputs[name]
+        return RasterProducer(
+            grid=self.grid,
+            count=spec["count"],
+            dtype=spec["dtype"],
+            nodata=spec["nodata"],
+            blocks=lambda: self._read(name),
+            band_names=spec.get("band_names"),
+            colormap=spec.get("colormap"),
+            tags=spec.get("tags", {}),
+            shared=self,
+        )
+
+    def run(self, where: Path) -> None:
+        """Run the pass once (into a work folder inside ``where``)."""
+        if self._work is not None:
+            return
+        where.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".shared-pass.", dir=where))
+        weakref.finalize(self, shutil.rmtree, work, True)
+        try:
+            with rasterio.Env(GDAL_CACHEMAX=256):
+                dsts = {
+                    name: rasterio.open(
+                        work / f"{name}.tif",
+                        "w",
+                        **_profile(self.producer(name), 256, "deflate"),
+                    )
+                    for name in self._outputs
+                }
+                try:
+                    for window, arrays in self._blocks():
+                        for name, array in arrays.items():
+                            dsts[name].write(
+                                array.astype(self._outputs[name]["dtype"], copy=False),
+                                window=window,
+                            )
+                finally:
+                    for dst in dsts.values():
+                        dst.close()
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        self._work = work
+
+    def _read(self, name: str) -> Iterator[tuple[Window, np.ndarray]]:
+        if self._work is None:
+            raise RuntimeError("SharedPass.run must come before its outputs are read")
+        with rasterio.open(self._work / f"{name}.tif") as src:
+            for window in iter_windows(self.grid.width, self.grid.height, self._window):
+                yield window, src.read(window=window)
+        self._left.discard(name)
+        if not self._left:
+            shutil.rmtree(self._work, ignore_errors=True)
 
 
 def _finish(dst: Any, producer: RasterProducer, levels: list[int], resampling: str) -> None:
@@ -103,56 +191,30 @@ def write_cog(
     compress: str = "deflate",
     gdal_cache_mb: int = 256,
 ) -> None:
-    """Write a producer's windows (and its companions) to Cloud-Optimised GeoTIFFs.
+    """Write a producer's windows to a Cloud-Optimised GeoTIFF.
 
-    Windows go to tiled temporary GeoTIFFs, which get overviews and are then
-    copied to the COG layout; the destinations appear only when all are complete.
+    Windows go to a tiled temporary GeoTIFF, which gets overviews and is then
+    copied to the COG layout; the destination appears only when complete.
     GDAL's block cache is capped at ``gdal_cache_mb`` so memory stays bounded
     (GDAL's default grows to 5% of the machine's memory).
     """
-    with rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb):
-        _write_cog(path, producer, blocksize, overview_levels, overview_resampling, compress)
-
-
-def _write_cog(
-    path: str | os.PathLike[str],
-    producer: RasterProducer,
-    blocksize: int,
-    overview_levels: Iterable[int],
-    overview_resampling: str,
-    compress: str,
-) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if producer.shared is not None:
+        producer.shared.run(path.parent)
     grid = producer.grid
     levels = [lv for lv in overview_levels if lv < max(grid.width, grid.height)]
-    outputs = {"": (path, producer)} | {
-        name: (producer.companion_path(path, name), spec) for name, spec in producer.extras.items()
-    }
     tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
     try:
-        with ExitStack() as stack:
-            dsts = {
-                name: stack.enter_context(
-                    rasterio.open(
-                        tmpdir / f"work{name}.tif", "w", **_profile(spec, blocksize, compress)
-                    )
-                )
-                for name, (_, spec) in outputs.items()
-            }
-            for window, array, extras in producer.blocks():
-                dsts[""].write(array.astype(producer.dtype, copy=False), window=window)
-                for name, extra in extras.items():
-                    dsts[name].write(
-                        extra.astype(outputs[name][1].dtype, copy=False), window=window
-                    )
-            for name, (_, spec) in outputs.items():
-                _finish(dsts[name], spec, levels, overview_resampling)
-        finals = []
-        for name, (dest, _) in outputs.items():
-            cog = tmpdir / f"cog{name}.tif"
+        with rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb):
+            work = tmpdir / "work.tif"
+            with rasterio.open(work, "w", **_profile(producer, blocksize, compress)) as dst:
+                for window, array in producer.blocks():
+                    dst.write(array.astype(producer.dtype, copy=False), window=window)
+                _finish(dst, producer, levels, overview_resampling)
+            cog = tmpdir / "cog.tif"
             rasterio.shutil.copy(
-                tmpdir / f"work{name}.tif",
+                work,
                 cog,
                 driver="COG",
                 COMPRESS=compress.upper(),
@@ -160,8 +222,6 @@ def _write_cog(
                 OVERVIEWS="FORCE_USE_EXISTING" if levels else "NONE",
                 BIGTIFF="IF_SAFER",
             )
-            finals.append((cog, dest))
-        for cog, dest in finals:
-            os.replace(cog, dest)
+        os.replace(cog, path)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

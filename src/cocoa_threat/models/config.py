@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from cocoa_threat.params import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class WeightsSpec(_Strict):
+class WeightsSpec(StrictModel):
     """Where a pretrained backbone comes from.
 
     ``huggingface`` downloads ``filename`` from ``repo_id`` (cached in
@@ -36,7 +34,7 @@ class WeightsSpec(_Strict):
         return self
 
 
-class OptimSpec(_Strict):
+class OptimSpec(StrictModel):
     """Optimiser settings."""
 
     optimizer: str = "AdamW"
@@ -46,7 +44,7 @@ class OptimSpec(_Strict):
     scheduler_hparams: dict[str, Any] = Field(default_factory=dict)
 
 
-class DataSpec(_Strict):
+class DataSpec(StrictModel):
     """Data loading settings."""
 
     batch_size: int = Field(8, ge=1)
@@ -54,7 +52,7 @@ class DataSpec(_Strict):
     augment: bool = True
 
 
-class TrainerSpec(_Strict):
+class TrainerSpec(StrictModel):
     """Lightning Trainer settings."""
 
     max_epochs: int = Field(100, ge=1)
@@ -73,7 +71,7 @@ class TrainerSpec(_Strict):
     enable_progress_bar: bool = True
 
 
-class DeepModelParams(_Strict):
+class DeepModelParams(StrictModel):
     """A TerraTorch segmentation model trained with Lightning."""
 
     kind: Literal["terratorch"]
@@ -108,7 +106,7 @@ class DeepModelParams(_Strict):
         return self
 
 
-class RandomForestParams(_Strict):
+class RandomForestParams(StrictModel):
     """A pixel-wise random forest on the same bands."""
 
     kind: Literal["random_forest"]
@@ -123,11 +121,11 @@ class RandomForestParams(_Strict):
 ModelParams = Annotated[DeepModelParams | RandomForestParams, Field(discriminator="kind")]
 
 
-class _ModelBlock(_Strict):
+class _ModelBlock(StrictModel):
     model: ModelParams
 
 
-class BootstrapSpec(_Strict):
+class BootstrapSpec(StrictModel):
     """Block-bootstrap intervals of the test scores."""
 
     n_resamples: int = Field(1000, ge=100)
@@ -136,11 +134,16 @@ class BootstrapSpec(_Strict):
     min_blocks: int = Field(5, ge=2, description="Fewest test blocks for an interval.")
 
 
-class TrainingParams(_Strict):
+class TrainingParams(StrictModel):
     """Settings shared by every model (``training``); the classes are ``land_use``."""
 
+    models: list[str] = Field(
+        default_factory=lambda: ["prithvi", "resnet50", "random_forest"],
+        min_length=1,
+        description="The model namespaces; each has its own parameter block.",
+    )
     image_nodata: float = -9999.0
-    run_dir: str = "data/06_models"
+    run_dir: str = "data/06_models/lightning"
     eval_batch_size: int = Field(16, ge=1)
     seeds: list[int] = Field(
         default_factory=lambda: [42],
@@ -153,6 +156,8 @@ class TrainingParams(_Strict):
     def _check(self) -> TrainingParams:
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"training.seeds has duplicates: {self.seeds}")
+        if len(set(self.models)) != len(self.models):
+            raise ValueError(f"training.models has duplicates: {self.models}")
         return self
 
 

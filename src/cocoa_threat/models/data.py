@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -67,6 +68,19 @@ class TrainingData:
     def n_classes(self) -> int:
         """Number of classes."""
         return len(self.class_names)
+
+    def input_config(self) -> dict[str, Any]:
+        """What every model's build config records of its input: bands, normalisation,
+        classes, nodata and the split it was trained on."""
+        return {
+            "bands": self.bands,
+            "means": self.means,
+            "stds": self.stds,
+            "class_names": self.class_names,
+            "ignore_index": self.ignore_index,
+            "image_nodata": self.image_nodata,
+            "split_hash": self.split_hash,
+        }
 
 
 def normalise(

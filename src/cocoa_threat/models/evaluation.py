@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cocoa_threat.analysis.metrics import block_bootstrap, confusion_matrix, scores_from_confusion
 from cocoa_threat.models.data import SplitArrays
-from cocoa_threat.models.metrics import block_bootstrap, confusion_matrix, scores_from_confusion
 
 ALL = "all"
 
@@ -52,7 +52,7 @@ def score_split(
 
     Returns:
         ``{year: scores}`` with ``"all"``; each as
-        :func:`~cocoa_threat.models.metrics.scores_from_confusion` plus ``ci``.
+        :func:`~cocoa_threat.analysis.metrics.scores_from_confusion` plus ``ci``.
     """
     blocks = split.blocks if split.blocks is not None else np.asarray(split.samples)
     groups = {str(y): split.years == y for y in sorted(set(split.years.tolist()))}
@@ -176,3 +176,46 @@ def verdicts(table: pd.DataFrame) -> pd.Series:
             text += "; below " + ", ".join(below)
         out[name] = text
     return pd.Series(out)
+
+
+def evaluate_on_test(
+    model: Any,
+    data: Any,
+    seed_models: list[tuple[int, float | None, Any]],
+    bootstrap: dict[str, Any],
+) -> dict[str, Any]:
+    """Test scores of a model (with block-bootstrap intervals) and of every seed's model.
+
+    Args:
+        model: The kept model (a :class:`~cocoa_threat.models.base.SegmentationModel`).
+        data: The :class:`~cocoa_threat.models.data.TrainingData` (only ``test`` is used).
+        seed_models: (seed, validation mIoU, model) of every seed trained.
+        bootstrap: Settings of :func:`score_split`.
+
+    Returns:
+        ``test`` (per year and overall, with ``ci``), ``seeds`` (test mIoU and
+        macro F1 of each seed's model), ``test_tiles`` (per-tile confusion
+        matrices).
+    """
+    test = data.splits["test"]
+    n, ignore = data.n_classes, data.ignore_index
+    cms = tile_confusions(model.predict_labels(test.images), test, n, ignore)
+    scores = score_split(cms, test, data.class_names, **bootstrap)
+    kept_seed = model.build_config.get("seed")
+    seeds = []
+    for seed, val_miou, other in seed_models:
+        if seed == kept_seed:
+            overall = scores[ALL]
+        else:
+            cm = tile_confusions(other.predict_labels(test.images), test, n, ignore).sum(axis=0)
+            overall = scores_from_confusion(cm, data.class_names)
+        seeds.append(
+            {
+                "seed": seed,
+                "val_miou": val_miou,
+                "test_miou": overall["miou"],
+                "test_f1_macro": overall["f1_macro"],
+                "kept": seed == kept_seed,
+            }
+        )
+    return {"test": scores, "seeds": seeds, "test_tiles": per_tile_records(cms, test)}

@@ -21,16 +21,16 @@ import numpy as np
 from rasterio.windows import Window
 from tqdm.auto import tqdm
 
-from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.cog import RasterProducer, SharedPass
 from cocoa_threat.geo.grid import RasterSource, expand, iter_windows
 
 logger = logging.getLogger(__name__)
 
-Block = tuple[Window, np.ndarray, dict[str, np.ndarray]]
+Block = tuple[Window, dict[str, np.ndarray]]
 
 
 class ProbabilityModel(Protocol):
-    """What the engine needs of a model (see :class:`~cocoa_threat.models.predictor.Predictor`)."""
+    """What the engine needs of a model (see :class:`~cocoa_threat.models.base.SegmentationModel`)."""
 
     @property
     def class_names(self) -> list[str]: ...
@@ -49,7 +49,6 @@ class SceneSettings:
         context_margin: Pixels of neighbouring context on each side.
         batch_windows: Windows per model call.
         nodata: Class map nodata (uint8).
-        write_probabilities: Also write per-class probabilities.
         probability_scale: uint8 probabilities are ``round(p * scale)``; nodata 255.
         colormap: Colour table of the class map.
         progress: Show a progress bar.
@@ -61,7 +60,6 @@ class SceneSettings:
     context_margin: int = 32
     batch_windows: int = 16
     nodata: int = 255
-    write_probabilities: bool = False
     probability_scale: int = 254
     colormap: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     progress: bool = True
@@ -82,8 +80,8 @@ def predict_windows(
         settings: Engine settings.
 
     Returns:
-        ``(window, classes (1, h, w) uint8, extras)`` per window; ``extras`` holds
-        ``probabilities`` (classes, h, w) uint8 when requested.
+        ``(window, {"classes": (1, h, w) uint8, "probabilities": (classes, h, w)
+        uint8})`` per window.
     """
     m, size = settings.context_margin, settings.window_size
     full = [Window(w.col_off, w.row_off, size, size) for w in windows]
@@ -102,12 +100,9 @@ def predict_windows(
         ok = valid[i, m : m + h, m : m + wd]
         classes = p.argmax(axis=0).astype(np.uint8)
         classes[~ok] = settings.nodata
-        extras: dict[str, np.ndarray] = {}
-        if settings.write_probabilities:
-            scaled = np.rint(p * settings.probability_scale).astype(np.uint8)
-            scaled[:, ~ok] = 255
-            extras["probabilities"] = scaled
-        out.append((w, classes[None], extras))
+        scaled = np.rint(p * settings.probability_scale).astype(np.uint8)
+        scaled[:, ~ok] = 255
+        out.append((w, {"classes": classes[None], "probabilities": scaled}))
     return out
 
 
@@ -153,8 +148,11 @@ def produce_class_map(
     client_factory: Callable[[], AbstractContextManager[Any]] | None = None,
     max_in_flight: int = 8,
     tags: dict[str, str] | None = None,
-) -> RasterProducer:
-    """A lazy class map (and probabilities) of ``source``, written by the catalog.
+) -> tuple[RasterProducer, RasterProducer]:
+    """A lazy class map of ``source`` and its class probabilities, written by the catalog.
+
+    Both come out of one pass over the windows (:class:`~cocoa_threat.geo.cog.SharedPass`),
+    which runs when the first of them is written.
 
     Args:
         source: Input raster (any size; read by window).
@@ -165,10 +163,11 @@ def produce_class_map(
             windows on a Dask cluster; None for this process. Both give the same
             result.
         max_in_flight: Batches submitted to the cluster at once (bounds memory).
-        tags: Metadata written into the GeoTIFF.
+        tags: Metadata written into both GeoTIFFs.
 
     Returns:
-        The :class:`RasterProducer`; nothing is computed until it is written.
+        The class map (uint8, colour table) and the probabilities (uint8, one
+        band per class, ``round(p * probability_scale)``, 255 nodata).
     """
     grid = source.grid
     windows = list(iter_windows(grid.width, grid.height, settings.window_size))
@@ -193,28 +192,30 @@ def produce_class_map(
                 yield block
         bar.close()
 
-    extras = {}
-    if settings.write_probabilities:
-        extras["probabilities"] = RasterProducer(
-            grid=grid,
-            count=len(names),
-            dtype="uint8",
-            nodata=255,
-            blocks=blocks,
-            band_names=[f"p_{n}" for n in names],
-            tags={"scale": f"probability x {settings.probability_scale}"},
-        )
-    return RasterProducer(
-        grid=grid,
-        count=1,
-        dtype="uint8",
-        nodata=settings.nodata,
-        blocks=blocks,
-        band_names=["class"],
-        colormap=settings.colormap or None,
-        tags={**(tags or {}), **{f"class_{i}": n for i, n in enumerate(names)}},
-        extras=extras,
+    common = {**(tags or {}), **{f"class_{i}": n for i, n in enumerate(names)}}
+    shared = SharedPass(
+        grid,
+        blocks,
+        {
+            "classes": {
+                "count": 1,
+                "dtype": "uint8",
+                "nodata": settings.nodata,
+                "band_names": ["class"],
+                "colormap": settings.colormap or None,
+                "tags": common,
+            },
+            "probabilities": {
+                "count": len(names),
+                "dtype": "uint8",
+                "nodata": 255,
+                "band_names": [f"p_{n}" for n in names],
+                "tags": {**common, "scale": f"probability x {settings.probability_scale}"},
+            },
+        },
+        window_size=max(settings.window_size, 1024),
     )
+    return shared.producer("classes"), shared.producer("probabilities")
 
 
 def resolve_band_indexes(

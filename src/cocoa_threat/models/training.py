@@ -18,7 +18,11 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from cocoa_threat.models.config import DeepModelParams, TrainerSpec
 from cocoa_threat.models.data import InMemorySegmentationDataModule, TrainingData
-from cocoa_threat.models.factory import architecture_args, resolve_pretrained, training_args
+from cocoa_threat.models.terratorch_build import (
+    architecture_args,
+    resolve_pretrained,
+    training_args,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +147,83 @@ def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: Training
     )
 
 
+def _warn_random_init(spec: DeepModelParams, namespace: str) -> None:
+    if spec.weights.source != "none":
+        return
+    backbone = spec.model_args.get("backbone", spec.model_args.get("model", "model"))
+    tiny = "prithvi_eo_tiny" in str(spec.model_args.get("backbone"))
+    logger.warning(
+        "%s: %s starts from RANDOM weights (%s.model.weights.source: none)%s",
+        namespace,
+        backbone,
+        namespace,
+        "; prithvi_eo_tiny has no pretrained weights, so demo figures are not "
+        "those of a foundation model"
+        if tiny
+        else "",
+    )
+
+
+def terratorch_build_config(spec: DeepModelParams, data: TrainingData) -> dict[str, Any]:
+    """How to rebuild the model (no pretrained weights) and feed it: the build config."""
+    return {
+        "kind": "terratorch",
+        "model_factory": spec.model_factory,
+        "model_args": architecture_args(spec, data.n_classes, data.bands),
+        **data.input_config(),
+    }
+
+
+def make_trainer(spec: DeepModelParams, run_dir: Path, callbacks: list[Callback]) -> L.Trainer:
+    """A Lightning trainer from ``<model>.model.trainer``, logging under ``run_dir``."""
+    t = spec.trainer
+    return L.Trainer(
+        max_epochs=t.max_epochs,
+        accelerator=t.accelerator,
+        devices=t.devices,
+        strategy=t.strategy,
+        num_nodes=t.num_nodes,
+        precision=auto_precision(t),
+        callbacks=callbacks,
+        logger=[
+            TensorBoardLogger(run_dir, name="tensorboard"),
+            CSVLogger(run_dir, name="csv"),
+        ],
+        log_every_n_steps=t.log_every_n_steps,
+        limit_train_batches=t.limit_train_batches,
+        limit_val_batches=t.limit_val_batches,
+        enable_progress_bar=t.enable_progress_bar,
+        enable_model_summary=False,
+        deterministic=False,
+    )
+
+
+def _callbacks(
+    spec: DeepModelParams, run_dir: Path, extra: list[Callback] | None
+) -> tuple[ModelCheckpoint, HistoryCallback, list[Callback]]:
+    best = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="best-{epoch:03d}",
+        monitor=MONITOR,
+        mode="max",
+        save_top_k=1,
+        save_last=True,
+    )
+    history = HistoryCallback()
+    callbacks: list[Callback] = [best, history, *(extra or [])]
+    if patience := spec.trainer.early_stopping_patience:
+        callbacks.append(EarlyStopping(monitor=MONITOR, mode="max", patience=patience))
+    return best, history, callbacks
+
+
+def _best_weights(task: Any, best_path: str | None) -> dict[str, torch.Tensor]:
+    """The model's weights at the best checkpoint (the last epoch's if none)."""
+    if best_path:
+        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
+        task.load_state_dict(state)
+    return {k: v.detach().cpu().clone() for k, v in task.model.state_dict().items()}
+
+
 def fit_segmentation_model(
     data: TrainingData,
     spec: DeepModelParams,
@@ -171,108 +252,40 @@ def fit_segmentation_model(
         The best weights, the build config, the per-epoch history and facts.
     """
     checkpoint = resolve_pretrained(spec.weights, namespace)  # fail before any training
-    if spec.weights.source == "none":
-        logger.warning(
-            "%s: %s starts from RANDOM weights (%s.model.weights.source: none)%s",
-            namespace,
-            spec.model_args.get("backbone", spec.model_args.get("model", "model")),
-            namespace,
-            "; prithvi_eo_tiny has no pretrained weights, so demo figures are not "
-            "those of a foundation model"
-            if "prithvi_eo_tiny" in str(spec.model_args.get("backbone"))
-            else "",
-        )
-    bands = data.bands
-    build_config = {
-        "kind": "terratorch",
-        "model_factory": spec.model_factory,
-        "model_args": architecture_args(spec, data.n_classes, bands),
-        "bands": bands,
-        "means": data.means,
-        "stds": data.stds,
-        "class_names": data.class_names,
-        "ignore_index": data.ignore_index,
-        "image_nodata": data.image_nodata,
-        "split_hash": data.split_hash,
-    }
+    _warn_random_init(spec, namespace)
+    build_config = terratorch_build_config(spec, data)
     L.seed_everything(seed, workers=True, verbose=False)
-    task = build_task(spec, training_args(spec, data.n_classes, bands, checkpoint), data)
+    task = build_task(spec, training_args(spec, data.n_classes, data.bands, checkpoint), data)
+    d = spec.data
     datamodule = InMemorySegmentationDataModule(
-        data,
-        batch_size=spec.data.batch_size,
-        num_workers=spec.data.num_workers,
-        augment=spec.data.augment,
-        seed=seed,
+        data, batch_size=d.batch_size, num_workers=d.num_workers, augment=d.augment, seed=seed
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = _fingerprint(spec, build_config, seed)
     ckpt_path = _resume_path(run_dir, fingerprint, spec.trainer.resume)
-    best_cb = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints",
-        filename="best-{epoch:03d}",
-        monitor=MONITOR,
-        mode="max",
-        save_top_k=1,
-        save_last=True,
-    )
-    history = HistoryCallback()
-    callbacks: list[Callback] = [best_cb, history, *(extra_callbacks or [])]
-    if spec.trainer.early_stopping_patience:
-        callbacks.append(
-            EarlyStopping(
-                monitor=MONITOR, mode="max", patience=spec.trainer.early_stopping_patience
-            )
-        )
-    t = spec.trainer
-    precision = auto_precision(t)
-    trainer = L.Trainer(
-        max_epochs=t.max_epochs,
-        accelerator=t.accelerator,
-        devices=t.devices,
-        strategy=t.strategy,
-        num_nodes=t.num_nodes,
-        precision=precision,
-        callbacks=callbacks,
-        logger=[
-            TensorBoardLogger(run_dir, name="tensorboard"),
-            CSVLogger(run_dir, name="csv"),
-        ],
-        log_every_n_steps=t.log_every_n_steps,
-        limit_train_batches=t.limit_train_batches,
-        limit_val_batches=t.limit_val_batches,
-        enable_progress_bar=t.enable_progress_bar,
-        enable_model_summary=False,
-        deterministic=False,
-    )
+    best_cb, history, callbacks = _callbacks(spec, run_dir, extra_callbacks)
+    trainer = make_trainer(spec, run_dir, callbacks)
     (run_dir / RUN_CONFIG).write_text(json.dumps({"fingerprint": fingerprint}))
     logger.info(
         "%s: training on %s (%s precision), %d train / %d val patches, batch %d, max %d epochs",
         namespace,
         trainer.accelerator.__class__.__name__.replace("Accelerator", ""),
-        precision,
+        trainer.precision,
         len(data.splits["train"]),
         len(data.splits["val"]),
-        spec.data.batch_size,
-        t.max_epochs,
+        d.batch_size,
+        spec.trainer.max_epochs,
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*number of training batches.*")
         trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
-    best_path = best_cb.best_model_path or None
-    if best_path:
-        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
-        task.load_state_dict(state)
-    best = best_cb.best_model_score
-    weights = {k: v.detach().cpu().clone() for k, v in task.model.state_dict().items()}
+    best_path, best = best_cb.best_model_path or None, best_cb.best_model_score
     logger.info(
-        "%s: best val mIoU %s at %s",
-        namespace,
-        "n/a" if best is None else f"{float(best):.3f}",
-        best_path,
+        "%s: best val mIoU %s at %s", namespace, "n/a" if best is None else f"{best:.3f}", best_path
     )
     return FitResult(
-        state_dict=weights,
+        state_dict=_best_weights(task, best_path),
         build_config=build_config,
         history=history.frame(),
         best_val_miou=None if best is None else float(best),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,6 +95,84 @@ def prepare_patch(
         dem=Raster(dem, t, crs, spec.image_nodata, [spec.dem_band]),
         stats=stats,
     )
+
+
+def prepare_patches(
+    rows: list[dict[str, Any]], prepare: Callable[[dict[str, Any]], Patch | None], workers: int = 4
+) -> list[Patch | None]:
+    """``prepare`` every row (tile and year) on a few threads (reading is I/O bound)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(prepare, rows))
+
+
+# The files of one tile and year: manifest column prefix and partition suffix.
+PARTS = (("image", "img"), ("label", "lbl"), ("dem", "dem"))
+
+
+def lay_out_model_input(
+    rows: Iterable[dict[str, Any]],
+    patches: Iterable[Patch | None],
+    root: Path,
+    raw_file: Callable[[str], str],
+    facts: dict[str, Any],
+) -> tuple[dict[str, Raster], pd.DataFrame]:
+    """Model-input partitions ``<split>/<tile>_<year>_img|lbl|dem`` and their manifest.
+
+    Args:
+        rows: One per tile and year: ``tile_id``, ``year``, ``split``, ``block``,
+            bounds, ``crs``, ``image_key``, ``mask_key``.
+        patches: The prepared patch of each row (None: skipped edge tile).
+        root: Where the partitions are written (for the manifest's paths).
+        raw_file: The raw file of a raw partition key (for provenance).
+        facts: Columns every row of the manifest gets (label provenance, split hash).
+
+    Returns:
+        Partitions and the ``tile_manifest`` (sorted by year and tile).
+    """
+    partitions: dict[str, Raster] = {}
+    manifest = []
+    for row, patch in zip(rows, patches, strict=True):
+        if patch is None:
+            continue
+        sample = f"{row['tile_id']}_{row['year']}"
+        key = f"{row['split']}/{sample}"
+        partitions |= {f"{key}_img": patch.image, f"{key}_lbl": patch.labels}
+        partitions[f"{key}_dem"] = patch.dem
+        manifest.append(
+            {
+                **{k: row[k] for k in ("tile_id", "year", "split", "block")},
+                "sample": sample,
+                **patch.stats,
+                **{k: row[k] for k in ("minx", "miny", "maxx", "maxy", "crs")},
+                **{f"{n}_path": (root / f"{key}_{s}.tif").as_posix() for n, s in PARTS},
+                "raw_image": raw_file(row["image_key"]),
+                "raw_mask": raw_file(row["mask_key"]),
+                **facts,
+            }
+        )
+    table = pd.DataFrame(manifest).sort_values(["year", "tile_id"]).reset_index(drop=True)
+    return partitions, table
+
+
+def band_statistics(
+    images: Iterable[np.ndarray], n_bands: int, nodata: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-band mean, standard deviation and valid-pixel count over images (C, H, W).
+
+    Nodata and non-finite pixels are left out; sums in float64.
+    """
+    total, total_sq, count = np.zeros(n_bands), np.zeros(n_bands), np.zeros(n_bands)
+    for image in images:
+        data = image.astype(np.float64)
+        valid = np.isfinite(data) & (data != nodata)
+        x = np.where(valid, data, 0.0)
+        total += x.sum(axis=(1, 2))
+        total_sq += (x**2).sum(axis=(1, 2))
+        count += valid.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+        std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
+    return mean, std, count
 
 
 def class_fractions(manifest: pd.DataFrame, classes: list[str]) -> dict[int, dict[str, float]]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from cocoa_threat.analysis.economics import converted_share, present_value
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.pipelines.economics.nodes import (
-    converted_share,
     economic_summary,
     loss_by_district,
     loss_by_season,
-    present_value,
 )
 from cocoa_threat.pipelines.economics.params import economics_params
 
@@ -59,16 +58,22 @@ def _params(**over) -> dict:
 
 def test_season_boundaries() -> None:
     p = economics_params(_params())
+    dates = (p.image_dates["before"], p.image_dates["after"], p.season_start_month)
+
+    def share(season: str, timing: str) -> float:
+        return converted_share(season, *dates, timing)
+
     # All at the later image (15 Jan 2022): the 2021/22 season (from 1 Oct 2021) is not lost.
-    assert converted_share("2021/22", p) == 0.0
-    assert converted_share("2022/23", p) == 1.0
-    lin = economics_params(_params(conversion_timing="linear"))
+    assert share("2021/22", "end") == 0.0
+    assert share("2022/23", "end") == 1.0
     # 15 Jan 2016 -> 1 Oct 2016 is 260 days of the 2,192 days between the images.
-    assert converted_share("2016/17", lin) == pytest.approx(260 / 2192)
-    assert converted_share("2015/16", lin) == 0.0  # began before the first image
-    assert converted_share("2022/23", lin) == 1.0
+    assert share("2016/17", "linear") == pytest.approx(260 / 2192)
+    assert share("2015/16", "linear") == 0.0  # began before the first image
+    assert share("2022/23", "linear") == 1.0
     # 1 Oct 2021 is 2,086 days after 15 Jan 2016.
-    assert converted_share("2021/22", lin) == pytest.approx(2086 / 2192)
+    assert share("2021/22", "linear") == pytest.approx(2086 / 2192)
+    with pytest.raises(ValueError, match="'2021/23' is not of the form 2016/17"):
+        share("2021/23", "linear")
 
 
 def test_loss_by_season_by_hand() -> None:

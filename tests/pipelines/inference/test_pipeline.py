@@ -41,47 +41,68 @@ def test_inference_writes_seamless_yearly_cogs(trained_forest: ProjectConf) -> N
     assert grids[0][1] == (4 * 32 - 13, 4 * 32 - 10)
 
 
-def _select(conf: ProjectConf, models: dict, **inference: object) -> tuple:
+def _candidates(conf: ProjectConf, *names: str) -> dict:
+    catalog = conf.catalog_with_params()
+    out = {}
+    for name in names:
+        out[f"{name}__model"] = catalog.load(f"{name}.trained_model")
+        out[f"{name}__metrics"] = catalog.load(f"{name}.metrics")
+    return out
+
+
+def _select(conf: ProjectConf, candidates: dict, **inference: object) -> tuple:
     catalog = conf.catalog_with_params()
     return select_model(
-        models,
-        catalog.load("model_comparison"),
         catalog.load("tile_manifest"),
         {**conf.params["inference"], **inference},
         conf.params["land_use"],
+        **candidates,
     )
 
 
 def test_untrained_model_is_a_clear_error(trained_forest: ProjectConf) -> None:
-    models = trained_forest.catalog_with_params().load("trained_models")
+    # Only the forest was trained: the other models of training.models load as None.
+    candidates = _candidates(trained_forest, "prithvi", "resnet50", "random_forest")
+    assert candidates["prithvi__model"] is None and candidates["prithvi__metrics"] is None
     with pytest.raises(
         ValueError, match=r"'prithvi' but that model has not been trained.*--namespaces=prithvi"
     ):
-        _select(trained_forest, models, model="prithvi")
+        _select(trained_forest, candidates, model="prithvi")
     with pytest.raises(ValueError, match="No trained model found"):
-        _select(trained_forest, {})
+        _select(trained_forest, {"prithvi__model": None, "prithvi__metrics": None})
+    model, info = _select(trained_forest, candidates)
+    assert info["model"] == "random_forest" and info["version"] == model.version
+    assert info["test_miou"] == pytest.approx(
+        candidates["random_forest__metrics"]["test"]["all"]["miou"]
+    )
 
 
-def test_missing_weights_is_a_clear_error(trained_forest: ProjectConf) -> None:
-    models = trained_forest.catalog_with_params().load("trained_models")
-    models["random_forest"].weights_path.write_bytes(b"truncated")
-    with pytest.raises(ValueError, match="can't be loaded.*--namespaces=random_forest"):
-        _select(trained_forest, models)
+def test_changed_weights_are_refused_before_any_output(trained_forest: ProjectConf) -> None:
+    from kedro.io import DatasetError
+
+    folder = next(Path(trained_forest.root, "data/06_models/trained/random_forest").glob("*/*"))
+    (folder / "forest.skops").write_bytes(b"truncated")
+    with pytest.raises(
+        DatasetError, match="changed since it was saved.*--namespaces=random_forest"
+    ):
+        trained_forest.catalog_with_params().load("random_forest.trained_model")
+    with pytest.raises(Exception, match="changed since it was saved"):
+        SequentialRunner().run(create_pipeline(), trained_forest.catalog_with_params())
     assert not Path(trained_forest.root, "data/07_model_output/land_use_before.tif").exists()
 
 
 def test_model_trained_on_another_split_is_refused(trained_forest: ProjectConf) -> None:
     from cocoa_threat.pipelines.ingestion import create_pipeline as ingestion_pipeline
 
-    models = trained_forest.catalog_with_params().load("trained_models")
-    assert _select(trained_forest, models)[1]["split_hash"]  # the split it was trained on
+    candidates = _candidates(trained_forest, "random_forest")
+    assert _select(trained_forest, candidates)[1]["split_hash"]  # the split it was trained on
     # Re-ingest with another split seed: the trained forest no longer fits the tiles.
     trained_forest.params["ingestion"]["split"]["seed"] = 7
     SequentialRunner().run(ingestion_pipeline(), trained_forest.catalog_with_params())
     with pytest.raises(
         ValueError, match=r"trained on split \w+ but the tiles are now split.*Retrain"
     ):
-        _select(trained_forest, models)
+        _select(trained_forest, candidates)
 
 
 def test_scene_inference_on_any_geotiff(trained_forest: ProjectConf) -> None:

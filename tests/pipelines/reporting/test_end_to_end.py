@@ -11,6 +11,7 @@ from kedro.framework.project import configure_project
 from kedro.runner import SequentialRunner
 
 from cocoa_threat.pipeline_registry import register_pipelines
+from cocoa_threat.rendering.offline import external_resources
 from tests.conftest import ProjectConf
 from tests.pipelines.shared import shrink_models
 from tests.regression.digest import check_or_update, run_digest
@@ -62,7 +63,7 @@ def test_default_run_ends_in_a_self_contained_report(project_conf: ProjectConf) 
     assert len(images) == 12  # sample patches, 3 confusion matrices, 3 maps, 5 charts and maps
     for data in images:  # every figure is a real PNG, embedded (opens offline)
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "http" not in report.replace("https://", "").split("<body>")[0]
+    assert external_resources(report) == []  # opens offline: nothing fetched from elsewhere
     markdown = Path(project_conf.root, "data/08_reporting/report.md").read_text()
     assert all(f"## {s}" in markdown for s in SECTIONS)
 

@@ -27,8 +27,17 @@ def test_risk_outputs(transitioned: ProjectConf) -> None:
         classes = src.read(1)
         assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
         assert src.colormap(1)[3][:3] == (189, 0, 38)
-    with rasterio.open(Path(risk.path).with_name("risk_map_score.tif")) as src:
+    with rasterio.open(catalog.load("risk_score").path) as src:
         score = src.read(1)
+    with rasterio.open(catalog.load("risk_factors").path) as src:
+        assert src.count == 4 and src.descriptions == (
+            "proximity",
+            "pressure",
+            "mercury",
+            "downstream",
+        )
+        factors = src.read()
+    assert factors.min() >= 0 and factors.max() <= 1
     with rasterio.open(land.path) as src:
         cocoa = src.read(1) == 2
     assert ((classes != 255) == cocoa).all()  # every cocoa pixel, and only cocoa, is scored
@@ -56,7 +65,7 @@ def test_weights_must_sum_to_one(project_conf: ProjectConf) -> None:
 
 def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Path) -> None:
     from cocoa_threat.geo.grid import RasterSource
-    from cocoa_threat.pipelines.risk.nodes import risk_tables
+    from cocoa_threat.pipelines.risk.nodes import compute_risk_factors
     from tests.conftest import write_tile
 
     catalog = transitioned.catalog_with_params()
@@ -65,12 +74,11 @@ def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Pa
         write_tile(tmp_path / "hg.tif", np.ones((1, 10, 10), np.float32), nodata=None)
     )
     with pytest.raises(ValueError, match="mercury surface.*different grids"):
-        risk_tables(
+        compute_risk_factors(
             land,
             land,
             other,
             other,
-            catalog.load("districts"),
             transitioned.params["risk"],
             transitioned.params["land_use"],
         )
@@ -80,7 +88,8 @@ def test_risk_map_does_not_depend_on_the_window_size(
     transitioned: ProjectConf, tmp_path: Path
 ) -> None:
     from cocoa_threat.geo.cog import write_cog
-    from cocoa_threat.pipelines.risk.nodes import make_risk_map
+    from cocoa_threat.geo.grid import RasterSource
+    from cocoa_threat.pipelines.risk.nodes import compute_risk_factors, make_risk_score
 
     SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
     SequentialRunner().run(
@@ -94,9 +103,17 @@ def test_risk_map_does_not_depend_on_the_window_size(
     outputs = []
     for block in (64, 1024):  # 64 px windows with a halo vs one window for the whole map
         params = {**transitioned.params["risk"], "block_size": block}
-        path = tmp_path / f"risk_{block}.tif"
-        producer = make_risk_map(*inputs, params, transitioned.params["land_use"])
-        write_cog(path, producer, overview_levels=[])
-        with rasterio.open(path.with_name(f"risk_{block}_score.tif")) as src:
-            outputs.append(src.read(1))
-    np.testing.assert_array_equal(outputs[0], outputs[1])
+        factors_path, score_path = (
+            tmp_path / f"factors_{block}.tif",
+            tmp_path / f"score_{block}.tif",
+        )
+        land_use = transitioned.params["land_use"]
+        write_cog(factors_path, compute_risk_factors(*inputs, params, land_use), overview_levels=[])
+        factors = RasterSource.open(factors_path)
+        write_cog(
+            score_path, make_risk_score(factors, inputs[1], params, land_use), overview_levels=[]
+        )
+        with rasterio.open(factors_path) as f, rasterio.open(score_path) as src:
+            outputs.append((f.read(), src.read(1)))
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-import torch
 from kedro.runner import SequentialRunner
 
-from cocoa_threat.models.factory import model_from_build_config
+from cocoa_threat.models.base import read_manifest
+from cocoa_threat.models.factory import load_model
 from cocoa_threat.pipelines.training import create_pipeline
 from tests.conftest import ProjectConf
 
@@ -38,23 +39,32 @@ def test_training_pipeline_trains_and_evaluates_all_models(ingested: ProjectConf
         assert metrics["validation"]["miou"] is not None
         cm = metrics["test"]["all"]["confusion_matrix"]
         assert len(cm) == 3 and sum(map(sum, cm)) == metrics["test"]["all"]["n_pixels"] > 0
-        # The weights are a plain state_dict that loads safely and fits the rebuilt model.
-        weights_dir = Path(ingested.root, "data/06_models", name, "weights.pt")
-        weights_file = next(weights_dir.glob("*/weights.pt"))
-        state = torch.load(weights_file, weights_only=True)
-        build = catalog.load(f"{name}.build_config")
-        model = model_from_build_config(build, state)
-        assert sum(p.numel() for p in model.parameters()) > 0
-        assert "backbone_ckpt_path" not in build["model_args"]
-        # Lightning checkpoints and logs under data/06_models/<model>/seed_<seed>/.
-        run_dir = Path(ingested.root, "data/06_models", name, "seed_42")
+        # The trained model is a catalog dataset: a versioned folder with model.json
+        # (build config, file hashes) and a plain state_dict, no pretrained paths.
+        trained = catalog.load(f"{name}.trained_model")
+        assert trained.version == metrics["model_version"]
+        folder = Path(ingested.root, "data/06_models/trained", name, trained.version, name)
+        manifest = read_manifest(folder)
+        assert set(manifest["files"]) == {"weights.pt"}
+        assert "backbone_ckpt_path" not in manifest["build_config"]["model_args"]
+        assert manifest["build_config"]["split_hash"] == metrics["split_hash"]
+        again = load_model(folder)
+        x = np.random.default_rng(0).normal(size=(1, len(again.bands), 32, 32))
+        np.testing.assert_allclose(
+            again.proba(x.astype(np.float32)), trained.proba(x.astype(np.float32)), atol=1e-5
+        )
+        # Lightning checkpoints and logs in their own folder, apart from the catalog's.
+        run_dir = Path(ingested.root, "data/06_models/lightning", name, "seed_42")
         assert (run_dir / "checkpoints" / "last.ckpt").is_file()
         assert any((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
         assert any((run_dir / "csv").rglob("metrics.csv"))
     for figure in ("confusion_matrix", "training_curves"):
         assert Path(ingested.root, f"data/08_reporting/figures/resnet50_{figure}.png").is_file()
-    forest = catalog.load("random_forest.weights")
-    assert forest.n_estimators == 10
+    forest = catalog.load("random_forest.trained_model")
+    assert forest.forest.n_estimators == 10
+    assert set(table["model_version"].dropna()) == {
+        catalog.load(f"{m}.trained_model").version for m in ("prithvi", "resnet50", "random_forest")
+    }
 
 
 def test_val_and_test_never_overlap(ingested: ProjectConf) -> None:
@@ -80,7 +90,7 @@ def test_seeds_train_several_models_and_keep_the_best_on_validation(
     assert [s["seed"] for s in seeds] == [1, 2, 3]
     kept = [s for s in seeds if s["kept"]]
     assert len(kept) == 1 and kept[0]["val_miou"] == max(s["val_miou"] for s in seeds)
-    assert catalog.load("random_forest.build_config")["seed"] == kept[0]["seed"]
+    assert catalog.load("random_forest.trained_model").build_config["seed"] == kept[0]["seed"]
     assert len({round(s["test_miou"], 6) for s in seeds}) > 1  # the seeds do differ
     from cocoa_threat.pipelines.training.nodes import compare_models
 

@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from cocoa_threat.params import parse_params
-
-SEASON = re.compile(r"^(\d{4})/(\d{2})$")
-
-
-def season_start_year(season: str) -> int:
-    """2016 for "2016/17"."""
-    match = SEASON.match(season)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise ValueError(f"season {season!r} is not of the form 2016/17")
-    return int(match[1])
+from cocoa_threat.analysis.economics import (
+    Valuation,
+    season_name,
+    season_start_year,
+    seasons_between,
+)
+from cocoa_threat.params import StrictModel, parse_params
 
 
-def season_name(start_year: int) -> str:
-    """ "2016/17" for 2016."""
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
-
-
-class Scenario(BaseModel):
+class Scenario(StrictModel):
     """Low / central / high values."""
-
-    model_config = ConfigDict(extra="forbid")
 
     low: float = Field(gt=0)
     central: float = Field(gt=0)
@@ -42,10 +30,8 @@ class Scenario(BaseModel):
         return self
 
 
-class EconomicsParams(BaseModel):
+class EconomicsParams(StrictModel):
     """All of ``economics``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     yield_kg_per_ha: Scenario
     producer_price_ghs_per_t: dict[str, float]
@@ -87,8 +73,15 @@ class EconomicsParams(BaseModel):
 
     def seasons(self) -> list[str]:
         """The valued seasons, first to latest."""
-        first, last = season_start_year(self.first_season), season_start_year(self.latest_season)
-        return [season_name(y) for y in range(first, last + 1)]
+        return seasons_between(self.first_season, self.latest_season)
+
+    def valuation(self) -> Valuation:
+        """Yields (t/ha), producer prices and exchange rates for the library."""
+        return Valuation(
+            yield_t_per_ha={k: v / 1000.0 for k, v in self.yield_kg_per_ha.model_dump().items()},
+            price_per_t=self.producer_price_ghs_per_t,
+            local_per_usd=self.exchange_rate_ghs_per_usd,
+        )
 
 
 def economics_params(params: dict[str, Any]) -> EconomicsParams:

@@ -10,8 +10,8 @@ from cocoa_threat.pipelines.economics.nodes import (
     economic_summary,
     loss_by_district,
     loss_by_season,
-    plot_losses,
 )
+from cocoa_threat.plots.charts import plot_losses
 
 
 def create_pipeline(**kwargs: Any) -> Pipeline:

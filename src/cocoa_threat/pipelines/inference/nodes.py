@@ -10,41 +10,39 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cocoa_threat.datasets.raw import MissingRawInput
-from cocoa_threat.datasets.trained_models import TrainedModel
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
-from cocoa_threat.models.predictor import Predictor, load_predictor
+from cocoa_threat.models.base import SegmentationModel
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
+from cocoa_threat.models.selection import check_model_matches, choose_model, test_score_of
 from cocoa_threat.params import LandUse, land_use_params
 from cocoa_threat.pipelines.inference.params import InferenceParams, inference_params
-from cocoa_threat.reporting.maps import plot_class_raster
+from cocoa_threat.plots.maps import plot_class_raster
+from cocoa_threat.raw import MissingRawInput
 from cocoa_threat.smallminesds.splits import split_fingerprint
 
 logger = logging.getLogger(__name__)
 
 
 def select_model(
-    trained_models: dict[str, TrainedModel],
-    model_comparison: pd.DataFrame,
     tile_manifest: pd.DataFrame,
     inference: dict[str, Any],
     land_use: dict[str, Any],
-) -> tuple[Predictor, dict[str, Any]]:
-    """Load the model named by ``inference.model`` (``best``: highest validation mIoU).
+    **candidates: Any,
+) -> tuple[SegmentationModel, dict[str, Any]]:
+    """Take the model named by ``inference.model`` (``best``: highest validation mIoU).
 
     The model must have been trained on the current split of the tiles (its
-    build config records the split's hash) and for the current classes.
+    build config records the split's hash) and for the current classes. Its
+    test mIoU is reported only from metrics of the very same model version.
 
     Args:
-        trained_models: Every trained model found on disk.
-        model_comparison: The training pipeline's test-split table (reported for
-            the chosen model; as an input it also orders inference after
-            training in a full run).
         tile_manifest: The ingestion manifest (for the split's hash).
         inference: The ``inference`` parameters.
         land_use: The ``land_use`` parameters.
+        **candidates: ``<model>__model`` (the trained model, None if not
+            trained) and ``<model>__metrics`` for every model of ``training.models``.
 
     Returns:
         The ready-to-use model and a summary of the choice (``chosen_model_info``).
@@ -54,46 +52,15 @@ def select_model(
             was trained on another split or for other classes.
     """
     p, lu = inference_params(inference), land_use_params(land_use)
-    if not trained_models:
-        raise ValueError(
-            "No trained model found (data/06_models is empty): run "
-            "`kedro run --pipeline=training` first"
-        )
-    if p.model == "best":
-        scored = {
-            n: m.validation_miou for n, m in trained_models.items() if m.validation_miou is not None
-        }
-        if not scored:
-            raise ValueError(
-                "inference.model is 'best' but no trained model has a validation mIoU; "
-                "re-run `kedro run --pipeline=training` or name a model in inference.model"
-            )
-        name = max(scored, key=scored.__getitem__)
-        reason = "highest validation mIoU among " + ", ".join(
-            f"{n} {v:.3f}" for n, v in sorted(scored.items())
-        )
-    elif p.model not in trained_models:
-        raise ValueError(
-            f"inference.model is '{p.model}' but that model has not been trained "
-            f"(trained: {sorted(trained_models)}); run `kedro run --pipeline=training "
-            f"--namespaces={p.model}` or set inference.model to one of those"
-        )
-    else:
-        name, reason = p.model, "named in inference.model"
-    chosen = trained_models[name]
-    check_model_matches(name, chosen.build_config, tile_manifest, lu.classes)
-    try:
-        weights = chosen.load_weights()
-    except Exception as exc:
-        raise ValueError(
-            f"The weights of '{name}' at {chosen.weights_path} can't be loaded ({exc}); "
-            f"re-run `kedro run --pipeline=training --namespaces={name}`"
-        ) from exc
-    predictor = load_predictor(name, chosen.build_config, weights, p.batch_size, p.device)
-    test = model_comparison[
-        (model_comparison["model"] == name) & (model_comparison["year"].astype(str) == "all")
-    ]
-    test_miou = float(test["miou"].iloc[0]) if len(test) else None
+    models = {
+        k.removesuffix("__model"): v
+        for k, v in candidates.items()
+        if k.endswith("__model") and v is not None
+    }
+    name, reason = choose_model(models, p.model)
+    chosen = models[name].configure(p.batch_size, p.device)
+    check_model_matches(chosen, split_fingerprint(tile_manifest), lu.classes)
+    test_miou = test_score_of(chosen, candidates.get(f"{name}__metrics"))
     logger.info(
         "Using model '%s' (version %s): %s; test mIoU %s",
         name,
@@ -105,36 +72,11 @@ def select_model(
         "model": name,
         "version": chosen.version,
         "reason": reason,
-        "validation_miou": chosen.validation_miou,
+        "validation_miou": chosen.training.get("val_miou"),
         "test_miou": test_miou,
-        "weights_path": str(chosen.weights_path),
-        "split_hash": chosen.build_config.get("split_hash"),
+        "split_hash": chosen.split_hash,
     }
-    return predictor, info
-
-
-def check_model_matches(
-    name: str, build_config: dict[str, Any], tile_manifest: pd.DataFrame, classes: list[str]
-) -> None:
-    """Refuse a model trained on another split of the tiles or for other classes.
-
-    Raises:
-        ValueError: Naming both splits (or class lists) and what to re-run.
-    """
-    current = split_fingerprint(tile_manifest)
-    trained = build_config.get("split_hash")
-    if trained != current:
-        raise ValueError(
-            f"Model '{name}' was trained on split {trained or 'unknown (an older model)'} but "
-            f"the tiles are now split as {current} (tile_manifest): its test scores and maps "
-            f"would mix tiles it has seen. Retrain it (`kedro run --pipeline=training "
-            f"--namespaces={name}`) or re-run ingestion with the split it was trained on."
-        )
-    if list(build_config.get("class_names", [])) != list(classes):
-        raise ValueError(
-            f"Model '{name}' predicts {build_config.get('class_names')} but land_use.classes is "
-            f"{classes}; retrain it (`kedro run --pipeline=training --namespaces={name}`)"
-        )
+    return chosen, info
 
 
 def build_input_mosaic(
@@ -184,31 +126,30 @@ def scene_settings(
     p: InferenceParams,
     lu: LandUse,
     source: RasterSource,
-    predictor: Predictor,
+    model: SegmentationModel,
     bands: list[int] | None,
 ) -> SceneSettings:
     """Engine settings from the parameters."""
     return SceneSettings(
-        band_indexes=resolve_band_indexes(source, predictor.bands, bands),
+        band_indexes=resolve_band_indexes(source, model.bands, bands),
         image_nodata=p.image_nodata,
         window_size=p.window_size,
         context_margin=p.context_margin,
         batch_windows=p.batch_size,
         nodata=lu.nodata,
-        write_probabilities=p.write_probabilities,
         colormap=lu.colormap(),
     )
 
 
 def predict_land_use(
     input_mosaic: RasterSource,
-    chosen_model: Predictor,
+    chosen_model: SegmentationModel,
     chosen_model_info: dict[str, Any],
     inference: dict[str, Any],
     land_use: dict[str, Any],
     year: int,
-) -> RasterProducer:
-    """Seamless land-use map of one year (0 background, 1 mining, 2 cocoa, 255 nodata).
+) -> tuple[RasterProducer, RasterProducer]:
+    """Seamless land-use map of one year and its class probabilities.
 
     Windows are predicted with ``inference.context_margin`` pixels of context
     and written one batch at a time, on this process or on Dask
@@ -223,8 +164,9 @@ def predict_land_use(
         year: The year of this namespace.
 
     Returns:
-        A lazy raster written by the catalog as a COG (plus class probabilities
-        beside it when ``inference.write_probabilities``).
+        ``land_use_map`` (class codes of ``land_use.classes``, nodata, colour
+        table) and ``land_use_probabilities`` (uint8 p x 254 per class, 255
+        nodata), written by the catalog as COGs in one pass.
     """
     p, lu = inference_params(inference), land_use_params(land_use)
     tags = {
@@ -239,17 +181,17 @@ def _class_map(
     p: InferenceParams,
     lu: LandUse,
     source: RasterSource,
-    predictor: Predictor,
+    model: SegmentationModel,
     band_indexes: list[int] | None,
     tags: dict[str, str],
-) -> RasterProducer:
+) -> tuple[RasterProducer, RasterProducer]:
     return produce_class_map(
         source,
-        predictor,
-        scene_settings(p, lu, source, predictor, band_indexes),
+        model,
+        scene_settings(p, lu, source, model, band_indexes),
         client_factory=(lambda: _dask_client(p)) if p.dask.enabled else None,
         max_in_flight=p.dask.max_in_flight,
-        tags={**tags, "model": predictor.name},
+        tags={**tags, "model": model.name},
     )
 
 
@@ -276,10 +218,10 @@ def plot_land_use(
 
 def predict_scene(
     scene: RasterSource,
-    chosen_model: Predictor,
+    chosen_model: SegmentationModel,
     inference: dict[str, Any],
     land_use: dict[str, Any],
-) -> RasterProducer:
+) -> tuple[RasterProducer, RasterProducer]:
     """Land-use map of any multi-band GeoTIFF scene (e.g. a Sentinel-2 mosaic).
 
     The scene's bands are matched to the model's by description, or by

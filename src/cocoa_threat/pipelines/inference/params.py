@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, model_validator
 
@@ -35,12 +35,11 @@ class SceneSpec(StrictModel):
 class InferenceParams(StrictModel):
     """All of ``inference``."""
 
-    model: Literal["prithvi", "resnet50", "random_forest", "best"] = "best"
+    model: str = Field("best", description="A model of training.models, or best.")
     device: str = "auto"
     batch_size: int = Field(16, ge=1, description="Windows per forward pass.")
     window_size: int = Field(128, ge=16)
     context_margin: int = Field(32, ge=0)
-    write_probabilities: bool = True
     image_nodata: float = -9999.0
     cog: CogSpec = Field(default_factory=CogSpec)
     dask: DaskSpec = Field(default_factory=DaskSpec)

@@ -10,6 +10,7 @@ from typing import Any
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
+from cocoa_threat.conf import model_names
 from cocoa_threat.pipelines.inference.nodes import (
     build_input_mosaic,
     plot_land_use,
@@ -20,18 +21,23 @@ from cocoa_threat.pipelines.inference.nodes import (
 PERIODS = ("before", "after")
 
 
-def _select() -> Pipeline:
+def _select(models: tuple[str, ...]) -> Pipeline:
+    """Choose among every model of ``training.models`` (those trained)."""
+    candidates = {
+        f"{m}__{what}": f"{m}.{ds}"
+        for m in models
+        for what, ds in (("model", "trained_model"), ("metrics", "metrics"))
+    }
     return Pipeline(
         [
             Node(
                 select_model,
-                inputs=[
-                    "trained_models",
-                    "model_comparison",
-                    "tile_manifest",
-                    "params:inference",
-                    "params:land_use",
-                ],
+                inputs={
+                    "tile_manifest": "tile_manifest",
+                    "inference": "params:inference",
+                    "land_use": "params:land_use",
+                    **candidates,
+                },
                 outputs=["chosen_model", "chosen_model_info"],
                 name="select_model",
             )
@@ -59,7 +65,7 @@ def year_pipeline(namespace: str) -> Pipeline:
                     "params:land_use",
                     "params:year",
                 ],
-                outputs="land_use_map",
+                outputs=["land_use_map", "land_use_probabilities"],
                 name="predict_land_use",
             ),
             Node(
@@ -90,21 +96,22 @@ def year_pipeline(namespace: str) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs: Any) -> Pipeline:
+def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
     """Create the inference pipeline (both image dates)."""
-    return (_select() + sum((year_pipeline(ns) for ns in PERIODS), Pipeline([]))).tag("inference")
+    years = sum((year_pipeline(ns) for ns in PERIODS), Pipeline([]))
+    return (_select(models or model_names()) + years).tag("inference")
 
 
-def create_scene_pipeline(**kwargs: Any) -> Pipeline:
+def create_scene_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
     """Inference on any multi-band GeoTIFF scene: ``kedro run --pipeline=scene_inference``."""
     from cocoa_threat.pipelines.inference.nodes import predict_scene
 
-    return _select() + Pipeline(
+    return _select(models or model_names()) + Pipeline(
         [
             Node(
                 predict_scene,
                 inputs=["scene", "chosen_model", "params:inference", "params:land_use"],
-                outputs="scene_land_use_map",
+                outputs=["scene_land_use_map", "scene_land_use_probabilities"],
                 name="predict_scene",
             )
         ],

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from cocoa_threat.datasets.raw import RawFolder, RawInput, require
 from cocoa_threat.demo.region import DemoRegion
 from cocoa_threat.errors import DataValidationError
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.pipelines.ingestion.params import checked_params, ingestion_params
+from cocoa_threat.raw import RawFolder, RawInput, require
 from cocoa_threat.smallminesds.checks import inspect_tiles
 from cocoa_threat.smallminesds.labels import CocoaOnTiles, cocoa_on_tiles
 from cocoa_threat.smallminesds.layout import index_tiles
-from cocoa_threat.smallminesds.patches import class_fractions, prepare_patch
+from cocoa_threat.smallminesds.patches import (
+    Patch,
+    band_statistics,
+    class_fractions,
+    lay_out_model_input,
+    prepare_patch,
+    prepare_patches,
+)
 from cocoa_threat.smallminesds.splits import (
     SPLITS,
     blocked_splits,
@@ -225,7 +230,7 @@ def build_model_input(
     bands = [i + 1 for i in p.band_indices()]
     rows = raw_tile_inventory.merge(tile_splits, on=["tile_id", "year"]).to_dict("records")
 
-    def prepare(row: dict[str, Any]) -> Any:
+    def prepare(row: dict[str, Any]) -> Patch | None:
         return prepare_patch(
             tiles.partitions[row["image_key"]](),
             tiles.partitions[row["mask_key"]](),
@@ -237,43 +242,12 @@ def build_model_input(
             lu,
         )
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        patches = list(pool.map(prepare, rows))
-    split_hash = split_fingerprint(tile_splits)
-    provenance = _provenance(p, cocoa_on_tiles)
-    root = Path(p.model_input_dir)
-    partitions: dict[str, Raster] = {}
-    manifest = []
-    for row, patch in zip(rows, patches, strict=True):
-        if patch is None:
-            continue
-        sample = f"{row['tile_id']}_{row['year']}"
-        key = f"{row['split']}/{sample}"
-        partitions[f"{key}_img"] = patch.image
-        partitions[f"{key}_lbl"] = patch.labels
-        partitions[f"{key}_dem"] = patch.dem
-        manifest.append(
-            {
-                "tile_id": row["tile_id"],
-                "year": row["year"],
-                "split": row["split"],
-                "block": row["block"],
-                "sample": sample,
-                **patch.stats,
-                **{k: row[k] for k in ("minx", "miny", "maxx", "maxy", "crs")},
-                "image_path": (root / f"{key}_img.tif").as_posix(),
-                "label_path": (root / f"{key}_lbl.tif").as_posix(),
-                "dem_path": (root / f"{key}_dem.tif").as_posix(),
-                "raw_image": tiles.file(row["image_key"]),
-                "raw_mask": tiles.file(row["mask_key"]),
-                **provenance,
-                "split_hash": split_hash,
-            }
-        )
-    skipped = len(rows) - len(manifest)
-    if skipped:
+    facts = {**_provenance(p, cocoa_on_tiles), "split_hash": split_fingerprint(tile_splits)}
+    partitions, table = lay_out_model_input(
+        rows, prepare_patches(rows, prepare), Path(p.model_input_dir), tiles.file, facts
+    )
+    if skipped := len(rows) - len(table):
         logger.info("Skipped %d edge tile(s) (ingestion.raster.edge_tiles: skip)", skipped)
-    table = pd.DataFrame(manifest).sort_values(["year", "tile_id"]).reset_index(drop=True)
     for year, fr in class_fractions(table, lu.classes).items():
         logger.info(
             "%s: %d tiles, class fractions %s",
@@ -303,24 +277,15 @@ def compute_band_stats(
     """
     p = ingestion_params(ingestion)
     train = tile_manifest[tile_manifest["split"] == "train"]
-    n_bands = len(p.bands)
-    total = np.zeros(n_bands)
-    total_sq = np.zeros(n_bands)
-    count = np.zeros(n_bands)
-    for sample in train["sample"]:
-        key = f"train/{sample}_img"
-        if key not in model_input:
-            raise KeyError(f"model_input has no partition {key}; re-run the ingestion pipeline")
-        data = model_input[key]().data.astype(np.float64)
-        valid = np.isfinite(data) & (data != p.raster.image_nodata)
-        x = np.where(valid, data, 0.0)
-        total += x.sum(axis=(1, 2))
-        total_sq += (x**2).sum(axis=(1, 2))
-        count += valid.sum(axis=(1, 2))
+    missing = [s for s in train["sample"] if f"train/{s}_img" not in model_input]
+    if missing:
+        raise KeyError(
+            f"model_input has no partition train/{missing[0]}_img; re-run the ingestion pipeline"
+        )
+    images = (model_input[f"train/{s}_img"]().data for s in train["sample"])
+    mean, std, count = band_statistics(images, len(p.bands), p.raster.image_nodata)
     if (count == 0).any():
         raise ValueError("The training split has no valid pixels; check the input data")
-    mean = total / count
-    std = np.sqrt(np.maximum(total_sq / count - mean**2, 0.0))
     logger.info(
         "Band statistics from %d training tiles: %s",
         len(train),

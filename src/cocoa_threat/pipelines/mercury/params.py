@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from cocoa_threat.params import parse_params
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from cocoa_threat.params import StrictModel, parse_params
 
 
-class SurveySpec(_Strict):
+class SurveySpec(StrictModel):
     """Columns of the survey table."""
 
     x_column: str = "longitude"
@@ -23,7 +19,7 @@ class SurveySpec(_Strict):
     crs: str | None = "EPSG:4326"
 
 
-class InterpolationSpec(_Strict):
+class InterpolationSpec(StrictModel):
     """Surface interpolation."""
 
     methods: list[Literal["idw", "gaussian_process"]] = Field(
@@ -35,7 +31,7 @@ class InterpolationSpec(_Strict):
     resolution_m: float = Field(50.0, gt=0)
 
 
-class MercuryParams(_Strict):
+class MercuryParams(StrictModel):
     """All of ``mercury``."""
 
     survey: SurveySpec = Field(default_factory=SurveySpec)

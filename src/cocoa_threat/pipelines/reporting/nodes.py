@@ -1,82 +1,65 @@
-"""Nodes of the reporting pipeline: one self-contained HTML report and its Markdown twin."""
+"""Nodes of the reporting pipeline: one self-contained HTML report and its Markdown twin.
+
+The report's prose is the Jinja2 template of :mod:`cocoa_threat.rendering.report`;
+these nodes gather what it shows from the catalog, for every model that exists.
+"""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html
 import logging
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import yaml
-from matplotlib.colors import ListedColormap, to_rgba
 from matplotlib.figure import Figure
 
 import cocoa_threat
+from cocoa_threat.analysis.zonal import ALL_DISTRICTS
 from cocoa_threat.geo.raster import Raster
-from cocoa_threat.params import land_use_params
-from cocoa_threat.reporting.tables import (
-    area_frame,
-    comparison_frame,
-    html_table,
-    markdown_table,
-)
+from cocoa_threat.params import LandUse, land_use_params
+from cocoa_threat.pipelines.reporting.params import reporting_params
+from cocoa_threat.plots.patches import plot_sample_patches as draw_sample_patches
+from cocoa_threat.rendering.report import render_report
+from cocoa_threat.rendering.tables import area_frame, comparison_frame
 
 logger = logging.getLogger(__name__)
+
+# How the report names where the cocoa labels came from (ingestion.labels.cocoa.source).
+COCOA_SOURCES = {
+    "raster": "a cocoa-probability layer",
+    "mask_band": "the masks' cocoa-probability band",
+    "none": "nowhere (a two-class study)",
+}
 
 
 def plot_sample_patches(
     model_input: dict[str, Callable[[], Raster]],
     tile_manifest: pd.DataFrame,
+    band_stats: dict[str, Any],
     reporting: dict[str, Any],
     land_use: dict[str, Any],
 ) -> Figure:
-    """True-colour images and labels of the tiles with the most mining, both years."""
-    lu = land_use_params(land_use)
-    classes, colours = lu.classes, lu.colours
-    n = int(reporting.get("sample_patches", 3))
-    by_mining = (
-        tile_manifest.groupby("tile_id")["fraction_mining"].max().sort_values(ascending=False)
+    """True-colour images and labels of the tiles with the most mining, both years.
+
+    Args:
+        model_input: Partition loaders of the model input.
+        tile_manifest: The ingestion manifest.
+        band_stats: The model input's bands, in order (``bands``).
+        reporting: The ``reporting`` parameters (``rgb_bands``, ``sample_patches``).
+        land_use: The ``land_use`` parameters.
+    """
+    r, bands = reporting_params(reporting), list(band_stats["bands"])
+    missing = [b for b in r.rgb_bands if b not in bands]
+    if missing:
+        raise ValueError(f"reporting.rgb_bands: {missing} are not bands of the model input {bands}")
+    rgb = tuple(bands.index(b) for b in r.rgb_bands)
+    return draw_sample_patches(
+        model_input, tile_manifest, r.sample_patches, land_use_params(land_use), rgb
     )
-    tiles = by_mining.index[:n].tolist()
-    years = sorted(tile_manifest["year"].unique())
-    fig, axes = plt.subplots(
-        len(tiles), 2 * len(years), figsize=(3 * 2 * len(years), 3 * len(tiles)), squeeze=False
-    )
-    cmap = ListedColormap([to_rgba(colours[c]) for c in classes])
-    for i, tile in enumerate(tiles):
-        for j, year in enumerate(years):
-            row = tile_manifest[
-                (tile_manifest["tile_id"] == tile) & (tile_manifest["year"] == year)
-            ].iloc[0]
-            key = f"{row['split']}/{row['sample']}"
-            img = model_input[f"{key}_img"]().data[[2, 1, 0]].astype(float)
-            img[img < 0] = np.nan
-            lo, hi = np.nanpercentile(img, [2, 98])
-            rgb = np.clip((np.moveaxis(img, 0, -1) - lo) / max(hi - lo, 1), 0, 1)
-            lbl = np.ma.masked_equal(model_input[f"{key}_lbl"]().data[0], lu.nodata)
-            axes[i, 2 * j].imshow(np.nan_to_num(rgb), interpolation="nearest")
-            axes[i, 2 * j].set_title(f"tile {tile}, {year}", fontsize=9)
-            axes[i, 2 * j + 1].imshow(
-                lbl, cmap=cmap, vmin=-0.5, vmax=len(classes) - 0.5, interpolation="nearest"
-            )
-            axes[i, 2 * j + 1].set_title(f"labels {year} ({row['split']})", fontsize=9)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    handles = [matplotlib.patches.Patch(color=colours[c], label=c) for c in classes]
-    fig.legend(handles=handles, loc="lower center", ncol=len(classes), frameon=False)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
 
 
 def _git_version() -> str:
@@ -94,218 +77,130 @@ def _git_version() -> str:
         return "unknown"
 
 
-@dataclass
-class _Doc:
-    """A report made of sections, rendered to HTML and Markdown alike."""
-
-    md: list[str] = field(default_factory=list)
-    html: list[str] = field(default_factory=list)
-
-    def heading(self, text: str, level: int = 2) -> None:
-        self.md.append(f"{'#' * level} {text}\n")
-        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
-
-    def text(self, text: str) -> None:
-        self.md.append(text + "\n")
-        self.html.append(f"<p>{html.escape(text)}</p>")
-
-    def table(self, table: pd.DataFrame, digits: int = 2) -> None:
-        self.md.append(markdown_table(table, digits))
-        self.html.append(html_table(table, digits))
-
-    def figure(self, png: bytes, caption: str) -> None:
-        data = base64.b64encode(png).decode()
-        self.md.append(f"![{caption}](data:image/png;base64,{data})\n\n*{caption}*\n")
-        self.html.append(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
-
-    def code(self, text: str) -> None:
-        self.md.append(f"```yaml\n{text}```\n")
-        self.html.append(f"<pre>{html.escape(text)}</pre>")
-
-
-CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:1em 0;font-size:0.85em}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#f0f0f0}
-td:first-child,th:first-child{text-align:left}
-figure{margin:1em 0}img{max-width:100%}figcaption{font-size:0.85em;color:#555}
-pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:0.8em}
-.note{background:#fff4d6;padding:0.6em 1em;border-left:4px solid #e0a800}
-"""
-
-
-def build_report(inputs: dict[str, Any], parameters: dict[str, Any]) -> tuple[str, str]:
-    """Assemble the report from catalog tables and figures.
-
-    Args:
-        inputs: Catalog datasets by name (tables as DataFrames, figures as PNG bytes).
-        parameters: The parameter blocks that produced them.
-
-    Returns:
-        ``(html, markdown)``.
-    """
-    d = _Doc()
-    manifest: pd.DataFrame = inputs["tile_manifest"]
-    d.heading("cocoa-threat: mining and cocoa in south-west Ghana", 1)
-    d.text(
-        f"Run of {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, code version {_git_version()} "
-        f"(cocoa_threat {cocoa_threat.__version__})."
-    )
-    source = parameters["ingestion"]["source"]
-    if source == "synthetic":
-        d.text(
-            "NOTE: this run uses the embedded SYNTHETIC demo region. Every figure below shows "
-            "that the pipelines work; none describes real mining or cocoa in Ghana."
-        )
-    d.heading("Study area and data")
-    years = [int(y) for y in sorted(manifest["year"].unique())]
-    summary = (
+def _class_summary(manifest: pd.DataFrame, lu: LandUse) -> pd.DataFrame:
+    columns = {c: (f"fraction_{c}", "mean") for c in lu.classes}
+    return (
         manifest.groupby("year")
-        .agg(
-            tiles=("tile_id", "nunique"),
-            background=("fraction_background", "mean"),
-            mining=("fraction_mining", "mean"),
-            cocoa=("fraction_cocoa", "mean"),
-            nodata=("nodata_fraction", "mean"),
-        )
+        .agg(tiles=("tile_id", "nunique"), **columns, nodata=("nodata_fraction", "mean"))
         .reset_index()
     )
-    d.text(
-        f"Source: {source}; years {years}; class fractions are mean shares of labelled pixels per tile."
-    )
-    d.table(summary, 3)
-    splits = (
-        manifest.drop_duplicates("tile_id")["split"]
+
+
+def _model_notes(parameters: dict[str, Any], models: list[str]) -> list[str]:
+    notes = []
+    for name in models:
+        spec = parameters.get(f"{name}.model") or {}
+        if spec.get("kind") == "terratorch" and spec.get("weights", {}).get("source") == "none":
+            backbone = spec.get("model_args", {}).get("backbone")
+            notes.append(
+                f"{name} here is {backbone} with RANDOM initial weights "
+                f"({name}.model.weights.source: none), not a pretrained foundation model."
+            )
+    return notes
+
+
+def _data_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    lu = land_use_params(parameters["land_use"])
+    ingestion = parameters["ingestion"]  # validated by the parameter hook
+    manifest: pd.DataFrame = inputs["tile_manifest"]
+    built = manifest.iloc[0]  # how the model input was built (recorded by ingestion)
+    return {
+        "synthetic": ingestion["source"] == "synthetic",
+        "source": ingestion["source"],
+        "years": [int(y) for y in sorted(manifest["year"].unique())],
+        "mask_format": built["mask_format"],
+        "has_cocoa": lu.cocoa_class is not None,
+        "cocoa_source_text": COCOA_SOURCES[built["cocoa_source"]],
+        "cocoa_threshold": float(built["cocoa_threshold"]),
+        "land_use": lu,
+        "block_size": ingestion["split"]["block_size"],
+        "class_summary": _class_summary(manifest, lu),
+        "splits": manifest.drop_duplicates("tile_id")["split"]
         .value_counts()
         .rename_axis("split")
-        .reset_index(name="tiles")
-    )
-    d.table(splits)
-    d.figure(
-        inputs["sample_patches_figure"],
-        "Sample patches: true colour and labels (tiles with most mining)",
-    )
-
-    d.heading("Models")
-    info = inputs["chosen_model_info"]
-    d.text(
-        "Test-split scores (tiles never used for training or model selection). "
-        f"Maps below use '{info['model']}' ({info['reason']})."
-    )
-    comparison: pd.DataFrame = inputs["model_comparison"]
-    d.table(comparison_frame(comparison), 3)
-    d.text(
-        "Intervals: 95%, from resampling whole spatial blocks of test tiles; the spread over "
-        "training seeds is beside them. Where two models' intervals overlap the test tiles "
-        "can't tell them apart, so no ranking is claimed:"
-    )
-    for r in comparison[comparison["year"].astype(str) == "all"].itertuples():
-        d.text(f"{r.model}: {r.comparison}.")
-    prithvi = parameters["prithvi.model"]
-    if prithvi["weights"]["source"] == "none":
-        d.text(
-            f"prithvi here is {prithvi['model_args']['backbone']} with RANDOM weights "
-            f"(prithvi.model.weights.source: none), not a pretrained foundation model; "
-            f"--env=smallminesds uses the pretrained Prithvi-EO-2.0 300M."
-        )
-    for name in ("prithvi", "resnet50", "random_forest"):
-        d.figure(inputs[f"{name}.confusion_matrix_figure"], f"{name}: test confusion matrices")
-
-    d.heading("Land use and change")
-    d.figure(inputs["before.land_use_quicklook"], "Land use, first image date")
-    d.figure(inputs["after.land_use_quicklook"], "Land use, second image date")
-    d.figure(inputs["change_quicklook"], "Change between the two dates")
-    d.text("Transition matrix (hectares and percent of the first date's class):")
-    d.table(inputs["transition_matrix"], 1)
-    areas: pd.DataFrame = inputs["area_estimates"]
-    d.text(
-        "Areas adjusted with the test sample, beside the mapped areas and the census of the "
-        "labels. The reference is the labels, which are themselves model products (a "
-        "semi-automatic mining mask and a static cocoa-probability map), so 'adjusted' means "
-        "adjusted towards those labels, not towards field truth. The test tiles come as whole "
-        "spatial blocks, so the block is the sampling unit: a difference estimator with a "
-        "between-block variance over the tiles the model never fitted. The whole region adds "
-        "the training tiles at their labelled area (the map there was fitted to them). "
-        "95% intervals; none where the sample can't support one."
-    )
-    d.table(area_frame(areas), 1)
-    tbd: pd.DataFrame = inputs["transition_by_district"]
-    src, dst = parameters["transition"]["from_class"], parameters["transition"]["to_class"]
-    hot = tbd[(tbd["from_class"] == src) & (tbd["to_class"] == dst)].sort_values(
-        "hectares", ascending=False
-    )
-    d.text(f"{src} -> {dst} hotspots by district (mapped hectares):")
-    d.table(hot[["district", "hectares", "percent_of_district"]], 2)
-    d.figure(inputs["transitions_chart"], "Changes by district")
-
-    d.heading("Economics")
-    d.table(inputs["economic_summary"], 0)
-    d.figure(inputs["economic_loss_chart"], "Cocoa income lost per season and cumulative")
-    by_season: pd.DataFrame = inputs["economic_loss_by_season"]
-    cols = [
-        "season",
-        "converted_share",
-        "price_ghs_per_t",
-        "area_lost_ha_central",
-        "beans_lost_t_central",
-        "value_lost_usd_central",
-        "cumulative_usd_central",
-    ]
-    d.table(by_season[cols], 2)
-    d.table(inputs["economic_loss_by_district"].filter(regex="district|map_ha|_central$"), 0)
-
-    d.heading("Atmospheric mercury")
-    d.figure(inputs["mercury_map"], "Gaseous elemental mercury (interpolated) and survey points")
-    exposure: pd.DataFrame = inputs["mercury_exposure_by_district"]
-    d.table(exposure[exposure["district"] == "all districts"], 1)
-    d.table(inputs["mercury_interpolation_cv"], 3)
-    d.figure(inputs["mercury_distance_decay_figure"], "Mercury against distance to mining")
-    d.table(inputs["mercury_validation_report"], 0)
-
-    d.heading("Cocoa risk")
-    d.figure(inputs["risk_quicklook"], "Risk class of every cocoa pixel")
-    risk: pd.DataFrame = inputs["risk_by_district"]
-    d.table(risk[risk["district"] == "all districts"], 1)
-    d.text("Sensitivity of class areas (ha) to each weight moved by +/-20%:")
-    d.table(
-        inputs["risk_sensitivity"]
-        .filter(regex="scenario|_ha$")
-        .loc[:, lambda t: ~t.columns.str.contains("change")],
-        0,
-    )
-
-    d.heading("Parameters")
-    picked = {
-        "model": info,
-        "labels": parameters["ingestion"]["labels"],
-        "split": parameters["ingestion"]["split"],
-        "transition": {
-            k: parameters["transition"][k]
-            for k in ("from_class", "to_class", "min_mapping_unit_ha", "confidence")
-        },
-        "economics": parameters["economics"],
-        "mercury": {
-            k: parameters["mercury"][k]
-            for k in ("detection_limit_ng_m3", "class_breaks_ng_m3", "class_labels")
-        },
-        "risk": {
-            k: parameters["risk"][k]
-            for k in ("weights", "class_breaks", "proximity", "pressure", "mercury", "downstream")
-        },
+        .reset_index(name="tiles"),
+        "sample_patches": inputs["sample_patches_figure"],
     }
-    d.code(yaml.safe_dump(picked, sort_keys=False, allow_unicode=True))
-    body = "\n".join(d.html)
-    html_doc = (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>cocoa-threat report</title><style>{CSS}</style></head><body>{body}</body></html>"
-    )
-    markdown = "\n".join(d.md)
-    logger.info("Report: %.1f MB HTML", len(html_doc) / 1e6)
-    return html_doc, markdown
+
+
+def _model_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    comparison: pd.DataFrame = inputs["model_comparison"]
+    models = [m for m in parameters["training"]["models"] if inputs.get(f"{m}.metrics")]
+    overall = comparison[comparison["year"].astype(str) == "all"]
+    return {
+        "chosen": inputs["chosen_model_info"],
+        "comparison": comparison_frame(comparison),
+        "verdicts": [(r.model, r.comparison) for r in overall.itertuples()],
+        "n_test_blocks": int(comparison["n_test_blocks"].iloc[0]),
+        "bootstrap_confidence": parameters["training"]["bootstrap"]["confidence"],
+        "random_init_notes": _model_notes(parameters, models),
+        "confusion_figures": [(m, inputs[f"{m}.confusion_matrix_figure"]) for m in models],
+    }
+
+
+def _change_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    t = parameters["transition"]
+    by_district: pd.DataFrame = inputs["transition_by_district"]
+    hot = by_district[
+        (by_district["from_class"] == t["from_class"]) & (by_district["to_class"] == t["to_class"])
+    ].sort_values("hectares", ascending=False)
+    return {
+        "before_quicklook": inputs["before.land_use_quicklook"],
+        "after_quicklook": inputs["after.land_use_quicklook"],
+        "change_quicklook": inputs["change_quicklook"],
+        "transition_matrix": inputs["transition_matrix"],
+        "areas": area_frame(inputs["area_estimates"]),
+        "area_confidence": t["confidence"],
+        "conversion": f"{t['from_class']} -> {t['to_class']}",
+        "hotspots": hot[["district", "hectares", "percent_of_district"]],
+        "transitions_chart": inputs["transitions_chart"],
+    }
+
+
+def _impact_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    season_cols = ["season", "converted_share", "price_ghs_per_t", "area_lost_ha_central"]
+    season_cols += ["beans_lost_t_central", "value_lost_usd_central", "cumulative_usd_central"]
+    exposure: pd.DataFrame = inputs["mercury_exposure_by_district"]
+    risk_table: pd.DataFrame = inputs["risk_by_district"]
+    sensitivity: pd.DataFrame = inputs["risk_sensitivity"].filter(regex="scenario|_ha$")
+    return {
+        "economic_summary": inputs["economic_summary"],
+        "economic_chart": inputs["economic_loss_chart"],
+        "economic_by_season": inputs["economic_loss_by_season"][season_cols],
+        "economic_by_district": inputs["economic_loss_by_district"].filter(
+            regex="district|map_ha|_central$"
+        ),
+        "mercury_map": inputs["mercury_map"],
+        "mercury_exposure": exposure[exposure["district"] == ALL_DISTRICTS],
+        "mercury_cv": inputs["mercury_interpolation_cv"],
+        "mercury_decay": inputs["mercury_distance_decay_figure"],
+        "mercury_validation": inputs["mercury_validation_report"],
+        "risk_quicklook": inputs["risk_quicklook"],
+        "risk_table": risk_table[risk_table["district"] == ALL_DISTRICTS],
+        "risk_sensitivity": sensitivity.loc[:, ~sensitivity.columns.str.contains("change")],
+        "sensitivity_change": parameters["risk"]["sensitivity_change"],
+    }
+
+
+def _parameters_yaml(inputs: dict[str, Any], parameters: dict[str, Any]) -> str:
+    shown = {"model": inputs["chosen_model_info"]}
+    shown |= {k: parameters["ingestion"][k] for k in ("labels", "split")}
+    shown |= {k: parameters[k] for k in ("transition", "economics", "mercury", "risk")}
+    return yaml.safe_dump(shown, sort_keys=False, allow_unicode=True)
+
+
+def report_context(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
+    """Everything the report template refers to, from catalog datasets and parameters."""
+    return {
+        "run_time": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
+        "code_version": _git_version(),
+        "package_version": cocoa_threat.__version__,
+        **_data_section(inputs, parameters),
+        **_model_section(inputs, parameters),
+        **_change_section(inputs, parameters),
+        **_impact_section(inputs, parameters),
+        "parameters_yaml": _parameters_yaml(inputs, parameters),
+    }
 
 
 def kwarg_name(dataset: str) -> str:
@@ -314,7 +209,9 @@ def kwarg_name(dataset: str) -> str:
 
 
 def assemble_report(**datasets: Any) -> tuple[str, str]:
-    """Node wrapper of :func:`build_report`: catalog datasets and params by argument name."""
+    """The report (HTML, Markdown) from catalog datasets and parameters, by argument name."""
     inputs = {k.replace("__", "."): v for k, v in datasets.items() if not k.startswith("p_")}
     params = {k[2:].replace("__", "."): v for k, v in datasets.items() if k.startswith("p_")}
-    return build_report(inputs, params)
+    html, markdown = render_report(report_context(inputs, params))
+    logger.info("Report: %.1f MB HTML", len(html) / 1e6)
+    return html, markdown

@@ -6,6 +6,7 @@ from typing import Any
 
 from kedro.pipeline import Node, Pipeline
 
+from cocoa_threat.conf import model_names
 from cocoa_threat.pipelines.reporting.nodes import assemble_report, kwarg_name, plot_sample_patches
 
 REPORT_INPUTS = [
@@ -13,9 +14,6 @@ REPORT_INPUTS = [
     "sample_patches_figure",
     "chosen_model_info",
     "model_comparison",
-    "prithvi.confusion_matrix_figure",
-    "resnet50.confusion_matrix_figure",
-    "random_forest.confusion_matrix_figure",
     "before.land_use_quicklook",
     "after.land_use_quicklook",
     "change_quicklook",
@@ -35,16 +33,27 @@ REPORT_INPUTS = [
     "risk_quicklook",
     "risk_by_district",
     "risk_sensitivity",
+    "params:land_use",
     "params:ingestion",
+    "params:training",
     "params:transition",
     "params:economics",
     "params:mercury",
     "params:risk",
-    "params:prithvi.model",
 ]
 
 
-def create_pipeline(**kwargs: Any) -> Pipeline:
+def report_inputs(models: tuple[str, ...]) -> list[str]:
+    """Every dataset the report shows: the fixed ones and those of each model (if trained)."""
+    per_model = [
+        name
+        for m in models
+        for name in (f"{m}.metrics", f"{m}.confusion_matrix_figure", f"params:{m}.model")
+    ]
+    return [*REPORT_INPUTS, *per_model]
+
+
+def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
     """Create the reporting pipeline."""
     return Pipeline(
         [
@@ -53,6 +62,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 inputs=[
                     "model_input",
                     "tile_manifest",
+                    "band_stats",
                     "params:reporting",
                     "params:land_use",
                 ],
@@ -61,7 +71,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
             ),
             Node(
                 assemble_report,
-                inputs={kwarg_name(n): n for n in REPORT_INPUTS},
+                inputs={kwarg_name(n): n for n in report_inputs(models or model_names())},
                 outputs=["report_html", "report_markdown"],
                 name="assemble_report",
             ),

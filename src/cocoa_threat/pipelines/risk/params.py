@@ -5,31 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 from matplotlib.colors import to_rgba
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from cocoa_threat.analysis.risk import FACTORS, RiskSpec
-from cocoa_threat.params import LandUse, parse_params
+from cocoa_threat.params import LandUse, StrictModel, parse_params
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ProximitySpec(_Strict):
+class ProximitySpec(StrictModel):
     """Distance decay from current mining."""
 
     half_distance_m: float = Field(250.0, gt=0)
     max_distance_m: float = Field(2000.0, gt=0)
 
 
-class PressureSpec(_Strict):
+class PressureSpec(StrictModel):
     """Mining expansion nearby."""
 
     radius_m: float = Field(500.0, gt=0)
     saturation: float = Field(0.2, gt=0, le=1)
 
 
-class MercurySpec(_Strict):
+class MercurySpec(StrictModel):
     """Scaling of the mercury surface."""
 
     background_ng_m3: float = Field(1.3, gt=0)
@@ -42,14 +38,14 @@ class MercurySpec(_Strict):
         return self
 
 
-class DownstreamSpec(_Strict):
+class DownstreamSpec(StrictModel):
     """Cocoa below mining (DEM proxy)."""
 
     radius_m: float = Field(1000.0, gt=0)
     drop_scale_m: float = Field(20.0, gt=0)
 
 
-class RiskParams(_Strict):
+class RiskParams(StrictModel):
     """All of ``risk``."""
 
     dem_nodata: float = -9999.0

@@ -8,12 +8,14 @@ from kedro.pipeline import Node, Pipeline
 
 from cocoa_threat.pipelines.risk.nodes import (
     build_dem_mosaic,
+    compute_risk_factors,
     make_risk_map,
+    make_risk_score,
     plot_risk_map,
     risk_tables,
 )
 
-RASTERS = ["before.land_use_map", "after.land_use_map", "mercury_surface", "dem_mosaic"]
+PARAMS = ["params:risk", "params:land_use"]
 
 
 def create_pipeline(**kwargs: Any) -> Pipeline:
@@ -27,20 +29,38 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 name="build_dem_mosaic",
             ),
             Node(
+                compute_risk_factors,
+                inputs=[
+                    "before.land_use_map",
+                    "after.land_use_map",
+                    "mercury_surface",
+                    "dem_mosaic",
+                    *PARAMS,
+                ],
+                outputs="risk_factors",
+                name="compute_risk_factors",
+            ),
+            Node(
                 risk_tables,
-                inputs=[*RASTERS, "districts", "params:risk", "params:land_use"],
+                inputs=["risk_factors", "after.land_use_map", "districts", *PARAMS],
                 outputs=["risk_by_district", "risk_sensitivity"],
                 name="risk_tables",
             ),
             Node(
+                make_risk_score,
+                inputs=["risk_factors", "after.land_use_map", *PARAMS],
+                outputs="risk_score",
+                name="make_risk_score",
+            ),
+            Node(
                 make_risk_map,
-                inputs=[*RASTERS, "params:risk", "params:land_use"],
+                inputs=["risk_score", *PARAMS],
                 outputs="risk_map",
                 name="make_risk_map",
             ),
             Node(
                 plot_risk_map,
-                inputs=["risk_map", "districts", "params:risk", "params:land_use"],
+                inputs=["risk_map", "districts", *PARAMS],
                 outputs="risk_quicklook",
                 name="plot_risk_map",
             ),

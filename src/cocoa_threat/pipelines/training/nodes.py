@@ -7,33 +7,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from cocoa_threat.geo.raster import Raster
+from cocoa_threat.models import factory
+from cocoa_threat.models.base import SegmentationModel
 from cocoa_threat.models.config import (
     DeepModelParams,
-    RandomForestParams,
     TrainingParams,
     parse_model_params,
 )
-from cocoa_threat.models.data import SplitArrays, TrainingData, load_training_data
+from cocoa_threat.models.data import TrainingData, load_training_data
 from cocoa_threat.models.evaluation import (
     ALL,
     comparison_rows,
+    evaluate_on_test,
     majority_metrics,
-    per_tile_records,
-    predict_split,
-    score_split,
-    tile_confusions,
     verdicts,
 )
-from cocoa_threat.models.metrics import confusion_matrix, scores_from_confusion
 from cocoa_threat.params import land_use_params, parse_params
 from cocoa_threat.smallminesds.splits import split_fingerprint
 
@@ -76,200 +68,86 @@ def prepare_training_data(
     return data
 
 
-def _forest_predictor(forest: Any) -> Callable[[np.ndarray], np.ndarray]:
-    from cocoa_threat.models.random_forest import predict_forest
-
-    return lambda images: predict_forest(forest, images)
-
-
-def _torch_predictor(
-    state_dict: dict[str, Any], build_config: dict[str, Any], batch_size: int
-) -> Callable[[np.ndarray], np.ndarray]:
-    from cocoa_threat.models.factory import model_from_build_config
-    from cocoa_threat.models.predict import predict_labels
-
-    model = model_from_build_config(build_config, state_dict)
-    return lambda images: predict_labels(model, images, batch_size=batch_size)
-
-
-def _predictor(
-    weights: Any, build_config: dict[str, Any], batch_size: int
-) -> Callable[[np.ndarray], np.ndarray]:
-    if build_config.get("kind") == "random_forest":
-        return _forest_predictor(weights)
-    return _torch_predictor(weights, build_config, batch_size)
-
-
-def _split_miou(
-    predict: Callable[[np.ndarray], np.ndarray], split: SplitArrays, data: TrainingData
-) -> float | None:
-    prediction = predict_split(predict, split)
-    cm = confusion_matrix(split.labels, prediction, data.n_classes, data.ignore_index)
-    return scores_from_confusion(cm, data.class_names)["miou"]
-
-
-def _fit_one(
-    data: TrainingData, spec: Any, t: TrainingParams, namespace: str, seed: int
-) -> dict[str, Any]:
-    """Train one model with one seed; its weights, build config, history and val mIoU."""
-    if isinstance(spec, RandomForestParams):
-        from cocoa_threat.models.random_forest import fit_random_forest
-
-        forest = fit_random_forest(
-            data.splits["train"], spec, data.n_classes, data.ignore_index, seed=seed
-        )
-        val = _split_miou(_forest_predictor(forest), data.splits["val"], data)
-        build_config = {
-            "kind": "random_forest",
-            "bands": data.bands,
-            "means": data.means,
-            "stds": data.stds,
-            "class_names": data.class_names,
-            "ignore_index": data.ignore_index,
-            "image_nodata": data.image_nodata,
-            "split_hash": data.split_hash,
-        }
-        history = pd.DataFrame([{"epoch": 0.0, "val/mIoU": val}])
-        return {
-            "weights": forest,
-            "build_config": build_config,
-            "history": history,
-            "val_miou": val,
-        }
-    assert isinstance(spec, DeepModelParams)
-    from cocoa_threat.models.training import fit_segmentation_model
-
-    run_dir = Path(t.run_dir) / namespace / f"seed_{seed}"
-    result = fit_segmentation_model(data, spec, namespace, run_dir, seed=seed)
-    return {
-        "weights": result.state_dict,
-        "build_config": result.build_config,
-        "history": result.history,
-        "val_miou": result.best_val_miou,
-    }
-
-
 def train_model(
     training_data: TrainingData,
     model: dict[str, Any],
     training: dict[str, Any],
     namespace: str,
-) -> tuple[Any, dict[str, Any], pd.DataFrame, list[dict[str, Any]]]:
+) -> tuple[SegmentationModel, pd.DataFrame, list[tuple[int, float | None, SegmentationModel]]]:
     """Train one model once per seed (``training.seeds``); keep the best on validation.
 
     Args:
         training_data: Output of :func:`prepare_training_data`.
         model: The model's parameter block (``<namespace>.model``).
         training: The shared ``training`` parameters.
-        namespace: The model's namespace (``prithvi``, ``resnet50``, ``random_forest``).
+        namespace: The model's namespace (one of ``training.models``).
 
     Returns:
-        ``weights`` (a state_dict, or the fitted forest) and ``build_config`` of
-        the seed with the best validation mIoU, its per-epoch ``history`` (with
-        ``val/mIoU``), and ``seed_runs``: every seed's weights and validation
-        mIoU (for the spread of the test scores).
+        ``trained_model`` (the seed with the best validation mIoU), its
+        per-epoch ``history`` and ``seed_runs`` (seed, validation mIoU and model
+        of every seed, for the spread of the test scores).
     """
     spec = parse_model_params(model, f"{namespace}.model")
     t = _training_params(training)
     runs = []
     for seed in t.seeds:
-        run = _fit_one(training_data, spec, t, namespace, seed)
-        run["build_config"]["seed"] = seed
-        runs.append({"seed": seed, **run})
-        logger.info("%s, seed %d: validation mIoU %s", namespace, seed, run["val_miou"])
-    scored = [r for r in runs if r["val_miou"] is not None]
-    best = max(scored, key=lambda r: r["val_miou"]) if scored else runs[0]
-    logger.info(
-        "%s: keeping seed %d (best validation mIoU of %d seed(s))",
-        namespace,
-        best["seed"],
-        len(runs),
-    )
-    seed_runs = [
-        {"seed": r["seed"], "val_miou": r["val_miou"], "weights": r["weights"]} for r in runs
-    ]
-    return (
-        best["weights"],
-        best["build_config"],
-        best["history"].assign(seed=best["seed"]),
-        seed_runs,
-    )
+        run_dir = Path(t.run_dir) / namespace / f"seed_{seed}"
+        trained, report = factory.train_model(namespace, spec, training_data, seed, run_dir)
+        runs.append((trained, report))
+        logger.info("%s, seed %d: validation mIoU %s", namespace, seed, report.val_miou)
+    best, report = max(runs, key=lambda r: -np.inf if r[1].val_miou is None else r[1].val_miou)
+    best.training = {
+        "seed": report.seed,
+        "val_miou": report.val_miou,
+        "epochs": len(report.history),
+        "seeds": [{"seed": r.seed, "val_miou": r.val_miou} for _, r in runs],
+        "description": spec.description,
+    }
+    logger.info("%s: keeping seed %d of %d", namespace, report.seed, len(runs))
+    seed_runs = [(r.seed, r.val_miou, m) for m, r in runs]
+    return best, report.history.assign(seed=report.seed), seed_runs
 
 
 def evaluate_model(
-    weights: Any,
-    build_config: dict[str, Any],
+    trained_model: SegmentationModel,
     training_data: TrainingData,
-    history: pd.DataFrame,
-    seed_runs: list[dict[str, Any]],
+    seed_runs: list[tuple[int, float | None, SegmentationModel]],
     model: dict[str, Any],
     training: dict[str, Any],
     namespace: str,
 ) -> dict[str, Any]:
     """Score the trained model once on the **test** split, with block-bootstrap intervals.
 
-    The kept model (best seed on validation) gets per-year scores, 95%
-    intervals from resampling whole test blocks, and its per-tile confusion
+    The kept model (as saved: its version is recorded) gets per-year scores,
+    95% intervals from resampling whole test blocks and per-tile confusion
     matrices; every seed's model gets its test mIoU and macro F1 (the spread
     over seeds). Nothing here feeds back into training or model choice.
 
     Args:
-        weights: The kept weights (state_dict) or forest.
-        build_config: How to rebuild the model.
+        trained_model: The saved model (from the catalog).
         training_data: Normalised arrays (only ``test`` is used).
-        history: Training history of the kept seed (for the best validation mIoU).
-        seed_runs: Every seed's weights (from :func:`train_model`).
+        seed_runs: Every seed's model (from :func:`train_model`).
         model: The model's parameter block.
         training: The shared ``training`` parameters.
         namespace: The model's namespace.
 
     Returns:
-        ``metrics``: model, description, validation mIoU, test scores with
-        intervals per year and overall, per-tile confusion matrices and seeds.
+        ``metrics``: model, version, split hash, description, validation mIoU,
+        test scores with intervals per year and overall, seeds, per-tile
+        confusion matrices.
     """
     spec = parse_model_params(model, f"{namespace}.model")
     t = _training_params(training)
-    test = training_data.splits["test"]
-    n, ignore = training_data.n_classes, training_data.ignore_index
-    predict = _predictor(weights, build_config, t.eval_batch_size)
-    cms = tile_confusions(predict_split(predict, test), test, n, ignore)
-    scores = score_split(cms, test, training_data.class_names, **t.bootstrap.model_dump())
-    seeds = []
-    for run in seed_runs:
-        if run["seed"] == build_config.get("seed"):
-            seed_scores = scores[ALL]
-        else:
-            seed_cm = tile_confusions(
-                predict_split(_predictor(run["weights"], build_config, t.eval_batch_size), test),
-                test,
-                n,
-                ignore,
-            ).sum(axis=0)
-            seed_scores = scores_from_confusion(seed_cm, training_data.class_names)
-        seeds.append(
-            {
-                "seed": run["seed"],
-                "val_miou": run["val_miou"],
-                "test_miou": seed_scores["miou"],
-                "test_f1_macro": seed_scores["f1_macro"],
-                "kept": run["seed"] == build_config.get("seed"),
-            }
-        )
-    val_miou = (
-        float(history["val/mIoU"].max())
-        if "val/mIoU" in history and history["val/mIoU"].notna().any()
-        else None
-    )
-    ci = scores[ALL]["ci"]["miou"]
+    trained_model.configure(t.eval_batch_size, "auto")
+    result = evaluate_on_test(trained_model, training_data, seed_runs, t.bootstrap.model_dump())
+    overall = result["test"][ALL]
     logger.info(
-        "%s: TEST mIoU %.3f (95%% CI %.3f-%.3f, %d blocks; seeds %s), validation mIoU %s",
+        "%s: TEST mIoU %.3f (95%% CI %s, %d blocks; seeds %s)",
         namespace,
-        scores[ALL]["miou"],
-        ci[0],
-        ci[1],
-        scores[ALL]["ci"]["n_blocks"],
-        ", ".join(f"{s['seed']}: {s['test_miou']:.3f}" for s in seeds),
-        "n/a" if val_miou is None else f"{val_miou:.3f}",
+        overall["miou"],
+        "-".join(f"{v:.3f}" for v in overall["ci"]["miou"]),
+        overall["ci"]["n_blocks"],
+        ", ".join(f"{s['seed']}: {s['test_miou']:.3f}" for s in result["seeds"]),
     )
     init = None
     if isinstance(spec, DeepModelParams):
@@ -280,67 +158,18 @@ def evaluate_model(
         }
     return {
         "model": namespace,
+        "model_version": trained_model.version,
+        "split_hash": trained_model.split_hash,
         "description": spec.description,
         "initialisation": init,
-        "validation": {"miou": val_miou, "epochs": len(history)},
-        "test": scores,
-        "seeds": seeds,
-        "n_test_patches": len(test),
+        "validation": {"miou": trained_model.training.get("val_miou")},
+        **result,
+        "n_test_patches": len(training_data.splits["test"]),
         "class_names": training_data.class_names,
-        "test_tiles": per_tile_records(cms, test),
     }
 
 
-def plot_confusion_matrices(metrics: dict[str, Any]) -> Figure:
-    """Row-normalised test confusion matrices per year and overall, with pixel counts."""
-    names = metrics["class_names"]
-    groups = list(metrics["test"])
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 4), squeeze=False)
-    for ax, group in zip(axes[0], groups, strict=True):
-        cm = np.asarray(metrics["test"][group]["confusion_matrix"], dtype=float)
-        share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-        ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-        for i in range(len(names)):
-            for j in range(len(names)):
-                ax.text(
-                    j,
-                    i,
-                    f"{share[i, j]:.2f}\n{int(cm[i, j]):,}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if share[i, j] > 0.5 else "black",
-                )
-        ax.set_xticks(range(len(names)), names)
-        ax.set_yticks(range(len(names)), names)
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("reference")
-        miou = metrics["test"][group]["miou"]
-        ax.set_title(f"{group}: mIoU {miou:.3f}" if miou is not None else group)
-    fig.suptitle(f"{metrics['model']}: test-split confusion matrices (pixels)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_training_curves(history: pd.DataFrame, namespace: str) -> Figure:
-    """Loss and mIoU per epoch (training and validation)."""
-    fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for key, ax in (("loss", ax_loss), ("mIoU", ax_iou)):
-        for prefix, style in (("train", "-"), ("val", "--")):
-            col = f"{prefix}/{key}"
-            if col in history and history[col].notna().any():
-                ax.plot(history["epoch"], history[col], style, marker="o", ms=3, label=prefix)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            ax.legend()
-    fig.suptitle(f"{namespace}: training curves")
-    fig.tight_layout()
-    return fig
-
-
-def compare_models(training: dict[str, Any], *metrics: dict[str, Any]) -> pd.DataFrame:
+def compare_models(training: dict[str, Any], *metrics: dict[str, Any] | None) -> pd.DataFrame:
     """One row per model and year (and all years), with intervals, plus a majority baseline.
 
     Every score carries a 95% interval from resampling whole test blocks; the
@@ -351,12 +180,13 @@ def compare_models(training: dict[str, Any], *metrics: dict[str, Any]) -> pd.Dat
 
     Args:
         training: The shared ``training`` parameters (bootstrap settings).
-        *metrics: The ``<model>.metrics`` of each trained model.
+        *metrics: The ``<model>.metrics`` of every model (None where not trained).
 
     Returns:
-        ``model_comparison``.
+        ``model_comparison`` (with each model's version).
     """
     t = _training_params(training)
+    metrics = tuple(m for m in metrics if m is not None)
     if not metrics:
         raise ValueError("No model metrics to compare; train at least one model")
     baseline = majority_metrics(metrics[0], t.bootstrap.model_dump())
@@ -365,6 +195,8 @@ def compare_models(training: dict[str, Any], *metrics: dict[str, Any]) -> pd.Dat
     table["comparison"] = [
         verdict[m] if y == ALL else "" for m, y in zip(table["model"], table["year"], strict=True)
     ]
+    versions = {m["model"]: m.get("model_version") for m in metrics}
+    table["model_version"] = table["model"].map(versions)
     shown = table[table["year"] == ALL][
         ["model", "miou", "miou_ci_low", "miou_ci_high", "comparison"]
     ]
@@ -376,6 +208,6 @@ def compare_models(training: dict[str, Any], *metrics: dict[str, Any]) -> pd.Dat
 
 def model_comparison_markdown(model_comparison: pd.DataFrame) -> str:
     """The comparison as Markdown (for the README and the report): intervals, not ranks."""
-    from cocoa_threat.reporting.tables import comparison_markdown
+    from cocoa_threat.rendering.tables import comparison_markdown
 
     return comparison_markdown(model_comparison)

@@ -1,7 +1,9 @@
 """The training pipeline: ``kedro run --pipeline=training``.
 
-One template reused through namespaces, one per model. Run a single model with
-``kedro run --pipeline=training --namespaces=resnet50``.
+One template reused through namespaces, one per model of ``training.models``
+(conf). Run a single model with ``kedro run --pipeline=training --namespaces=resnet50``;
+the comparison is then refreshed from every model's metrics (see
+:class:`cocoa_threat.hooks.RefreshComparisonHook`).
 """
 
 from __future__ import annotations
@@ -12,17 +14,16 @@ from typing import Any
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
+from cocoa_threat.conf import model_names
 from cocoa_threat.pipelines.training.nodes import (
     compare_models,
     evaluate_model,
     model_comparison_markdown,
-    plot_confusion_matrices,
-    plot_training_curves,
     prepare_training_data,
     train_model,
 )
+from cocoa_threat.plots.models import plot_confusion_matrices, plot_training_curves
 
-MODELS = ("prithvi", "resnet50", "random_forest")
 SHARED_INPUTS = {"model_input", "tile_manifest", "band_stats"}
 
 
@@ -50,16 +51,14 @@ def model_pipeline(namespace: str) -> Pipeline:
             Node(
                 _bind(train_model, namespace=namespace),
                 inputs=["training_data", "params:model", "params:training"],
-                outputs=["weights", "build_config", "history", "seed_runs"],
+                outputs=["trained_model", "history", "seed_runs"],
                 name="train_model",
             ),
             Node(
                 _bind(evaluate_model, namespace=namespace),
                 inputs=[
-                    "weights",
-                    "build_config",
+                    "trained_model",
                     "training_data",
-                    "history",
                     "seed_runs",
                     "params:model",
                     "params:training",
@@ -89,14 +88,13 @@ def model_pipeline(namespace: str) -> Pipeline:
     )
 
 
-def create_pipeline(**kwargs: Any) -> Pipeline:
-    """Create the training pipeline (all models, then their comparison)."""
-    per_model = sum((model_pipeline(m) for m in MODELS), Pipeline([]))
-    compare = Pipeline(
+def comparison_pipeline(models: tuple[str, ...]) -> Pipeline:
+    """Every model's test metrics (those that exist) in one table, with intervals."""
+    return Pipeline(
         [
             Node(
                 compare_models,
-                inputs=["params:training", *[f"{m}.metrics" for m in MODELS]],
+                inputs=["params:training", *[f"{m}.metrics" for m in models]],
                 outputs="model_comparison",
                 name="compare_models",
             ),
@@ -108,4 +106,11 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
             ),
         ]
     )
+
+
+def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
+    """Create the training pipeline: every model of ``training.models``, then their comparison."""
+    models = models or model_names()
+    per_model = sum((model_pipeline(m) for m in models), Pipeline([]))
+    compare = comparison_pipeline(models)
     return (per_model + compare).tag("training")

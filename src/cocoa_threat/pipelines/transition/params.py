@@ -8,6 +8,7 @@ from typing import Any, Literal
 from matplotlib.colors import to_rgba
 from pydantic import Field, field_validator
 
+from cocoa_threat.analysis.transitions import ChangeScheme
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.params import LandUse, StrictModel, land_use_params, parse_params
 
@@ -63,9 +64,16 @@ class TransitionSpec:
         """Nodata of the class rasters."""
         return self.land_use.nodata
 
-    def code(self, source: str, target: str) -> int:
-        """Change-map code of a from -> to transition (``from * 10 + to``)."""
-        return self.classes.index(source) * 10 + self.classes.index(target)
+    def scheme(self) -> ChangeScheme:
+        """The classes and the conversion, as the analysis library takes them."""
+        return ChangeScheme(
+            classes=self.land_use.classes,
+            colours=self.land_use.colours,
+            nodata=self.land_use.nodata,
+            from_class=self.params.from_class,
+            to_class=self.params.to_class,
+            conversion_colour=self.params.conversion_colour,
+        )
 
 
 def transition_params(params: dict[str, Any], land_use: dict[str, Any] | LandUse) -> TransitionSpec:

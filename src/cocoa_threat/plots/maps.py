@@ -38,6 +38,18 @@ def add_scale_bar(ax: plt.Axes, bounds: tuple[float, float, float, float]) -> No
     ax.text(x0 + length / 2, y0 + 2.2 * height, label, ha="center", va="bottom", fontsize=8)
 
 
+def km_axes(ax: plt.Axes, crs: str, bounds: tuple[float, float, float, float]) -> None:
+    """Map axes in km of the CRS (metres), limited to ``bounds``."""
+    minx, miny, maxx, maxy = bounds
+    ticks = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:.0f}")
+    ax.xaxis.set_major_formatter(ticks)
+    ax.yaxis.set_major_formatter(ticks)
+    ax.set_xlabel(f"Easting (km, {crs})")
+    ax.set_ylabel("Northing (km)")
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+
+
 def plot_class_raster(
     source: RasterSource,
     values: list[int],
@@ -95,14 +107,8 @@ def plot_class_raster(
                     fontsize=7,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0},
                 )
-    ax.set_xlim(minx, maxx)
-    ax.set_ylim(miny, maxy)
     ax.set_aspect("equal")
-    ticks_fmt = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:.0f}")
-    ax.xaxis.set_major_formatter(ticks_fmt)
-    ax.yaxis.set_major_formatter(ticks_fmt)
-    ax.set_xlabel(f"Easting (km, {source.grid.crs})")
-    ax.set_ylabel("Northing (km)")
+    km_axes(ax, source.grid.crs, (minx, miny, maxx, maxy))
     add_scale_bar(ax, (minx, miny, maxx, maxy))
     ax.legend(
         handles=[

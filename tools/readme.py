@@ -1,6 +1,6 @@
 """Refresh the README's demo results from ``data/08_reporting/model_comparison.md``.
 
-``make readme`` (or ``python -m cocoa_threat.reporting.readme``) after ``make demo``
+``make readme`` (or ``python -m tools.readme``) after ``make demo``
 replaces the text between the two markers below with the current table.
 """
 

@@ -1,4 +1,4 @@
-"""Generate ``docs/parameters.md`` from ``conf/base/parameters_*.yml`` (``make docs``)."""
+"""Generate ``docs/parameters.md`` from ``conf/base/parameters*.yml`` (``make docs``)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,23 @@ logger = logging.getLogger(__name__)
 
 HEADER = """# Parameter reference
 
-Generated from `conf/base/parameters_*.yml` by `make docs` (do not edit by hand). Every
+Generated from `conf/base/parameters*.yml` by `make docs` (do not edit by hand). Every
 parameter of every pipeline, with the comments that give its meaning and source. An
-environment such as `conf/smallminesds/` overrides single keys (deep merge).
+environment such as `conf/smallminesds/` overrides single keys (deep merge). Every block
+is checked before the first node of a run (`cocoa_threat.hooks.ParameterCheckHook`).
 """
 
 
 def parameters_markdown(conf_dir: Path) -> str:
     """The reference page: one section per pipeline with its YAML, comments included."""
     parts = [HEADER]
+    shared = conf_dir / "parameters.yml"
+    if shared.is_file():
+        parts.append(
+            "\n## shared\n\nEvery pipeline reads `parameters.yml` (the land-use scheme, "
+            "the image dates):\n"
+        )
+        parts.append(f"```yaml\n{shared.read_text().rstrip()}\n```\n")
     for path in sorted(conf_dir.glob("parameters_*.yml")):
         name = path.stem.removeprefix("parameters_")
         parts.append(f"\n## {name}\n\n`kedro run --pipeline={name}` reads `{path.name}`:\n")

@@ -15,7 +15,7 @@ def _fmt(value: object, digits: int) -> str:
         if pd.isna(value):
             return ""
         return f"{value:,.{digits}f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
-    return str(value)
+    return html.escape(str(value)).replace("|", "\\|")
 
 
 def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
@@ -27,16 +27,6 @@ def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
         for row in table.itertuples(index=False)
     ]
     return "\n".join([header, sep, *body]) + "\n"
-
-
-def html_table(table: pd.DataFrame, digits: int = 3) -> str:
-    """An HTML table; floats rounded to ``digits``."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
-    rows = [
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(v, digits))}</td>" for v in row) + "</tr>"
-        for row in table.itertuples(index=False)
-    ]
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _with_ci(value: object, low: object, high: object, digits: int = 3) -> str:

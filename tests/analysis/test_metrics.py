@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cocoa_threat.models.metrics import confusion_matrix, scores_from_confusion
+from cocoa_threat.analysis.metrics import confusion_matrix, scores_from_confusion
 
 NAMES = ["background", "mining", "cocoa"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cocoa_threat.reporting.readme import END, START, replace_section
+from tools.readme import END, START, replace_section
 
 
 def test_replaces_only_the_marked_section() -> None:

@@ -1,0 +1,157 @@
+"""Pixel-wise random-forest baseline on the same bands as the deep models.
+
+Saved with skops (``forest.skops``), a format that rebuilds only the types it
+is told to trust, so a planted file can't run code when it is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+
+from cocoa_threat.analysis.metrics import confusion_matrix, scores_from_confusion
+from cocoa_threat.models.base import FitReport, SegmentationModel
+from cocoa_threat.models.config import RandomForestParams
+from cocoa_threat.models.data import SplitArrays, TrainingData
+
+WEIGHTS = "forest.skops"
+# The only type skops does not trust by default: sklearn's tree node storage.
+TRUSTED = ["sklearn.tree._tree.Tree"]
+
+logger = logging.getLogger(__name__)
+
+
+def sample_pixels(
+    split: SplitArrays, n_classes: int, ignore_index: int, per_class: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class-balanced random under-sampling of labelled pixels.
+
+    Args:
+        split: Normalised images and labels.
+        n_classes: Number of classes.
+        ignore_index: Label of unlabelled pixels (never sampled).
+        per_class: Pixels drawn per class (fewer if a class has fewer).
+        seed: Random seed.
+
+    Returns:
+        ``(features, labels)``: (n, bands) float32 and (n,) uint8.
+    """
+    rng = np.random.default_rng(seed)
+    labels = split.labels.reshape(-1)
+    bands = split.images.shape[1]
+    features = np.moveaxis(split.images, 1, -1).reshape(-1, bands)
+    chosen = []
+    for cls in range(n_classes):
+        idx = np.flatnonzero(labels == cls)
+        if idx.size == 0:
+            logger.warning("Class %d has no training pixels", cls)
+            continue
+        chosen.append(rng.choice(idx, size=min(per_class, idx.size), replace=False))
+    pick = np.concatenate(chosen)
+    return features[pick], labels[pick]
+
+
+def fit_random_forest(
+    split: SplitArrays,
+    spec: RandomForestParams,
+    n_classes: int,
+    ignore_index: int,
+    seed: int = 42,
+) -> RandomForestClassifier:
+    """Fit the forest on a balanced pixel sample of the training split."""
+    x, y = sample_pixels(split, n_classes, ignore_index, spec.pixels_per_class, seed)
+    forest = RandomForestClassifier(
+        n_estimators=spec.n_estimators,
+        max_depth=spec.max_depth,
+        min_samples_leaf=spec.min_samples_leaf,
+        n_jobs=spec.n_jobs,
+        random_state=seed,
+    )
+    logger.info("Fitting a %d-tree random forest on %d pixels", spec.n_estimators, len(y))
+    forest.fit(x, y)
+    return forest
+
+
+def predict_forest(
+    forest: RandomForestClassifier, images: np.ndarray, chunk: int = 262144
+) -> np.ndarray:
+    """Classify every pixel of (N, C, H, W) normalised images; uint8 (N, H, W)."""
+    n, bands, rows, cols = images.shape
+    features = np.moveaxis(images, 1, -1).reshape(-1, bands)
+    out = np.empty(features.shape[0], dtype=np.uint8)
+    for start in range(0, features.shape[0], chunk):
+        out[start : start + chunk] = forest.predict(features[start : start + chunk])
+    return out.reshape(n, rows, cols)
+
+
+class ForestSegmenter(SegmentationModel):
+    """The random forest behind the :class:`SegmentationModel` interface.
+
+    Its build config: ``kind`` (``random_forest``), ``bands``, ``means``,
+    ``stds``, ``class_names``, ``ignore_index``, ``image_nodata``, ``split_hash``.
+    """
+
+    kind = "random_forest"
+
+    def __init__(
+        self, name: str, build_config: dict[str, Any], forest: RandomForestClassifier
+    ) -> None:
+        """Wrap a fitted forest."""
+        super().__init__(name, build_config)
+        self.forest = forest
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities of every pixel (chunked)."""
+        n, c, h, w = x.shape
+        flat = np.moveaxis(x, 1, -1).reshape(-1, c)
+        out = np.zeros((flat.shape[0], len(self.class_names)), dtype=np.float32)
+        cols = self.forest.classes_.astype(int)
+        for start in range(0, flat.shape[0], 262144):
+            out[start : start + 262144, cols] = self.forest.predict_proba(
+                flat[start : start + 262144]
+            )
+        return np.moveaxis(out.reshape(n, h, w, -1), -1, 1)
+
+    def predict_labels(self, x: np.ndarray) -> np.ndarray:
+        """Most likely class of every pixel (the forest's own vote, chunked)."""
+        return predict_forest(self.forest, x)
+
+    @classmethod
+    def train(
+        cls, name: str, spec: RandomForestParams, data: TrainingData, seed: int, run_dir: Path
+    ) -> tuple[ForestSegmenter, FitReport]:
+        """Fit on a balanced pixel sample of the training split; score on validation."""
+        forest = fit_random_forest(
+            data.splits["train"], spec, data.n_classes, data.ignore_index, seed=seed
+        )
+        build_config = {"kind": cls.kind, **data.input_config(), "seed": seed}
+        model = cls(name, build_config, forest)
+        val = data.splits["val"]
+        cm = confusion_matrix(
+            val.labels, model.predict_labels(val.images), data.n_classes, data.ignore_index
+        )
+        val_miou = scores_from_confusion(cm, data.class_names)["miou"]
+        history = pd.DataFrame([{"epoch": 0.0, "val/mIoU": val_miou}])
+        return model, FitReport(seed=seed, val_miou=val_miou, history=history)
+
+    def save_weights(self, folder: Path) -> list[str]:
+        """The forest as skops (no pickle)."""
+        import skops.io as sio
+
+        sio.dump(self.forest, folder / WEIGHTS)
+        return [WEIGHTS]
+
+    @classmethod
+    def load_weights(cls, name: str, build_config: dict[str, Any], folder: Path) -> ForestSegmenter:
+        """Load ``forest.skops``, trusting only sklearn's tree storage beyond skops' defaults."""
+        import skops.io as sio
+
+        forest = sio.load(folder / WEIGHTS, trusted=TRUSTED)
+        if not isinstance(forest, RandomForestClassifier):
+            raise ValueError(f"{folder / WEIGHTS} holds a {type(forest).__name__}, not a forest")
+        return cls(name, build_config, forest)

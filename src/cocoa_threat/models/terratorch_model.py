@@ -1,0 +1,73 @@
+"""TerraTorch models (Prithvi-EO-2.0 + UperNet, ResNet50 U-Net) behind one interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cocoa_threat.models.base import FitReport, SegmentationModel
+from cocoa_threat.models.config import DeepModelParams
+from cocoa_threat.models.data import TrainingData
+from cocoa_threat.models.terratorch_build import model_from_build_config
+
+WEIGHTS = "weights.pt"
+
+
+class TerraTorchSegmenter(SegmentationModel):
+    """A TerraTorch segmentation model and how to feed it.
+
+    Its build config: ``kind`` (``terratorch``), ``model_factory``,
+    ``model_args`` (the architecture, no pretrained weights), ``bands``,
+    ``means``, ``stds``, ``class_names``, ``ignore_index``, ``image_nodata``,
+    ``split_hash``, ``seed``. The weights are a plain ``state_dict``.
+    """
+
+    kind = "terratorch"
+
+    def __init__(self, name: str, build_config: dict[str, Any], module: nn.Module) -> None:
+        """Wrap a built (and trained) module."""
+        super().__init__(name, build_config)
+        self.module = module.eval()
+        self.batch_size = 16
+        self.device = "auto"
+
+    def configure(self, batch_size: int, device: str) -> TerraTorchSegmenter:
+        """Windows per forward pass and the device (``auto`` picks CUDA when present)."""
+        self.batch_size, self.device = batch_size, device
+        return self
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Softmax probabilities (CUDA and mixed precision when present)."""
+        from cocoa_threat.models.predict import predict_logits
+
+        return predict_logits(self.module, x, batch_size=self.batch_size, device=self.device)
+
+    @classmethod
+    def train(
+        cls, name: str, spec: DeepModelParams, data: TrainingData, seed: int, run_dir: Path
+    ) -> tuple[TerraTorchSegmenter, FitReport]:
+        """Train with Lightning (see :func:`cocoa_threat.models.training.fit_segmentation_model`)."""
+        from cocoa_threat.models.training import fit_segmentation_model
+
+        result = fit_segmentation_model(data, spec, name, run_dir, seed=seed)
+        build_config = {**result.build_config, "seed": seed}
+        model = cls(name, build_config, model_from_build_config(build_config, result.state_dict))
+        return model, FitReport(seed=seed, val_miou=result.best_val_miou, history=result.history)
+
+    def save_weights(self, folder: Path) -> list[str]:
+        """The ``state_dict`` (tensors only)."""
+        state = {k: v.detach().cpu() for k, v in self.module.state_dict().items()}
+        torch.save(state, folder / WEIGHTS)
+        return [WEIGHTS]
+
+    @classmethod
+    def load_weights(
+        cls, name: str, build_config: dict[str, Any], folder: Path
+    ) -> TerraTorchSegmenter:
+        """Rebuild the architecture and load ``weights.pt`` with ``weights_only=True``."""
+        state = torch.load(folder / WEIGHTS, map_location="cpu", weights_only=True)
+        return cls(name, build_config, model_from_build_config(build_config, state))

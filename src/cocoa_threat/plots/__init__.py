@@ -1,0 +1,1 @@
+"""Figures: maps and charts drawn from the catalog's rasters and tables."""

@@ -1,0 +1,88 @@
+"""The report: one Jinja2 template (Markdown) rendered to ``report.md`` and ``report.html``.
+
+The template (``templates/report.md.j2``) holds the prose; every number in it
+(confidence level, sensitivity step, class names, the conversion) comes from the
+parameters and tables handed in. Tables are pre-rendered as Markdown, figures
+embedded as base64 PNGs, and the HTML is the same Markdown converted, in one
+self-contained page with no external reference.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+import markdown as markdown_lib
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from cocoa_threat.rendering.offline import external_resources
+from cocoa_threat.rendering.tables import markdown_table
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:0.85em}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f0f0f0}
+td:first-child,th:first-child{text-align:left}
+img{max-width:100%}
+pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:0.8em}
+blockquote{background:#fff4d6;padding:0.6em 1em;border-left:4px solid #e0a800;margin:1em 0}
+"""
+
+
+def figure(png: bytes | None, caption: str) -> str:
+    """A figure as Markdown with the PNG embedded (nothing if the figure does not exist)."""
+    if png is None:
+        return ""
+    data = base64.b64encode(png).decode()
+    text = html.escape(caption)
+    return f"![{text}](data:image/png;base64,{data})\n\n*{text}*\n"
+
+
+def table(frame: pd.DataFrame | None, digits: int = 2) -> str:
+    """A table as Markdown (nothing if it does not exist)."""
+    return "" if frame is None else markdown_table(frame, digits)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("cocoa_threat.rendering", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["e"] = lambda value: html.escape(str(value))
+    env.filters["pct"] = lambda value: f"{100 * float(value):g}%"
+    env.globals.update(figure=figure, table=table)
+    return env
+
+
+def render_report(context: dict[str, Any]) -> tuple[str, str]:
+    """The report as ``(html, markdown)`` from the template and a context.
+
+    Args:
+        context: What the template refers to (tables, figures, parameters).
+
+    Returns:
+        A self-contained HTML page and its Markdown twin.
+
+    Raises:
+        ValueError: If the page would load anything from elsewhere (it must open offline).
+    """
+    md = _environment().get_template("report.md.j2").render(**context)
+    body = markdown_lib.markdown(md, extensions=["tables", "fenced_code"])
+    page = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>cocoa-threat report</title><style>{CSS}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+    if external := external_resources(page):
+        raise ValueError(
+            f"The report would load {len(external)} resource(s) from elsewhere, e.g. "
+            f"{external[0]}; embed them (figures as data URIs) so it opens offline"
+        )
+    return page, md

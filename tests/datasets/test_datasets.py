@@ -1,0 +1,153 @@
+"""The project's Kedro datasets on generated files: round trips, missing files, atomic saves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from affine import Affine
+from kedro.io import DatasetError
+from rasterio.crs import CRS
+from shapely.geometry import box
+
+from cocoa_threat.datasets import (
+    FigureDataset,
+    GeoTiffDataset,
+    OptionalJSONDataset,
+    RasterDataset,
+    RawDataset,
+    VectorDataset,
+)
+from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.grid import GridSpec, RasterSource
+from cocoa_threat.geo.raster import Raster
+from cocoa_threat.raw import MissingRawInput, RawFolder, RawInput
+
+UTM = CRS.from_epsg(32630)
+
+
+def _raster(seed: int = 0, shape: tuple[int, int, int] = (2, 9, 11)) -> Raster:
+    data = np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+    return Raster(data, Affine(10, 0, 600000, 0, -10, 700000), UTM, -9999.0, ["A", "B"])
+
+
+def test_geotiff_round_trip_and_errors(tmp_path: Path) -> None:
+    ds = GeoTiffDataset(str(tmp_path / "a" / "x.tif"), save_args={"compress": "deflate"})
+    assert not ds.exists()
+    ds.save(_raster())
+    back = ds.load()
+    np.testing.assert_array_equal(back.data, _raster().data)
+    assert back.band_names == ["A", "B"] and back.crs == UTM
+    with pytest.raises(DatasetError, match="expects a Raster, got ndarray"):
+        ds.save(np.zeros((2, 2)))  # type: ignore[arg-type]
+    with pytest.raises(DatasetError, match=r"Could not read GeoTIFF .*missing.tif"):
+        GeoTiffDataset(str(tmp_path / "missing.tif")).load()
+
+
+def test_raster_dataset_saves_producers_rasters_and_refuses_the_rest(tmp_path: Path) -> None:
+    grid = GridSpec.of(UTM, Affine(10, 0, 0, 0, -10, 0), 40, 30)
+    data = np.arange(1200, dtype=np.float32).reshape(1, 30, 40)
+    producer = RasterProducer(grid, 1, "float32", None, lambda: iter([(grid_window(grid), data)]))
+    ds = RasterDataset(str(tmp_path / "p.tif"), save_args={"overview_levels": []})
+    ds.save(producer)
+    source = ds.load()
+    assert isinstance(source, RasterSource) and source.grid.same_as(grid)
+    np.testing.assert_array_equal(source.read(), data)
+    small = RasterDataset(str(tmp_path / "small.tif"))
+    small.save(_raster())
+    assert small.load().count == 2
+    with pytest.raises(DatasetError, match=r"can't save a dict; return a RasterProducer"):
+        RasterDataset(str(tmp_path / "x.tif")).save({})
+    with pytest.raises(DatasetError, match=r"nothing.tif does not exist; run the pipeline"):
+        RasterDataset(str(tmp_path / "nothing.tif")).load()
+
+
+def grid_window(grid: GridSpec):  # noqa: ANN201 - a rasterio Window
+    from rasterio.windows import Window
+
+    return Window(0, 0, grid.width, grid.height)
+
+
+def test_vector_round_trip(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame({"district": ["A", "B"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)])
+    ds = VectorDataset(str(tmp_path / "d.gpkg"), save_args={"driver": "GPKG", "layer": "d"})
+    ds.save(frame.set_crs(UTM))
+    back = ds.load()
+    assert list(back["district"]) == ["A", "B"] and back.crs == UTM
+    assert [p.name for p in tmp_path.iterdir()] == ["d.gpkg"]
+    with pytest.raises(DatasetError, match="point the catalog entry at your file"):
+        VectorDataset(str(tmp_path / "none.gpkg")).load()
+
+
+def test_optional_datasets_load_none_when_missing(tmp_path: Path) -> None:
+    assert OptionalJSONDataset(filepath=str(tmp_path / "m.json")).load() is None
+    OptionalJSONDataset(filepath=str(tmp_path / "m.json")).save({"miou": 0.5})
+    assert OptionalJSONDataset(filepath=str(tmp_path / "m.json")).load() == {"miou": 0.5}
+    assert FigureDataset(filepath=str(tmp_path / "f.png"), missing_ok=True).load() is None
+    with pytest.raises(DatasetError, match="run the pipeline that draws it first"):
+        FigureDataset(filepath=str(tmp_path / "f.png")).load()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    FigureDataset(filepath=str(tmp_path / "f.png")).save(fig)
+    assert FigureDataset(filepath=str(tmp_path / "f.png")).load()[:4] == b"\x89PNG"
+
+
+# ---- raw inputs ------------------------------------------------------------------------
+def _writer(calls: list[int], fail: bool = False):  # noqa: ANN202
+    def write(path: Path) -> dict:
+        calls.append(1)
+        path.mkdir()
+        GeoTiffDataset(str(path / "t1.tif")).save(_raster(1))
+        if fail:
+            raise OSError("disk full")
+        GeoTiffDataset(str(path / "t2.tif")).save(_raster(2))
+        return {"tiles": 2}
+
+    return write
+
+
+def _raw(tmp_path: Path) -> RawDataset:
+    return RawDataset(
+        str(tmp_path / "raw" / "tiles"),
+        dataset={
+            "type": "partitions.PartitionedDataset",
+            "dataset": "cocoa_threat.datasets.GeoTiffDataset",
+            "filename_suffix": ".tif",
+        },
+        hint="Download SmallMinesDS with `kedro run --env=smallminesds`.",
+    )
+
+
+def test_raw_input_missing_then_generated_once(tmp_path: Path) -> None:
+    ds = _raw(tmp_path)
+    missing = ds.load()
+    assert isinstance(missing, MissingRawInput)
+    with pytest.raises(FileNotFoundError, match="tiles does not exist. Download SmallMinesDS"):
+        ds.save(RawInput.existing(required=True))
+    calls: list[int] = []
+    ds.save(RawInput.generated("v1", _writer(calls)))
+    folder = ds.load()
+    assert isinstance(folder, RawFolder) and sorted(folder.partitions) == ["t1", "t2"]
+    assert json.loads((ds.path / ".stamp.json").read_text())["tiles"] == 2
+    mtime = (ds.path / "t1.tif").stat().st_mtime_ns
+    ds.save(RawInput.generated("v1", _writer(calls)))  # unchanged: not rewritten
+    assert len(calls) == 1 and (ds.path / "t1.tif").stat().st_mtime_ns == mtime
+    ds.save(RawInput.generated("v2", _writer(calls)))  # changed: rewritten
+    assert len(calls) == 2
+
+
+def test_an_interrupted_raw_write_keeps_the_old_input_and_leaves_no_temporary(
+    tmp_path: Path,
+) -> None:
+    ds = _raw(tmp_path)
+    ds.save(RawInput.generated("v1", _writer([])))
+    with pytest.raises(DatasetError, match="disk full"):
+        ds.save(RawInput.generated("v2", _writer([], fail=True)))
+    assert sorted(p.name for p in ds.path.parent.iterdir()) == ["tiles"]
+    assert json.loads((ds.path / ".stamp.json").read_text())["fingerprint"] == "v1"
+    with pytest.raises(DatasetError, match="only the ingestion's acquisition node"):
+        ds.save("tiles")  # type: ignore[arg-type]
