@@ -5,11 +5,15 @@
 * :class:`RefreshComparisonHook`: after a run that trained some models (e.g.
   ``--namespaces=resnet50``) but did not compare them, the model comparison is
   rebuilt from the metrics of every model that exists.
+* :class:`ProjectLockHook`: one run at a time writes under ``data/`` (a second
+  run stops at once with a message naming the first).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -62,3 +66,57 @@ class RefreshComparisonHook:
         logger.info(
             "Refreshed model_comparison from the metrics of %s", sorted(set(table["model"]))
         )
+
+
+class ProjectLockHook:
+    """Hold ``data/.lock`` for the whole run, after the parameters are checked."""
+
+    def __init__(self) -> None:
+        """No lock held yet."""
+        self._lock: Any = None
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Take the lock (waiting ``COCOA_THREAT_LOCK_WAIT_S`` seconds at most)."""
+        from cocoa_threat.locking import ProjectLock, lock_supported, sweep_partials
+
+        if not lock_supported():
+            logger.warning("No project lock on this platform: do not run two runs at once")
+            return
+        root = Path(run_params.get("project_path") or Path.cwd())
+        wait = float(os.environ.get("COCOA_THREAT_LOCK_WAIT_S", "0"))
+        self._lock = ProjectLock(root / "data" / ".lock", wait_s=wait)
+        what = f"pipeline {run_params.get('pipeline_name') or '__default__'}"
+        self._lock.acquire(f"{what}, session {run_params.get('session_id')}")
+        removed = sweep_partials(root / "data")
+        if removed:
+            logger.info(
+                "Removed %d half-written file(s) of interrupted runs, e.g. %s",
+                len(removed),
+                removed[0],
+            )
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        """Give the lock back once every after-run hook has written its outputs."""
+        self._release()
+
+    @hook_impl
+    def on_pipeline_error(
+        self,
+        error: Exception,
+        run_params: dict[str, Any],
+        pipeline: Pipeline,
+        catalog: DataCatalog,
+    ) -> None:
+        """Give the lock back after a failed run."""
+        self._release()

@@ -3,9 +3,11 @@
 from kedro.config import OmegaConfigLoader
 
 from cocoa_threat.conf import MERGE_STRATEGY
-from cocoa_threat.hooks import ParameterCheckHook, RefreshComparisonHook
+from cocoa_threat.hooks import ParameterCheckHook, ProjectLockHook, RefreshComparisonHook
 
-HOOKS = (ParameterCheckHook(), RefreshComparisonHook())
+# The parameters are checked before the lock is taken (ProjectLockHook runs last before a
+# run and last after it, so the refreshed comparison is written while the lock is held).
+HOOKS = (ParameterCheckHook(), RefreshComparisonHook(), ProjectLockHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -151,3 +151,32 @@ def test_an_interrupted_raw_write_keeps_the_old_input_and_leaves_no_temporary(
     assert json.loads((ds.path / ".stamp.json").read_text())["fingerprint"] == "v1"
     with pytest.raises(DatasetError, match="only the ingestion's acquisition node"):
         ds.save("tiles")  # type: ignore[arg-type]
+
+
+def test_two_writers_at_once_leave_one_complete_input(tmp_path: Path) -> None:
+    import threading
+
+    barrier = threading.Barrier(2)
+
+    def slow_writer(path: Path) -> dict:
+        _writer([])(path)
+        barrier.wait(timeout=10)  # both are half-way before either renames into place
+        return {"tiles": 2}
+
+    errors: list[BaseException] = []
+
+    def save() -> None:
+        try:
+            _raw(tmp_path).save(RawInput.generated("v1", slow_writer))
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) <= 1
+    folder = _raw(tmp_path).load()
+    assert sorted(folder.partitions) == ["t1", "t2"]
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["tiles"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from lightning.pytorch.callbacks import Callback
 
 from cocoa_threat.errors import ParameterError, SourceUnavailableError
 from cocoa_threat.models.config import DeepModelParams, parse_model_params
@@ -121,25 +124,76 @@ def test_missing_local_checkpoint_names_the_parameter(data: TrainingData, tmp_pa
         fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", tmp_path / "run")
 
 
-def test_resume_continues_the_epoch_count(
-    data: TrainingData, tmp_path: Path, caplog: pytest.LogCaptureFixture
+class Killed(Exception):
+    """Stands for a kill -9 in the middle of training."""
+
+
+class KillAt(Callback):
+    """Stop the run after batch ``batch`` of epoch ``epoch``."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.epoch, self.batch = epoch, batch
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+        if trainer.current_epoch == self.epoch and batch_idx == self.batch:
+            raise Killed(f"killed in epoch {self.epoch}, batch {batch_idx}")
+
+
+def _fit(data: TrainingData, block: dict, run_dir: Path, *callbacks: Callback):  # noqa: ANN202
+    return fit_segmentation_model(
+        data, _spec(block, "prithvi"), "prithvi", run_dir, extra_callbacks=list(callbacks), seed=7
+    )
+
+
+@pytest.mark.parametrize(("epoch", "batch"), [(1, 0), (2, 1)])
+def test_a_killed_run_resumes_to_the_same_weights_as_an_unbroken_one(
+    data: TrainingData, tmp_path: Path, caplog: pytest.LogCaptureFixture, epoch: int, batch: int
 ) -> None:
     block = _conf_block(tmp_path, "prithvi")
-    run_dir = tmp_path / "run"
-    first = fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", run_dir)
-    assert first.epochs_run == 1
-    block["trainer"]["max_epochs"] = 2  # as if the first run had been interrupted
+    block["trainer"]["max_epochs"] = 3
+    block["data"]["augment"] = True
+    unbroken = _fit(data, block, tmp_path / "unbroken")
+
+    with pytest.raises(Killed):
+        _fit(data, block, tmp_path / "killed", KillAt(epoch, batch))
+    saved = sorted(p.name for p in (tmp_path / "killed" / "checkpoints").iterdir())
+    assert saved == ["best.ckpt", f"epoch-{epoch - 1:03d}.ckpt"]  # one per epoch, the newest
+    # The project moves (or is copied) before the rerun: nothing follows old paths.
+    shutil.move(tmp_path / "killed", tmp_path / "moved")
     with caplog.at_level(logging.INFO):
-        second = fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", run_dir)
-    assert "Resuming from" in caplog.text
-    assert second.epochs_run == 2
-    assert second.history["epoch"].tolist() == [0, 1]
-    # Other settings: a fresh start, not a resume.
+        resumed = _fit(data, block, tmp_path / "moved")
+    assert f"epoch-{epoch - 1:03d}.ckpt" in caplog.text and "Resuming from" in caplog.text
+
+    assert resumed.epochs_run == unbroken.epochs_run == 3
+    assert resumed.best_val_miou == unbroken.best_val_miou
+    pd.testing.assert_frame_equal(resumed.history, unbroken.history)
+    assert resumed.state_dict.keys() == unbroken.state_dict.keys()
+    for key, value in unbroken.state_dict.items():
+        assert torch.equal(resumed.state_dict[key], value), key
+
+
+def test_other_settings_start_afresh(data: TrainingData, tmp_path: Path, caplog) -> None:  # noqa: ANN001
+    block = _conf_block(tmp_path, "prithvi")
+    _fit(data, block, tmp_path / "run")
     block["optim"]["lr"] = 1e-4
-    caplog.clear()
     with caplog.at_level(logging.INFO):
-        fit_segmentation_model(data, _spec(block, "prithvi"), "prithvi", run_dir)
-    assert "training from the start" in caplog.text
+        result = _fit(data, block, tmp_path / "run")
+    assert "training from the start" in caplog.text and result.epochs_run == 1
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == [
+        "best.ckpt",
+        "epoch-000.ckpt",
+    ]
+
+
+def test_partial_checkpoints_are_never_resumed_from(tmp_path: Path) -> None:
+    from cocoa_threat.models.training import newest_checkpoint
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for name in ("epoch-001.ckpt", "epoch-010.ckpt", ".epoch-011.ckpt.partial", "epoch-x.ckpt"):
+        (folder / name).write_bytes(b"")
+    assert newest_checkpoint(folder) == folder / "epoch-010.ckpt"
+    assert newest_checkpoint(tmp_path / "none") is None
 
 
 def test_resnet50_is_truly_from_scratch(data: TrainingData, tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """A survey of gaseous elemental mercury, checked: what was wrong with which rows, and what was done.
 
-Missing, non-numeric or negative values and points outside the mapped region
-are dropped; duplicates (same place, time and value) are dropped but one;
-values below the detection limit are set as ``below_detection`` says. Only an
-unusable file is an error.
+Missing, non-numeric, non-finite or negative values and points outside the
+mapped region are dropped; duplicates (same place, time and value) are dropped
+but one; values below the detection limit are set as ``below_detection`` says.
+Only an unusable file is an error: fewer usable readings than distinct places
+needed (``mercury.survey.min_locations``; many readings at one place are one
+place, as far as a surface is concerned).
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from pyproj.exceptions import CRSError
 from shapely.geometry import box
 
 logger = logging.getLogger(__name__)
-
-MIN_ROWS = 3
 
 
 def _lines(index: pd.Index) -> str:
@@ -85,8 +85,8 @@ def clean_survey(
     """
     s = spec.survey
     table, xy, crs = survey_points(raw, s)
-    values = pd.to_numeric(table[s.value_column], errors="coerce")
-    bad = values.isna() | ~np.isfinite(xy).all(axis=1)
+    values = pd.to_numeric(table[s.value_column], errors="coerce").astype(float)
+    bad = ~np.isfinite(values.to_numpy(float)) | ~np.isfinite(xy).all(axis=1)
     negative = ~bad & (values < 0)
     keep = ~bad & ~negative
     points = gpd.GeoDataFrame(
@@ -107,7 +107,7 @@ def clean_survey(
     else:
         points.loc[below, "concentration_ng_m3"] = value
     issues = [
-        ("missing or non-numeric value or coordinates", bad, "dropped"),
+        ("missing, non-numeric or non-finite value or coordinates", bad, "dropped"),
         ("negative value", negative, "dropped"),
         ("outside the mapped region", outside, "dropped"),
         ("duplicate of an earlier row", dup, "dropped"),
@@ -120,21 +120,42 @@ def clean_survey(
         ]
     )
     usable = points[keep.to_numpy()].copy()
-    _check_enough(usable, table, report)
+    _check_enough(usable, table, report, s.min_locations, s.location_tolerance_m)
     usable["log_concentration"] = np.log(usable["concentration_ng_m3"])
     columns = ["concentration_ng_m3", "log_concentration", "geometry"]
     return usable[columns].reset_index(drop=True), report
 
 
-def _check_enough(usable: pd.DataFrame, table: pd.DataFrame, report: pd.DataFrame) -> None:
-    """Fail on too few usable rows (saying why); otherwise log what was done."""
-    if len(usable) < MIN_ROWS:
+def distinct_locations(points: gpd.GeoDataFrame, tolerance_m: float) -> int:
+    """How many distinct places the points are at (points closer than ``tolerance_m`` are one)."""
+    if points.empty:
+        return 0
+    xy = np.column_stack([points.geometry.x, points.geometry.y])
+    cells = np.floor(xy / max(tolerance_m, 1e-9)).astype(np.int64)
+    return len(np.unique(cells, axis=0))
+
+
+def _check_enough(
+    usable: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    report: pd.DataFrame,
+    min_locations: int,
+    tolerance_m: float,
+) -> None:
+    """Fail on too few distinct places (saying why); otherwise log what was done."""
+    places = distinct_locations(usable, tolerance_m)
+    if places < min_locations:
         problems = "; ".join(
             f"{r.issue}: lines {r.file_lines}" for r in report.itertuples() if r.n_rows
         )
+        if table.empty:
+            why = "the file has no data rows"
+        else:
+            why = problems or f"every usable reading is at {places} place(s)"
         raise ValueError(
-            f"The mercury survey has {len(usable)} usable row(s) of {len(table)} (need at "
-            f"least {MIN_ROWS}): {problems or 'empty file'}"
+            f"The mercury survey has {len(usable)} usable reading(s) of {len(table)} row(s) at "
+            f"{places} distinct place(s); a surface needs at least {min_locations} "
+            f"(mercury.survey.min_locations): {why}"
         )
     for r in report.itertuples():
         if r.n_rows:
@@ -145,4 +166,9 @@ def _check_enough(usable: pd.DataFrame, table: pd.DataFrame, report: pd.DataFram
                 r.file_lines,
                 r.action,
             )
-    logger.info("Mercury survey: %d of %d rows usable", len(usable), len(table))
+    logger.info(
+        "Mercury survey: %d of %d rows usable, at %d distinct places",
+        len(usable),
+        len(table),
+        places,
+    )

@@ -142,7 +142,7 @@ class RawDataset(AbstractDataset[RawInput, Any]):
         token = uuid.uuid4().hex[:12]  # unique: concurrent runs never share a temporary path
         # The suffix is kept so that writers' drivers see the right file type.
         tmp = target.with_name(f".{target.stem}.{token}.partial{target.suffix}")
-        old = target.with_name(f".{target.name}.{token}.old")
+        old = target.with_name(f".{target.name}.{token}.partial-old")
         try:
             extra = data.write(tmp) or {}
             if not tmp.exists():
@@ -165,11 +165,11 @@ class RawDataset(AbstractDataset[RawInput, Any]):
                     raise
             else:
                 os.replace(tmp, target)
-                stamp_tmp = target.with_name(f".{target.name}.{token}.stamp")
+                stamp_tmp = target.with_name(f".{target.name}.{token}.partial-stamp")
                 stamp_tmp.write_text(stamp)
                 os.replace(stamp_tmp, stamp_path(target))
         finally:
-            for leftover in (tmp, old, target.with_name(f".{target.name}.{token}.stamp")):
+            for leftover in (tmp, old, target.with_name(f".{target.name}.{token}.partial-stamp")):
                 if leftover.exists():
                     _remove(leftover)
         logger.info("Wrote %s", self._filepath)

@@ -132,7 +132,7 @@ class SharedPass:
         if self._work is not None:
             return
         where.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".shared-pass.", dir=where))
+        work = Path(tempfile.mkdtemp(prefix=".shared-pass.partial-", dir=where))
         weakref.finalize(self, shutil.rmtree, work, True)
         try:
             with rasterio.Env(GDAL_CACHEMAX=256):
@@ -204,7 +204,7 @@ def write_cog(
         producer.shared.run(path.parent)
     grid = producer.grid
     levels = [lv for lv in overview_levels if lv < max(grid.width, grid.height)]
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.partial-", dir=path.parent))
     try:
         with rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb):
             work = tmpdir / "work.tif"

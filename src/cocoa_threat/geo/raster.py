@@ -125,7 +125,7 @@ def write_raster(path: str | os.PathLike[str], raster: Raster, **creation_option
         "nodata": raster.nodata,
     }
     profile.update(creation_options)
-    fd, tmp = tempfile.mkstemp(suffix=".tif", dir=path.parent, prefix=f".{path.stem}.")
+    fd, tmp = tempfile.mkstemp(suffix=".tif", dir=path.parent, prefix=f".{path.stem}.partial-")
     os.close(fd)
     try:
         with rasterio.open(tmp, "w", **profile) as dst:

@@ -10,7 +10,7 @@ faster than decoding GeoTIFFs in every ``__getitem__`` (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ import lightning as L
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from cocoa_threat.geo.raster import Raster, pad_to
 
@@ -175,6 +175,39 @@ def load_training_data(
     )
 
 
+def _mix(*values: int) -> int:
+    """A 63-bit seed from several integers (stable across runs and platforms)."""
+    out = 0x9E3779B97F4A7C15
+    for v in values:
+        out = (out ^ (v + 0x9E3779B97F4A7C15 + (out << 6) + (out >> 2))) & (2**63 - 1)
+    return out
+
+
+class EpochShuffleSampler(Sampler):
+    """A permutation per epoch drawn from (seed, epoch), yielding ``(index, epoch)``.
+
+    Lightning calls :meth:`set_epoch` before each epoch, so the order (and, through
+    the epoch that goes with each index, the augmentation) of epoch ``e`` is the
+    same in a run resumed at ``e`` as in one that never stopped.
+    """
+
+    def __init__(self, n: int, seed: int) -> None:
+        """Shuffle ``n`` items."""
+        self.n, self.seed, self.epoch = n, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch about to start."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        generator = torch.Generator().manual_seed(_mix(self.seed, self.epoch))
+        for index in torch.randperm(self.n, generator=generator).tolist():
+            yield index, self.epoch
+
+
 class ArraySegmentationDataset(Dataset):
     """A map-style dataset over in-memory tensors, with optional flips and 90° rotations."""
 
@@ -184,20 +217,22 @@ class ArraySegmentationDataset(Dataset):
         Args:
             split: The arrays.
             augment: Random horizontal/vertical flips and 90° rotations.
-            seed: Seed of the augmentation generator.
+            seed: Seed of the augmentation (each draw comes from seed, epoch and index).
         """
         self.images = torch.from_numpy(np.ascontiguousarray(split.images))
         self.labels = torch.from_numpy(split.labels.astype(np.int64))
         self.augment = augment
-        self._rng = torch.Generator().manual_seed(seed)
+        self.seed = seed
 
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, epoch = key if isinstance(key, tuple) else (key, 0)
         image, mask = self.images[index], self.labels[index]
         if self.augment:
-            flip_h, flip_v, rot = torch.randint(0, 4, (3,), generator=self._rng).tolist()
+            generator = torch.Generator().manual_seed(_mix(self.seed, epoch, index))
+            flip_h, flip_v, rot = torch.randint(0, 4, (3,), generator=generator).tolist()
             if flip_h % 2:
                 image, mask = image.flip(-1), mask.flip(-1)
             if flip_v % 2:
@@ -236,13 +271,16 @@ class InMemorySegmentationDataModule(L.LightningDataModule):
 
     def _loader(self, split: str, shuffle: bool, augment: bool) -> DataLoader:
         dataset = ArraySegmentationDataset(self.data.splits[split], augment=augment, seed=self.seed)
+        sampler = EpochShuffleSampler(len(dataset), self.seed) if shuffle else None
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
-            shuffle=shuffle,
+            sampler=sampler,
             num_workers=self.num_workers,
             pin_memory=torch.cuda.is_available(),
             persistent_workers=self.num_workers > 0,
+            # Its own generator: creating a loader never draws from the global one.
+            generator=torch.Generator().manual_seed(self.seed),
         )
 
     def train_dataloader(self) -> DataLoader:

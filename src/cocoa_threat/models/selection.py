@@ -65,7 +65,7 @@ def check_model_matches(model: SegmentationModel, split_hash: str, classes: list
         )
 
 
-def test_score_of(model: SegmentationModel, metrics: dict[str, Any] | None) -> float | None:
+def matching_test_score(model: SegmentationModel, metrics: dict[str, Any] | None) -> float | None:
     """The model's test mIoU, only from metrics of the very same model version."""
     if not metrics or metrics.get("model_version") != model.version:
         return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any
 import lightning as L
 import pandas as pd
 import torch
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, Checkpoint, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from cocoa_threat.models.config import DeepModelParams, TrainerSpec
@@ -28,53 +30,110 @@ logger = logging.getLogger(__name__)
 
 MONITOR = "val/mIoU"
 RUN_CONFIG = "run_config.json"
+BEST = "best.ckpt"
+EPOCH_FILE = re.compile(r"epoch-(\d+)\.ckpt")
 
 
-class HistoryCallback(Callback):
-    """Collects epoch-level metrics; stored in checkpoints so resumed runs keep them.
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch: a run resumed at any epoch draws what an unbroken run draws."""
+    return (seed * 100_003 + epoch) % 2**32
 
-    TerraTorch logs epoch metrics in its own epoch-end hooks, which run after the
-    callbacks' hooks, so validation metrics are read at ``on_validation_end`` and
-    an epoch's training metrics when the next epoch (or training) starts/ends.
+
+class EpochSeed(Callback):
+    """Re-seed every random generator at the start of each training epoch.
+
+    With the shuffling and augmentation also derived from (seed, epoch, index)
+    (see :class:`~cocoa_threat.models.data.EpochShuffleSampler`), epoch ``e``
+    draws the same numbers whether or not the run was interrupted before it.
     """
 
-    def __init__(self) -> None:
-        self.rows: dict[int, dict[str, float]] = {}
-        self._pending_train_epoch: int | None = None
+    def __init__(self, seed: int) -> None:
+        """Remember the run's seed."""
+        self.seed = seed
 
-    def _record(self, trainer: L.Trainer, epoch: int, prefix: str) -> None:
-        row = self.rows.setdefault(epoch, {"epoch": epoch})
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Seed Python, NumPy and torch (CPU and CUDA) for this epoch."""
+        L.seed_everything(epoch_seed(self.seed, trainer.current_epoch), verbose=False)
+
+
+class RunCheckpoints(Checkpoint):
+    """The epoch history, the newest epoch's checkpoint and the best one, at fixed names.
+
+    * ``checkpoints/epoch-<NNN>.ckpt``: written at the end of every epoch (older
+      ones removed), so a killed run loses at most one epoch;
+    * ``checkpoints/best.ckpt``: the epoch with the best ``val/mIoU``.
+
+    Files are written to a temporary name and renamed, so a kill never leaves a
+    truncated checkpoint. The best score, its epoch and the history travel in
+    the checkpoints (this callback's state): a resumed run keeps them. No path
+    is ever read from a checkpoint: the folder is the run's own.
+
+    It is a Lightning ``Checkpoint``, so its ``on_train_epoch_end`` runs after
+    the module's (TerraTorch logs epoch metrics there).
+    """
+
+    def __init__(self, folder: Path, monitor: str = MONITOR) -> None:
+        """Checkpoints go to ``folder``."""
+        self.folder = Path(folder)
+        self.monitor = monitor
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self.rows: dict[int, dict[str, float]] = {}
+
+    def _record(self, trainer: L.Trainer, prefix: str) -> None:
+        row = self.rows.setdefault(trainer.current_epoch, {"epoch": trainer.current_epoch})
         for key, value in trainer.callback_metrics.items():
             if key.startswith(prefix) and torch.is_tensor(value) and value.numel() == 1:
                 row[key] = float(value)
 
+    def _save(self, trainer: L.Trainer, name: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".{name}.partial"
+        trainer.save_checkpoint(tmp)
+        os.replace(tmp, self.folder / name)
+
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if not trainer.sanity_checking:
-            self._record(trainer, trainer.current_epoch, "val/")
+        """Record the validation scores; keep the checkpoint if they are the best so far."""
+        if trainer.sanity_checking:
+            return
+        self._record(trainer, "val/")
+        score = trainer.callback_metrics.get(self.monitor)
+        if score is not None and (self.best_score is None or float(score) > self.best_score):
+            self.best_score, self.best_epoch = float(score), trainer.current_epoch
+            self._save(trainer, BEST)
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._pending_train_epoch = trainer.current_epoch
+        """Record the epoch's training metrics and write its checkpoint."""
+        self._record(trainer, "train/")
+        name = f"epoch-{trainer.current_epoch:03d}.ckpt"
+        self._save(trainer, name)
+        for old in self.folder.glob("epoch-*.ckpt"):
+            if old.name != name:
+                old.unlink(missing_ok=True)
 
-    def _flush_train(self, trainer: L.Trainer) -> None:
-        if self._pending_train_epoch is not None:
-            self._record(trainer, self._pending_train_epoch, "train/")
-            self._pending_train_epoch = None
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._flush_train(trainer)
-
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._flush_train(trainer)
-
-    def frame(self) -> pd.DataFrame:
-        """The history, one row per epoch."""
+    def history(self) -> pd.DataFrame:
+        """One row per epoch."""
         return pd.DataFrame([self.rows[e] for e in sorted(self.rows)])
 
     def state_dict(self) -> dict[str, Any]:
-        return {"rows": list(self.rows.values())}
+        """What a resumed run keeps: the best score and epoch, the history."""
+        return {
+            "best_score": self.best_score,
+            "best_epoch": self.best_epoch,
+            "rows": list(self.rows.values()),
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore from a checkpoint."""
+        self.best_score = state_dict.get("best_score")
+        self.best_epoch = state_dict.get("best_epoch")
         self.rows = {int(r["epoch"]): dict(r) for r in state_dict.get("rows", [])}
+
+
+def newest_checkpoint(folder: Path) -> Path | None:
+    """The checkpoint of the latest epoch in ``folder`` (by its name; partial files ignored)."""
+    found = [p for p in folder.glob("epoch-*.ckpt") if EPOCH_FILE.fullmatch(p.name)]
+    return max(found, key=lambda p: int(EPOCH_FILE.fullmatch(p.name)[1]), default=None)  # type: ignore[index]
 
 
 @dataclass
@@ -114,16 +173,17 @@ def _fingerprint(spec: DeepModelParams, build_config: dict[str, Any], seed: int)
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _resume_path(run_dir: Path, fingerprint: str, resume: bool) -> str | None:
-    last = run_dir / "checkpoints" / "last.ckpt"
+def _resume_path(run_dir: Path, fingerprint: str, resume: bool) -> Path | None:
+    """The newest epoch checkpoint of an earlier run with the same settings, if any."""
+    newest = newest_checkpoint(run_dir / "checkpoints")
     stamp = run_dir / RUN_CONFIG
-    if not (resume and last.is_file() and stamp.is_file()):
+    if not (resume and newest is not None and stamp.is_file()):
         return None
     if json.loads(stamp.read_text()).get("fingerprint") != fingerprint:
         logger.info("Checkpoint in %s is from other settings; training from the start", run_dir)
         return None
-    logger.info("Resuming from %s", last)
-    return str(last)
+    logger.info("Resuming from %s", newest)
+    return newest
 
 
 def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: TrainingData) -> Any:
@@ -199,27 +259,19 @@ def make_trainer(spec: DeepModelParams, run_dir: Path, callbacks: list[Callback]
 
 
 def _callbacks(
-    spec: DeepModelParams, run_dir: Path, extra: list[Callback] | None
-) -> tuple[ModelCheckpoint, HistoryCallback, list[Callback]]:
-    best = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints",
-        filename="best-{epoch:03d}",
-        monitor=MONITOR,
-        mode="max",
-        save_top_k=1,
-        save_last=True,
-    )
-    history = HistoryCallback()
-    callbacks: list[Callback] = [best, history, *(extra or [])]
+    spec: DeepModelParams, run_dir: Path, seed: int, extra: list[Callback] | None
+) -> tuple[RunCheckpoints, list[Callback]]:
+    checkpoints = RunCheckpoints(run_dir / "checkpoints")
+    callbacks: list[Callback] = [EpochSeed(seed), checkpoints, *(extra or [])]
     if patience := spec.trainer.early_stopping_patience:
         callbacks.append(EarlyStopping(monitor=MONITOR, mode="max", patience=patience))
-    return best, history, callbacks
+    return checkpoints, callbacks
 
 
-def _best_weights(task: Any, best_path: str | None) -> dict[str, torch.Tensor]:
-    """The model's weights at the best checkpoint (the last epoch's if none)."""
-    if best_path:
-        state = torch.load(best_path, map_location="cpu", weights_only=False)["state_dict"]
+def _best_weights(task: Any, best: Path) -> dict[str, torch.Tensor]:
+    """The model's weights at the best checkpoint (the last epoch's if there is none)."""
+    if best.is_file():
+        state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         task.load_state_dict(state)
     return {k: v.detach().cpu().clone() for k, v in task.model.state_dict().items()}
 
@@ -237,8 +289,10 @@ def fit_segmentation_model(
     Uses Lightning with accelerator auto (CUDA when present), the configured
     precision, devices, strategy and nodes (DDP works unchanged), early stopping
     and best-checkpoint selection on ``val/mIoU``, TensorBoard and CSV logs under
-    ``run_dir``, and resumes from ``run_dir/checkpoints/last.ckpt`` when an
-    earlier run with the same settings was interrupted.
+    ``run_dir``. A checkpoint is written every epoch; when an earlier run with
+    the same settings was interrupted, training resumes from its newest epoch
+    (loaded with ``weights_only=True``) and ends with the same weights as an
+    unbroken run (every epoch is seeded from ``seed`` and its number).
 
     Args:
         data: Normalised training data (only train and val are used here).
@@ -263,7 +317,10 @@ def fit_segmentation_model(
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = _fingerprint(spec, build_config, seed)
     ckpt_path = _resume_path(run_dir, fingerprint, spec.trainer.resume)
-    best_cb, history, callbacks = _callbacks(spec, run_dir, extra_callbacks)
+    if ckpt_path is None:  # a fresh start: no checkpoint of another run may count as best
+        for old in (run_dir / "checkpoints").glob("*.ckpt"):
+            old.unlink()
+    checkpoints, callbacks = _callbacks(spec, run_dir, seed, extra_callbacks)
     trainer = make_trainer(spec, run_dir, callbacks)
     (run_dir / RUN_CONFIG).write_text(json.dumps({"fingerprint": fingerprint}))
     logger.info(
@@ -279,16 +336,19 @@ def fit_segmentation_model(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*number of training batches.*")
-        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path)
-    best_path, best = best_cb.best_model_path or None, best_cb.best_model_score
+        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    best, best_path = checkpoints.best_score, checkpoints.folder / BEST
     logger.info(
-        "%s: best val mIoU %s at %s", namespace, "n/a" if best is None else f"{best:.3f}", best_path
+        "%s: best val mIoU %s (epoch %s)",
+        namespace,
+        "n/a" if best is None else f"{best:.3f}",
+        checkpoints.best_epoch,
     )
     return FitResult(
         state_dict=_best_weights(task, best_path),
         build_config=build_config,
-        history=history.frame(),
-        best_val_miou=None if best is None else float(best),
-        best_checkpoint=best_path,
+        history=checkpoints.history(),
+        best_val_miou=best,
+        best_checkpoint=str(best_path) if best_path.is_file() else None,
         epochs_run=int(trainer.current_epoch),
     )

@@ -17,6 +17,7 @@ import markdown as markdown_lib
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from cocoa_threat.provenance import VERSION
 from cocoa_threat.rendering.offline import external_resources
 from cocoa_threat.rendering.tables import markdown_table
 
@@ -42,8 +43,10 @@ def figure(png: bytes | None, caption: str) -> str:
 
 
 def table(frame: pd.DataFrame | None, digits: int = 2) -> str:
-    """A table as Markdown (nothing if it does not exist)."""
-    return "" if frame is None else markdown_table(frame, digits)
+    """A table as Markdown (nothing if it does not exist); the model version is said once."""
+    if frame is None:
+        return ""
+    return markdown_table(frame.drop(columns=[VERSION], errors="ignore"), digits)
 
 
 def _environment() -> Environment:

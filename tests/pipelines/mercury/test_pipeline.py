@@ -60,7 +60,7 @@ def test_file_without_usable_rows_names_the_lines(mapped: ProjectConf) -> None:
         }
     )
     with pytest.raises(
-        ValueError, match=r"0 usable row\(s\) of 3.*negative value: lines 2.*outside"
+        ValueError, match=r"0 usable reading\(s\) of 3 row\(s\).*negative value: lines 2.*outside"
     ):
         validate_survey(bad, land, _params(mapped))
 

@@ -55,7 +55,10 @@ def test_training_pipeline_trains_and_evaluates_all_models(ingested: ProjectConf
         )
         # Lightning checkpoints and logs in their own folder, apart from the catalog's.
         run_dir = Path(ingested.root, "data/06_models/lightning", name, "seed_42")
-        assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+        assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == [
+            "best.ckpt",
+            "epoch-000.ckpt",
+        ]
         assert any((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
         assert any((run_dir / "csv").rglob("metrics.csv"))
     for figure in ("confusion_matrix", "training_curves"):

@@ -22,6 +22,7 @@ from cocoa_threat.analysis.economics import (
 )
 from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.economics.params import EconomicsParams, economics_params
+from cocoa_threat.provenance import one_version, stamped, table_version
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,8 @@ def loss_by_season(
         s: converted_share(s, before, after, p.season_start_month, p.conversion_timing)
         for s in p.seasons()
     }
-    return losses_by_season(_area(area_estimates, p), shares, p.valuation())
+    table = losses_by_season(_area(area_estimates, p), shares, p.valuation())
+    return stamped(table, table_version(area_estimates, "area_estimates"))
 
 
 def economic_summary(
@@ -87,6 +89,13 @@ def economic_summary(
         ``economic_summary``: one row per figure, columns low / central / high.
     """
     p = economics_params(economics)
+    version = one_version(
+        {
+            "area_estimates": table_version(area_estimates, "area_estimates"),
+            "economic_loss_by_season": table_version(economic_loss_by_season, "loss by season"),
+        },
+        "Economic summary",
+    )
     names = _figures(p)
     area, last, value = _area(area_estimates, p), economic_loss_by_season.iloc[-1], p.valuation()
     price, fx = value.price_per_t[p.latest_season], value.local_per_usd[p.latest_season]
@@ -113,7 +122,7 @@ def economic_summary(
         names["usd"],
         *(last[f"cumulative_usd_{s}"] for s in ("central", "low", "high")),
     )
-    return pd.DataFrame([{"figure": k, **v} for k, v in rows.items()])
+    return stamped(pd.DataFrame([{"figure": k, **v} for k, v in rows.items()]), version)
 
 
 def loss_by_district(
@@ -128,8 +137,16 @@ def loss_by_district(
         error-adjusted area and values (low / central / high).
     """
     p = economics_params(economics)
+    version = one_version(
+        {
+            "transition_by_district": table_version(transition_by_district, "transitions"),
+            "economic_summary": table_version(economic_summary, "economic_summary"),
+        },
+        "Economic loss by district",
+    )
     names, summary = _figures(p), economic_summary.set_index("figure")
     picks = {"area_ha": "area", "value_lost_ghs": "ghs", "value_lost_usd": "usd"}
     picks["present_value_usd"] = "pv_usd"
     totals = {out: summary.loc[names[key], list(SCENARIOS)] for out, key in picks.items()}
-    return share_by_district(conversion_rows(transition_by_district, p.conversion), totals)
+    table = share_by_district(conversion_rows(transition_by_district, p.conversion), totals)
+    return stamped(table, version)

@@ -15,7 +15,7 @@ from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.models.base import SegmentationModel
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
-from cocoa_threat.models.selection import check_model_matches, choose_model, test_score_of
+from cocoa_threat.models.selection import check_model_matches, choose_model, matching_test_score
 from cocoa_threat.params import LandUse, land_use_params
 from cocoa_threat.pipelines.inference.params import InferenceParams, inference_params
 from cocoa_threat.plots.maps import plot_class_raster
@@ -60,7 +60,7 @@ def select_model(
     name, reason = choose_model(models, p.model)
     chosen = models[name].configure(p.batch_size, p.device)
     check_model_matches(chosen, split_fingerprint(tile_manifest), lu.classes)
-    test_miou = test_score_of(chosen, candidates.get(f"{name}__metrics"))
+    test_miou = matching_test_score(chosen, candidates.get(f"{name}__metrics"))
     logger.info(
         "Using model '%s' (version %s): %s; test mIoU %s",
         name,

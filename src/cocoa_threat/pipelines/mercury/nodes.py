@@ -28,6 +28,7 @@ from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.mercury.params import MercuryParams, mercury_params
 from cocoa_threat.plots import mercury as mercury_plots
+from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ def cocoa_exposure(
         "Cocoa by mercury class: %s",
         ", ".join(f"{r.concentration_class} {r.cocoa_ha:.0f} ha" for r in total.itertuples()),
     )
-    return table
+    return stamped(table, raster_version(after_map))
 
 
 def distance_decay(

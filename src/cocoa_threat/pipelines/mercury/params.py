@@ -17,6 +17,8 @@ class SurveySpec(StrictModel):
     value_column: str = "concentration_ng_m3"
     time_column: str | None = "time"
     crs: str | None = "EPSG:4326"
+    min_locations: int = Field(3, ge=3)
+    location_tolerance_m: float = Field(1.0, ge=0)
 
 
 class InterpolationSpec(StrictModel):

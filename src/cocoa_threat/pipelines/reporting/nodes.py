@@ -23,6 +23,7 @@ from cocoa_threat.geo.raster import Raster
 from cocoa_threat.params import LandUse, land_use_params
 from cocoa_threat.pipelines.reporting.params import reporting_params
 from cocoa_threat.plots.patches import plot_sample_patches as draw_sample_patches
+from cocoa_threat.provenance import one_version, table_version
 from cocoa_threat.rendering.report import render_report
 from cocoa_threat.rendering.tables import area_frame, comparison_frame
 
@@ -189,9 +190,35 @@ def _parameters_yaml(inputs: dict[str, Any], parameters: dict[str, Any]) -> str:
     return yaml.safe_dump(shown, sort_keys=False, allow_unicode=True)
 
 
+# The results that must all come from the model that made the maps.
+VERSIONED_TABLES = (
+    "transition_matrix",
+    "transition_by_district",
+    "area_estimates",
+    "economic_summary",
+    "economic_loss_by_season",
+    "economic_loss_by_district",
+    "mercury_exposure_by_district",
+    "risk_by_district",
+    "risk_sensitivity",
+)
+
+
+def report_version(inputs: dict[str, Any]) -> str | None:
+    """The one model version behind every result of the report.
+
+    Raises:
+        ValueError: Naming the inputs whose versions disagree.
+    """
+    versions = {"chosen_model_info": (inputs.get("chosen_model_info") or {}).get("version")}
+    versions |= {name: table_version(inputs.get(name), name) for name in VERSIONED_TABLES}
+    return one_version(versions, "The report")
+
+
 def report_context(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     """Everything the report template refers to, from catalog datasets and parameters."""
     return {
+        "model_version": report_version(inputs),
         "run_time": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M}",
         "code_version": _git_version(),
         "package_version": cocoa_threat.__version__,

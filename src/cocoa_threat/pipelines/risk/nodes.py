@@ -6,6 +6,7 @@ score and the classes all read them. The science is in :mod:`cocoa_threat.analys
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -29,6 +30,7 @@ from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.risk.params import risk_params, risk_spec
 from cocoa_threat.plots.maps import plot_class_raster
+from cocoa_threat.provenance import VERSION, one_version, raster_version, stamped
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +62,14 @@ def compute_risk_factors(
     """
     p, lu = risk_params(risk), land_use_params(land_use)
     require_cocoa(lu, "The risk pipeline")
-    return factor_producer(
+    version = one_version(
+        {
+            "before.land_use_map": raster_version(before_map),
+            "after.land_use_map": raster_version(after_map),
+        },
+        "Risk factors",
+    )
+    producer = factor_producer(
         before_map,
         after_map,
         mercury_surface,
@@ -69,6 +78,21 @@ def compute_risk_factors(
         lu.nodata,
         p.dem_nodata,
         p.block_size,
+    )
+    return _tagged(producer, version)
+
+
+def _tagged(producer: RasterProducer, version: str | None) -> RasterProducer:
+    return dataclasses.replace(producer, tags={**producer.tags, VERSION: str(version)})
+
+
+def _version(risk_factors: RasterSource, after_map: RasterSource, step: str) -> str | None:
+    return one_version(
+        {
+            "risk_factors": raster_version(risk_factors),
+            "after.land_use_map": raster_version(after_map),
+        },
+        step,
     )
 
 
@@ -88,6 +112,7 @@ def risk_tables(
     """
     p, lu = risk_params(risk), land_use_params(land_use)
     cocoa = require_cocoa(lu, "The risk pipeline")
+    version = _version(risk_factors, after_map, "Risk tables")
     scenarios = perturbed_weights(p.weights, p.sensitivity_change)
     by_district, by_scenario = risk_counts(
         risk_factors, after_map, districts, scenarios, cocoa, p.class_breaks, p.block_size
@@ -112,7 +137,7 @@ def risk_tables(
         sens.append(row)
     summary = ", ".join(f"{c} {v:.0f} ha" for c, v in zip(p.class_labels, base, strict=True))
     logger.info("Cocoa by risk class: %s", summary)
-    return table, pd.DataFrame(sens)
+    return stamped(table, version), stamped(pd.DataFrame(sens), version)
 
 
 def make_risk_score(
@@ -124,7 +149,9 @@ def make_risk_score(
     """The 0-1 risk score (weighted sum of the factors) of every cocoa pixel, -1 elsewhere."""
     p, lu = risk_params(risk), land_use_params(land_use)
     cocoa = require_cocoa(lu, "The risk pipeline")
-    return score_producer(risk_factors, after_map, p.weights, cocoa, p.block_size)
+    version = _version(risk_factors, after_map, "Risk score")
+    producer = score_producer(risk_factors, after_map, p.weights, cocoa, p.block_size)
+    return _tagged(producer, version)
 
 
 def make_risk_map(
@@ -134,6 +161,7 @@ def make_risk_map(
     p, lu = risk_params(risk), land_use_params(land_use)
     tags = {f"class_{i}": c for i, c in enumerate(p.class_labels)}
     tags |= {f"weight_{k}": str(v) for k, v in p.weights.items()}
+    tags[VERSION] = str(raster_version(risk_score))
     return class_producer(
         risk_score,
         p.class_breaks,

@@ -35,6 +35,7 @@ from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.pipelines.transition.params import transition_params
 from cocoa_threat.plots import change as change_plots
+from cocoa_threat.provenance import raster_version, stamped, table_version
 from cocoa_threat.raw import require
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def compute_transitions(
     """Transition matrix, per-district transitions and mapped class areas, in one windowed pass.
 
     Returns:
-        ``transition_matrix``, ``transition_by_district`` and ``map_class_areas``.
+        ``transition_matrix``, ``transition_by_district`` and ``map_class_areas``,
+        each with the ``model_version`` of the maps.
     """
     p = transition_params(transition, land_use)
     scheme = p.scheme()
@@ -76,7 +78,8 @@ def compute_transitions(
     )
     conv = matrix.set_index("from_class").loc[p.from_class, f"to_{p.to_class}_ha"]
     logger.info("Mapped %s -> %s: %.1f ha", p.from_class, p.to_class, conv)
-    return matrix, by_district, areas
+    version = raster_version(before_map)
+    return stamped(matrix, version), stamped(by_district, version), stamped(areas, version)
 
 
 def make_change_map(
@@ -126,6 +129,7 @@ def extract_conversion_polygons(
     p = transition_params(transition, land_use)
     frame, n = conversion_patches(before_map, after_map, p.scheme(), p.min_mapping_unit_ha)
     frame["district"] = district_lib.majority_district(frame.geometry, districts, p.outside_label)
+    frame["model_version"] = raster_version(before_map)
     logger.info(
         "%d %s -> %s patches >= %.2f ha (%d smaller ones dropped), %.1f ha in all",
         len(frame),
@@ -161,9 +165,10 @@ def measure_tiles(
     def labels_of(split: str, sample: str) -> np.ndarray:
         return model_input[f"{split}/{sample}_lbl"]().data[0]
 
-    return tile_measures(
+    tiles, accuracy = tile_measures(
         before_map, after_map, tile_manifest, labels_of, (before_year, after_year), p.scheme()
     )
+    return stamped(tiles, raster_version(before_map)), accuracy
 
 
 def estimate_areas(
@@ -206,7 +211,7 @@ def estimate_areas(
         p.sampling_unit,
         conv["census_ha"],
     )
-    return table
+    return stamped(table, table_version(tile_areas, "tile_areas"))
 
 
 def plot_change_map(

@@ -1,0 +1,135 @@
+"""A project-wide lock: one ``kedro run`` at a time writes under ``data/``.
+
+Two runs at once would write the same outputs (and the same temporary files)
+and could leave a mix of both. The lock is an exclusive ``flock`` on
+``data/.lock``: the operating system releases it when the process ends, so a
+killed run never leaves a stale lock. The file records who holds it, for the
+message the second run gives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import IO, Any
+
+
+class ProjectBusyError(RuntimeError):
+    """Another run holds the project's lock."""
+
+
+class ProjectLock:
+    """An exclusive lock on a project's ``data/`` folder.
+
+    Args:
+        path: The lock file (``<project>/data/.lock``).
+        wait_s: How long to wait for another run to finish before giving up.
+    """
+
+    def __init__(self, path: Path, wait_s: float = 0.0) -> None:
+        """Describe the lock (nothing is taken yet)."""
+        self.path = Path(path)
+        self.wait_s = wait_s
+        self._handle: IO[str] | None = None
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock."""
+        return self._handle is not None
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text() or "{}")
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def acquire(self, what: str) -> None:
+        """Take the lock, waiting up to ``wait_s`` seconds.
+
+        Args:
+            what: What this run is (recorded for whoever waits on it).
+
+        Raises:
+            ProjectBusyError: Naming the run that holds it and how to go on.
+        """
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.close()
+                    holder = self._holder()
+                    raise ProjectBusyError(
+                        f"Another kedro run is writing in {self.path.parent} (pid "
+                        f"{holder.get('pid', '?')}, {holder.get('what', 'a run')}, since "
+                        f"{holder.get('since', '?')}). Two runs at once would overwrite each "
+                        f"other's outputs: wait for it to finish, or set "
+                        f"COCOA_THREAT_LOCK_WAIT_S to wait for it (seconds)."
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        handle.write(json.dumps({"pid": os.getpid(), "what": what, "since": since}))
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        """Give the lock back (a no-op if not held)."""
+        if self._handle is None:
+            return
+        import fcntl
+
+        self._handle.seek(0)
+        self._handle.truncate()
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()
+        self._handle = None
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Remove what killed runs left half-written under ``folder``; return what was removed.
+
+    Every temporary file or folder the project writes is hidden and has
+    ``.partial`` in its name; with the project lock held, no run is writing
+    one now, so any that exist are leftovers. One kind is not thrown away: a
+    raw input moved aside (``.<name>.<token>.partial-old``) by a run killed
+    before the new one took its place is put back.
+    """
+    import re
+    import shutil
+
+    moved_aside = re.compile(r"^\.(.+)\.[0-9a-f]{12}\.partial-old$")
+
+    found = sorted(
+        (p for p in Path(folder).rglob(".*") if ".partial" in p.name),
+        key=lambda p: len(p.parts),
+    )
+    removed: list[Path] = []
+    for path in found:
+        if any(parent in removed for parent in path.parents):
+            continue
+        if (match := moved_aside.match(path.name)) and not (path.parent / match[1]).exists():
+            os.replace(path, path.parent / match[1])  # the only copy of a raw input
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def lock_supported() -> bool:
+    """Whether this platform has ``flock`` (POSIX)."""
+    return sys.platform != "win32"
