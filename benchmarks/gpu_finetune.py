@@ -5,10 +5,12 @@ with a frozen and an unfrozen backbone, and the ResNet50 U-Net, for a few epochs
 on random 6 x 128 x 128 patches through the project's own training code
 (:func:`cocoa_threat.models.training.fit_segmentation_model`, the study's GPU
 settings from ``conf/smallminesds``), and reports training patches/s, peak GPU
-memory and forward-only km²/s (10 m pixels) per model. Prints a table and, with
-``--out``, writes JSON.
+memory and forward-only km²/s (10 m pixels) per model, at the study's batch size 4
+and at larger batches (``--batch-sizes``), in the study's mixed precision (with
+the patch-embedding fast path of :mod:`cocoa_threat.models.fast_paths`). Prints a
+table and, with ``--out``, writes JSON.
 
-    python benchmarks/gpu_finetune.py --train-patches 1024 --epochs 3 --out gpu.json
+    python benchmarks/gpu_finetune.py --train-patches 1024 --epochs 3 --batch-sizes 4 16 64
 """
 
 from __future__ import annotations
@@ -153,7 +155,9 @@ def main() -> None:
     parser.add_argument("--train-patches", type=int, default=1024)
     parser.add_argument("--val-patches", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=4, help="the study's batch size")
+    parser.add_argument(
+        "--batch-sizes", type=int, nargs="+", default=[4, 16, 64], help="4 is the study's"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -166,13 +170,23 @@ def main() -> None:
         ("prithvi_300_unfrozen", unfrozen),
         ("resnet50_scratch", study_block("resnet50")),
     ]
-    rows = [run_case(label, block, data, args.epochs, args.batch_size) for label, block in cases]
-    header = f"{'case':24}{'train p/s':>11}{'train GiB':>11}{'fwd km2/s':>11}{'fwd GiB':>9}"
-    lines = [f"device: {rows[0]['device']}, batch {args.batch_size}, bf16/16-mixed auto", header]
+    rows = []
+    for label, block in cases:
+        for batch in args.batch_sizes:
+            try:
+                rows.append(run_case(label, block, data, args.epochs, batch))
+            except torch.cuda.OutOfMemoryError:
+                sys.stderr.write(f"{label}: batch {batch} does not fit\n")
+                torch.cuda.empty_cache()
+    header = (
+        f"{'case':24}{'batch':>6}{'train p/s':>11}{'train GiB':>11}{'fwd km2/s':>11}{'fwd GiB':>9}"
+    )
+    lines = [f"device: {rows[0]['device']}, bf16/16-mixed auto", header]
     for r in rows:
         lines.append(
-            f"{r['case']:24}{r['train_patches_per_s']:11.1f}{r['peak_gpu_mem_train_gib']:11.2f}"
-            f"{r['forward_km2_per_s']:11.1f}{r['peak_gpu_mem_forward_gib']:9.2f}"
+            f"{r['case']:24}{r['batch_size']:6d}{r['train_patches_per_s']:11.1f}"
+            f"{r['peak_gpu_mem_train_gib']:11.2f}{r['forward_km2_per_s']:11.1f}"
+            f"{r['peak_gpu_mem_forward_gib']:9.2f}"
         )
     sys.stdout.write("\n".join(lines) + "\n")
     if args.out:

@@ -12,6 +12,7 @@ from scipy import ndimage
 
 from cocoa_threat.geo.cog import write_cog
 from cocoa_threat.geo.grid import RasterSource
+from cocoa_threat.models.base import scaled_from_proba
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
 from tests.conftest import write_tile
 
@@ -28,6 +29,9 @@ class BoxModel:
         mean = np.stack([ndimage.uniform_filter(a, 9, mode="constant") for a in x])
         p1 = (mean > 0.2).astype(np.float32)
         return np.stack([1 - p1, p1], axis=1)
+
+    def predict_scaled(self, raw: np.ndarray, scale: int, crop: int = 0) -> tuple:
+        return scaled_from_proba(self.predict_proba(raw), scale, crop)
 
 
 def _stripes(tmp_path: Path, size: int = 96) -> RasterSource:

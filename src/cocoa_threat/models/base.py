@@ -44,6 +44,15 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def scaled_from_proba(
+    proba: np.ndarray, scale: int, crop: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 classes and ``round(p * scale)`` of (N, classes, H, W) probabilities, cropped."""
+    if crop:
+        proba = proba[:, :, crop:-crop, crop:-crop]
+    return proba.argmax(axis=1).astype(np.uint8), np.rint(proba * scale).astype(np.uint8)
+
+
 class SegmentationModel(ABC):
     """A trained segmentation model: per-pixel class probabilities for raw image windows.
 
@@ -96,9 +105,26 @@ class SegmentationModel(ABC):
         """uint8 (N, H, W) most likely class of normalised (N, C, H, W) images."""
         return self.proba(x).argmax(axis=1).astype(np.uint8)
 
-    def configure(self, batch_size: int, device: str) -> SegmentationModel:
-        """Set how predictions run (batch size, device); a no-op where it doesn't apply."""
+    def predict_scaled(
+        self, raw: np.ndarray, scale: int, crop: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """uint8 classes (N, h, w) and probabilities ``round(p * scale)`` (N, classes, h, w)
+        of raw windows, with ``crop`` pixels dropped on every side.
+
+        Models on a GPU override this to do the work there and copy back only uint8.
+        """
+        return scaled_from_proba(self.predict_proba(raw), scale, crop)
+
+    def configure(
+        self, batch_size: int | str, device: str, compile: bool = False
+    ) -> SegmentationModel:
+        """Set how predictions run (batch size or ``auto``, device, ``torch.compile``);
+        a no-op where it doesn't apply."""
         return self
+
+    def window_batch(self, side: int) -> int:
+        """Windows of ``side`` pixels per prediction call (resolves ``auto``)."""
+        return 16
 
     # -- training -------------------------------------------------------------------
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -48,8 +49,15 @@ class DataSpec(StrictModel):
     """Data loading settings."""
 
     batch_size: int = Field(8, ge=1)
-    num_workers: int = Field(0, ge=0)
+    num_workers: int | Literal["auto"] = "auto"
     augment: bool = True
+
+    def workers(self, cuda: bool) -> int:
+        """DataLoader workers: ``auto`` is 4 (at most the cores less one) on CUDA, 0 on the CPU
+        (in-memory batches are fastest in the main process there)."""
+        if self.num_workers != "auto":
+            return int(self.num_workers)
+        return max(0, min(4, (os.cpu_count() or 1) - 1)) if cuda else 0
 
 
 class TrainerSpec(StrictModel):

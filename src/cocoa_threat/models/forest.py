@@ -104,6 +104,18 @@ class ForestSegmenter(SegmentationModel):
         """Wrap a fitted forest."""
         super().__init__(name, build_config)
         self.forest = forest
+        self.batch_size = 16
+
+    def configure(
+        self, batch_size: int | str, device: str, compile: bool = False
+    ) -> ForestSegmenter:
+        """Windows per call (``auto``: 16); the forest runs on the CPU whatever ``device``."""
+        self.batch_size = 16 if batch_size == "auto" else int(batch_size)
+        return self
+
+    def window_batch(self, side: int) -> int:
+        """Windows per call."""
+        return self.batch_size
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities of every pixel (chunked)."""

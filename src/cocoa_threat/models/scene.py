@@ -35,7 +35,9 @@ class ProbabilityModel(Protocol):
     @property
     def class_names(self) -> list[str]: ...
 
-    def predict_proba(self, raw: np.ndarray) -> np.ndarray: ...
+    def predict_scaled(
+        self, raw: np.ndarray, scale: int, crop: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,42 @@ class SceneSettings:
     progress: bool = True
 
 
+def read_windows(
+    source: RasterSource, windows: list[Window], settings: SceneSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """The raw windows with their context (float32) and where their centres are valid."""
+    m, size = settings.context_margin, settings.window_size
+    full = [Window(w.col_off, w.row_off, size, size) for w in windows]
+    raw = np.stack(
+        [
+            source.read(expand(w, m), bands=list(settings.band_indexes), fill=settings.image_nodata)
+            for w in full
+        ]
+    ).astype(np.float32, copy=False)
+    centre = raw[:, :, m : m + size, m : m + size]
+    valid = np.all(np.isfinite(centre) & (centre != settings.image_nodata), axis=1)
+    return raw, valid
+
+
+def predict_read(
+    raw: np.ndarray,
+    valid: np.ndarray,
+    windows: list[Window],
+    model: ProbabilityModel,
+    settings: SceneSettings,
+) -> list[Block]:
+    """Classes and uint8 probabilities of windows already read (only their centres)."""
+    classes, scaled = model.predict_scaled(raw, settings.probability_scale, settings.context_margin)
+    out: list[Block] = []
+    for i, w in enumerate(windows):
+        h, wd = int(w.height), int(w.width)
+        c, p, ok = classes[i, :h, :wd].copy(), scaled[i, :, :h, :wd].copy(), valid[i, :h, :wd]
+        c[~ok] = settings.nodata
+        p[:, ~ok] = 255
+        out.append((w, {"classes": c[None], "probabilities": p}))
+    return out
+
+
 def predict_windows(
     source: RasterSource,
     windows: list[Window],
@@ -76,34 +114,36 @@ def predict_windows(
     Args:
         source: The input raster.
         windows: Output windows (at most ``window_size`` each).
-        model: Gives class probabilities for raw (N, C, H, W) windows.
+        model: Gives classes and uint8 probabilities of raw (N, C, H, W) windows.
         settings: Engine settings.
 
     Returns:
         ``(window, {"classes": (1, h, w) uint8, "probabilities": (classes, h, w)
         uint8})`` per window.
     """
-    m, size = settings.context_margin, settings.window_size
-    full = [Window(w.col_off, w.row_off, size, size) for w in windows]
-    raw = np.stack(
-        [
-            source.read(expand(w, m), bands=list(settings.band_indexes), fill=settings.image_nodata)
-            for w in full
-        ]
-    ).astype(np.float32)
-    valid = np.all(np.isfinite(raw) & (raw != settings.image_nodata), axis=1)
-    proba = model.predict_proba(raw)
-    out: list[Block] = []
-    for i, w in enumerate(windows):
-        h, wd = int(w.height), int(w.width)
-        p = proba[i, :, m : m + h, m : m + wd]
-        ok = valid[i, m : m + h, m : m + wd]
-        classes = p.argmax(axis=0).astype(np.uint8)
-        classes[~ok] = settings.nodata
-        scaled = np.rint(p * settings.probability_scale).astype(np.uint8)
-        scaled[:, ~ok] = 255
-        out.append((w, {"classes": classes[None], "probabilities": scaled}))
-    return out
+    raw, valid = read_windows(source, windows, settings)
+    return predict_read(raw, valid, windows, model, settings)
+
+
+def _local_blocks(
+    source: RasterSource,
+    batches: list[list[Window]],
+    model: ProbabilityModel,
+    settings: SceneSettings,
+    read_ahead: int = 2,
+) -> Iterator[Block]:
+    """Predict batches in this process while a background thread reads the next ones."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-windows") as reader:
+        pending = [reader.submit(read_windows, source, b, settings) for b in batches[:read_ahead]]
+        for i, batch in enumerate(batches):
+            raw, valid = pending.pop(0).result()
+            if i + read_ahead < len(batches):
+                pending.append(
+                    reader.submit(read_windows, source, batches[i + read_ahead], settings)
+                )
+            yield from predict_read(raw, valid, batch, model, settings)
 
 
 def _batches(windows: list[Window], n: int) -> Iterator[list[Window]]:
@@ -180,11 +220,7 @@ def produce_class_map(
         )
         with client_factory() if client_factory else nullcontext() as client:
             if client is None:
-                stream: Iterator[Block] = (
-                    block
-                    for batch in batches
-                    for block in predict_windows(source, batch, model, settings)
-                )
+                stream: Iterator[Block] = _local_blocks(source, batches, model, settings)
             else:
                 stream = _dask_blocks(client, source, batches, model, settings, max_in_flight)
             for block in stream:

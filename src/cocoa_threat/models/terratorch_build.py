@@ -30,6 +30,7 @@ from torch import nn
 
 from cocoa_threat.errors import SourceUnavailableError
 from cocoa_threat.models.config import DeepModelParams, WeightsSpec
+from cocoa_threat.models.fast_paths import use_fast_paths
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,9 @@ def build_model(model_factory: str, model_args: dict[str, Any]) -> nn.Module:
     from terratorch.registry import MODEL_FACTORY_REGISTRY
 
     factory = MODEL_FACTORY_REGISTRY.build(model_factory)
-    return factory.build_model(TASK, **copy.deepcopy(model_args))
+    model = factory.build_model(TASK, **copy.deepcopy(model_args))
+    use_fast_paths(model)
+    return model
 
 
 def model_from_build_config(

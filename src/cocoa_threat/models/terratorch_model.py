@@ -12,6 +12,7 @@ from torch import nn
 from cocoa_threat.models.base import FitReport, SegmentationModel
 from cocoa_threat.models.config import DeepModelParams
 from cocoa_threat.models.data import TrainingData
+from cocoa_threat.models.predict import DevicePredictor
 from cocoa_threat.models.terratorch_build import model_from_build_config
 
 WEIGHTS = "weights.pt"
@@ -32,19 +33,45 @@ class TerraTorchSegmenter(SegmentationModel):
         """Wrap a built (and trained) module."""
         super().__init__(name, build_config)
         self.module = module.eval()
-        self.batch_size = 16
-        self.device = "auto"
+        self._predictor: DevicePredictor | None = None
+        self._settings: dict[str, Any] = {"batch_size": 16, "device": "auto", "compile": False}
 
-    def configure(self, batch_size: int, device: str) -> TerraTorchSegmenter:
-        """Windows per forward pass and the device (``auto`` picks CUDA when present)."""
-        self.batch_size, self.device = batch_size, device
+    def configure(
+        self, batch_size: int | str, device: str, compile: bool = False
+    ) -> TerraTorchSegmenter:
+        """Windows per forward pass (or ``auto``), the device (``auto``: CUDA when
+        present) and ``torch.compile`` (CUDA only); the module moves there when first used."""
+        self._settings = {"batch_size": batch_size, "device": device, "compile": compile}
+        self._predictor = None
         return self
 
-    def proba(self, x: np.ndarray) -> np.ndarray:
-        """Softmax probabilities (CUDA and mixed precision when present)."""
-        from cocoa_threat.models.predict import predict_logits
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (e.g. to Dask workers) without its device state: rebuilt where it runs."""
+        return {**self.__dict__, "_predictor": None}
 
-        return predict_logits(self.module, x, batch_size=self.batch_size, device=self.device)
+    @property
+    def predictor(self) -> DevicePredictor:
+        """The module on its device (moved there on first use)."""
+        if self._predictor is None:
+            cfg = self.build_config
+            self._predictor = DevicePredictor(
+                self.module, cfg["means"], cfg["stds"], cfg["image_nodata"], **self._settings
+            )
+        return self._predictor
+
+    def window_batch(self, side: int) -> int:
+        """Windows per forward pass (``auto``: the largest that fits the GPU)."""
+        return self.predictor.resolved_batch_size(side, len(self.bands))
+
+    def proba(self, x: np.ndarray) -> np.ndarray:
+        """Softmax probabilities of normalised images (CUDA and mixed precision when present)."""
+        return self.predictor.proba(x, normalised=True)
+
+    def predict_scaled(
+        self, raw: np.ndarray, scale: int, crop: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Classes and uint8 probabilities computed on the device; only uint8 comes back."""
+        return self.predictor.scaled(raw, scale, crop)
 
     @classmethod
     def train(

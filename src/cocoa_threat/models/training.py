@@ -20,6 +20,7 @@ from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from cocoa_threat.models.config import DeepModelParams, TrainerSpec
 from cocoa_threat.models.data import InMemorySegmentationDataModule, TrainingData
+from cocoa_threat.models.fast_paths import use_fast_paths
 from cocoa_threat.models.terratorch_build import (
     architecture_args,
     resolve_pretrained,
@@ -190,7 +191,7 @@ def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: Training
     """The TerraTorch ``SemanticSegmentationTask`` for a model block."""
     from terratorch.tasks import SemanticSegmentationTask
 
-    return SemanticSegmentationTask(
+    task = SemanticSegmentationTask(
         model_factory=spec.model_factory,
         model_args=model_args,
         loss=spec.loss,
@@ -205,6 +206,8 @@ def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: Training
         plot_on_val=False,
         class_names=data.class_names,
     )
+    use_fast_paths(task.model)  # Prithvi's patch embedding on fast kernels in mixed precision
+    return task
 
 
 def _warn_random_init(spec: DeepModelParams, namespace: str) -> None:
@@ -312,7 +315,11 @@ def fit_segmentation_model(
     task = build_task(spec, training_args(spec, data.n_classes, data.bands, checkpoint), data)
     d = spec.data
     datamodule = InMemorySegmentationDataModule(
-        data, batch_size=d.batch_size, num_workers=d.num_workers, augment=d.augment, seed=seed
+        data,
+        batch_size=d.batch_size,
+        num_workers=d.workers(torch.cuda.is_available() and spec.trainer.accelerator != "cpu"),
+        augment=d.augment,
+        seed=seed,
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = _fingerprint(spec, build_config, seed)

@@ -58,7 +58,7 @@ def select_model(
         if k.endswith("__model") and v is not None
     }
     name, reason = choose_model(models, p.model)
-    chosen = models[name].configure(p.batch_size, p.device)
+    chosen = models[name].configure(p.batch_size, p.device, p.compile)
     check_model_matches(chosen, split_fingerprint(tile_manifest), lu.classes)
     test_miou = matching_test_score(chosen, candidates.get(f"{name}__metrics"))
     logger.info(
@@ -135,7 +135,7 @@ def scene_settings(
         image_nodata=p.image_nodata,
         window_size=p.window_size,
         context_margin=p.context_margin,
-        batch_windows=p.batch_size,
+        batch_windows=model.window_batch(p.window_size + 2 * p.context_margin),
         nodata=lu.nodata,
         colormap=lu.colormap(),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -37,7 +37,10 @@ class InferenceParams(StrictModel):
 
     model: str = Field("best", description="A model of training.models, or best.")
     device: str = "auto"
-    batch_size: int = Field(16, ge=1, description="Windows per forward pass.")
+    batch_size: int | Literal["auto"] = Field(
+        16, description="Windows per forward pass; auto: the largest that fits the GPU."
+    )
+    compile: bool = Field(False, description="torch.compile the model (CUDA only).")
     window_size: int = Field(128, ge=16)
     context_margin: int = Field(32, ge=0)
     image_nodata: float = -9999.0
@@ -48,6 +51,8 @@ class InferenceParams(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> InferenceParams:
+        if isinstance(self.batch_size, int) and self.batch_size < 1:
+            raise ValueError("inference.batch_size must be >= 1 or auto")
         span = self.window_size + 2 * self.context_margin
         if span % 32:
             raise ValueError(
