@@ -102,6 +102,8 @@ def tiny_project_conf(root: Path) -> ProjectConf:
     ing["split"]["block_size"] = 1
     # The tiny region's test split is 2 tiles: allow intervals from 2 units there.
     conf.params["transition"]["min_test_units"] = 2
+    # The tiny region is ~1.2 km across: spatial blocks of the mercury CV to match.
+    conf.params["mercury"]["interpolation"]["cv_block_size_m"] = 400.0
     return conf
 
 

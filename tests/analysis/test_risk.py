@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cocoa_threat.analysis.risk import FACTORS, RiskSpec, perturbed_weights, risk_factors
+from cocoa_threat.analysis.flow import d8_directions, flow_distance_from
+from cocoa_threat.analysis.risk import (
+    FACTORS,
+    RiskSpec,
+    perturbed_weights,
+    risk_factors,
+    sensitivity_scenarios,
+)
 
 SPEC = RiskSpec(
     pixel_size=10.0,
@@ -16,8 +23,8 @@ SPEC = RiskSpec(
     pressure_saturation=0.2,
     mercury_background=1.3,
     mercury_reference=200.0,
-    downstream_radius_m=60.0,
-    downstream_drop_scale_m=20.0,
+    downstream_half_distance_m=30.0,
+    downstream_max_distance_m=100.0,
 )
 
 
@@ -48,12 +55,70 @@ def test_factor_definitions() -> None:
         "mercury"
     ]
     np.testing.assert_allclose(m[0], [1.0, 0.0, 1.0])
-    # Mining 10 m above the cocoa within the radius -> downstream 0.5
-    dem = np.zeros((1, 5))
-    dem[0, 0] = 10.0
-    land = np.array([[1, 2, 2, 2, 2]], dtype=np.uint8)
-    d = risk_factors(land, land, np.full((1, 5), 1.3), dem, SPEC)["downstream"]
-    assert d[0, 1] == pytest.approx(0.5)
+    # A slope falling to the east from a pit at column 0: 30 m of flow -> 0.5, 60 m -> 0.25,
+    # beyond 100 m -> 0; uphill of the pit -> 0.
+    dem = 100.0 - np.arange(14, dtype=float)[None, :]
+    land = np.full((1, 14), 2, dtype=np.uint8)
+    land[0, 2] = 1
+    d = risk_factors(land, land, np.full((1, 14), 1.3), dem, SPEC)["downstream"]
+    assert d[0, 5] == pytest.approx(0.5) and d[0, 8] == pytest.approx(0.25)
+    assert d[0, 13] == 0.0 and d[0, 0] == 0.0 and d[0, 1] == 0.0
+    # Outside the mercury surface's coverage (NaN): no evidence, factor 0.
+    m = risk_factors(land, land, np.full((1, 14), np.nan), dem, SPEC)["mercury"]
+    assert np.all(m == 0.0)
+
+
+def _two_valleys() -> np.ndarray:
+    """Valley A (columns < 30, floor at column 15) and a deeper valley B beyond a ridge.
+
+    Both fall to the south (rows grow); B lies 30 m lower than A.
+    """
+    rows, cols = np.mgrid[:60, :60].astype(float)
+    a = 100 + 2 * np.abs(cols - 15) + 0.5 * (60 - rows)
+    b = 70 + 2 * np.abs(cols - 45) + 0.5 * (60 - rows)
+    return np.where(cols < 30, a, b)
+
+
+def test_cocoa_below_a_pit_scores_higher_than_cocoa_over_the_ridge() -> None:
+    dem = _two_valleys()
+    land = np.full(dem.shape, 2, dtype=np.uint8)
+    land[10, 15] = 1  # a pit on the floor of valley A, upstream
+    spec = SPEC.__class__(
+        **{
+            **SPEC.__dict__,
+            "downstream_half_distance_m": 500.0,
+            "downstream_max_distance_m": 2000.0,
+        }
+    )
+    d = risk_factors(land, land, np.full(dem.shape, 1.3), dem, spec)["downstream"]
+    below, over_the_ridge = d[30, 15], d[12, 45]
+    assert dem[12, 45] < dem[10, 15] - 20  # lower than the pit, but in another catchment
+    assert below == pytest.approx(2 ** (-200 / 500))  # 20 px of flow down the valley floor
+    assert over_the_ridge == 0.0 and below > over_the_ridge
+    assert d[5, 15] == 0.0  # upstream of the pit
+
+
+def test_flow_paths_follow_the_steepest_descent() -> None:
+    dem = _two_valleys()
+    directions = d8_directions(dem, 10.0)
+    # On the valley floor water runs south; on the slopes it runs towards the floor.
+    assert directions[20, 15] == 2 and directions[20, 10] in (1, 5)
+    sources = np.zeros(dem.shape, bool)
+    sources[10, 15] = True
+    dist = flow_distance_from(sources, directions, 10.0, limit=1000.0)
+    assert dist[10, 15] == 0 and dist[11, 15] == 10 and dist[30, 15] == 200
+    assert np.isinf(dist[12, 45]) and np.isinf(dist[9, 15])
+
+
+def test_nodata_in_the_first_map_is_not_new_mining() -> None:
+    before = np.full((20, 20), 255, dtype=np.uint8)  # the first map has no data
+    after = np.full((20, 20), 2, dtype=np.uint8)
+    after[8:12, 8:12] = 1
+    f = risk_factors(before, after, np.full((20, 20), 1.3), np.zeros((20, 20)), SPEC)
+    assert np.all(f["pressure"] == 0.0)
+    before[:] = 2  # mapped as cocoa before: now it is new mining
+    f = risk_factors(before, after, np.full((20, 20), 1.3), np.zeros((20, 20)), SPEC)
+    assert f["pressure"].max() > 0
 
 
 def test_windowed_equals_whole_array() -> None:
@@ -62,7 +127,7 @@ def test_windowed_equals_whole_array() -> None:
     halo, size = SPEC.halo, 32
     rows, cols = after.shape
     pad = lambda a, v: np.pad(a, halo, constant_values=v)  # noqa: E731
-    big = [pad(before, 255), pad(after, 255), pad(mercury, 1.3), pad(dem, 0.0)]
+    big = [pad(before, 255), pad(after, 255), pad(mercury, np.nan), pad(dem, np.nan)]
     for r0 in range(0, rows, size):
         for c0 in range(0, cols, size):
             h, w = min(size, rows - r0), min(size, cols - c0)
@@ -88,7 +153,21 @@ def test_too_small_a_halo_would_differ() -> None:
 def test_perturbed_weights_keep_summing_to_one() -> None:
     weights = {"proximity": 0.35, "pressure": 0.25, "mercury": 0.2, "downstream": 0.2}
     sets = perturbed_weights(weights, 0.2)
-    assert len(sets) == 1 + 2 * len(FACTORS)
+    assert len(sets) == 2 * len(FACTORS)
     for _, w in sets:
         assert sum(w.values()) == pytest.approx(1.0)
     assert dict(sets)["pressure +20%"]["pressure"] == pytest.approx(0.30)
+
+
+def test_sensitivity_moves_weights_breaks_and_distances_one_at_a_time() -> None:
+    weights = {"proximity": 0.35, "pressure": 0.25, "mercury": 0.2, "downstream": 0.2}
+    scenarios = sensitivity_scenarios(weights, [0.25, 0.5, 0.75], SPEC, 0.2)
+    groups = [s.group for s in scenarios]
+    assert groups.count("baseline") == 1 and groups.count("weight") == 8
+    assert groups.count("class break") == 6 and groups.count("distance") == 12
+    by_label = {s.label: s for s in scenarios}
+    assert by_label["break 2 (0.5) +20%"].breaks == [0.25, 0.6, 0.75]
+    assert by_label["downstream max distance -20%"].spec.downstream_max_distance_m == 80.0
+    assert by_label["downstream max distance -20%"].spec.half_distance_m == SPEC.half_distance_m
+    assert by_label["pressure saturation +20%"].spec.pressure_saturation == pytest.approx(0.24)
+    assert len(sensitivity_scenarios(weights, [0.5], SPEC, 0.2, distances=False)) == 11

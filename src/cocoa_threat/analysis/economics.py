@@ -1,7 +1,11 @@
-"""The value of cocoa lost to mining: seasons, converted area over time, beans and money.
+"""The gross value of cocoa production lost to mining: seasons, area, beans and money.
 
-Everything here is plain arithmetic on explicit arguments; the economics
-pipeline validates the parameters and calls it.
+Values are **gross** (beans x producer price): what the lost cocoa would have
+sold for at the farm gate, not farm income (inputs and labour are not deducted).
+They are given in nominal cedis, in constant cedis of one base season (deflated
+with the consumer price index) and in US dollars at each season's average
+exchange rate. Everything here is plain arithmetic on explicit arguments; the
+economics pipeline validates the parameters and calls it.
 """
 
 from __future__ import annotations
@@ -101,19 +105,59 @@ def converted_area(area_estimates: pd.DataFrame, quantity: str) -> dict[str, flo
     }
 
 
+def season_price_index(
+    inflation_pct: Mapping[int, float], seasons: list[str], start_month: int
+) -> dict[str, float]:
+    """A consumer price index per season from annual-average inflation by calendar year.
+
+    The calendar-year index is 100 in the first year given and grows by each
+    later year's inflation; a season (e.g. October 2016 - September 2017) takes
+    the two years' indices weighted by its months in each.
+
+    Args:
+        inflation_pct: Annual-average CPI inflation (%) per calendar year.
+        seasons: The seasons to index (e.g. "2016/17").
+        start_month: Month the season begins.
+
+    Returns:
+        Season -> index.
+
+    Raises:
+        ValueError: If a year a season needs is missing.
+    """
+    years = sorted(inflation_pct)
+    index = {years[0]: 100.0}
+    for prev, year in zip(years, years[1:], strict=False):
+        if year != prev + 1:
+            raise ValueError(f"the inflation series has no year between {prev} and {year}")
+        index[year] = index[prev] * (1 + inflation_pct[year] / 100.0)
+    first_weight = (13 - start_month) / 12.0
+    out = {}
+    for season in seasons:
+        y = season_start_year(season)
+        missing = [v for v in (y, y + 1) if v not in index]
+        if missing:
+            raise ValueError(f"season {season} needs inflation for {missing}")
+        out[season] = first_weight * index[y] + (1 - first_weight) * index[y + 1]
+    return out
+
+
 @dataclass(frozen=True)
 class Valuation:
-    """How a hectare of cocoa is valued: yields and per-season prices and exchange rates.
+    """How a hectare of cocoa is valued: yields, per-season prices, deflator and exchange rates.
 
     Attributes:
         yield_t_per_ha: Dry-bean yield, tonnes per hectare, per scenario.
-        price_per_t: Producer price per season (local currency per tonne).
-        local_per_usd: Local currency per US$, per season.
+        price_per_t: Nominal producer price per season (local currency per tonne).
+        local_per_usd: Local currency per US$, season average.
+        deflator: Per season, the factor that turns its local currency into the base
+            season's (price index of the base season / the season's).
     """
 
     yield_t_per_ha: Mapping[str, float]
     price_per_t: Mapping[str, float]
     local_per_usd: Mapping[str, float]
+    deflator: Mapping[str, float]
 
 
 def losses_by_season(
@@ -133,16 +177,20 @@ def losses_by_season(
         valuation: Yields, prices and exchange rates.
 
     Returns:
-        One row per season: ``area_lost_ha_<s>``, ``beans_lost_t_<s>``,
-        ``value_lost_ghs_<s>``, ``value_lost_usd_<s>`` and cumulative sums.
+        One row per season: the prices, ``area_lost_ha_<s>``, ``beans_lost_t_<s>``,
+        ``value_lost_ghs_<s>`` (nominal), ``value_lost_ghs_const_<s>`` (base-season
+        cedis), ``value_lost_usd_<s>`` and their cumulative sums.
     """
     rows = []
     for season, share in shares.items():
         price, fx = valuation.price_per_t[season], valuation.local_per_usd[season]
+        deflator = valuation.deflator[season]
         row: dict[str, float | str] = {
             "season": season,
             "converted_share": share,
             "price_ghs_per_t": price,
+            "deflator": deflator,
+            "price_ghs_per_t_const": price * deflator,
             "ghs_per_usd": fx,
         }
         for s in SCENARIOS:
@@ -151,19 +199,31 @@ def losses_by_season(
             row[f"area_lost_ha_{s}"] = ha
             row[f"beans_lost_t_{s}"] = tonnes
             row[f"value_lost_ghs_{s}"] = tonnes * price
+            row[f"value_lost_ghs_const_{s}"] = tonnes * price * deflator
             row[f"value_lost_usd_{s}"] = tonnes * price / fx
         rows.append(row)
     table = pd.DataFrame(rows)
     for s in SCENARIOS:
         table[f"cumulative_ghs_{s}"] = table[f"value_lost_ghs_{s}"].cumsum()
+        table[f"cumulative_ghs_const_{s}"] = table[f"value_lost_ghs_const_{s}"].cumsum()
         table[f"cumulative_usd_{s}"] = table[f"value_lost_usd_{s}"].cumsum()
     return table
 
 
-def present_value(annual: float, rate: float, years: int) -> float:
-    """Present value of ``annual`` received at the end of each of ``years`` years."""
+def present_value(annual: float, rate: float, years: int, growth: float = 0.0) -> float:
+    """Present value of ``annual * (1 + growth) ** k`` received at the end of years k = 1..years."""
     k = np.arange(1, years + 1)
-    return float(np.sum(annual / (1.0 + rate) ** k))
+    return float(np.sum(annual * (1.0 + growth) ** k / (1.0 + rate) ** k))
+
+
+def price_trend(prices: Mapping[str, float]) -> float:
+    """Average yearly change of a price series (log-linear least squares over its seasons)."""
+    years = np.array([season_start_year(s) for s in prices], float)
+    logp = np.log(np.array(list(prices.values()), float))
+    if len(years) < 2:
+        return 0.0
+    slope = np.polyfit(years, logp, 1)[0]
+    return float(np.expm1(slope))
 
 
 def share_by_district(

@@ -14,6 +14,7 @@ import numpy as np
 from rasterio.windows import Window
 from scipy import ndimage
 from scipy.optimize import curve_fit
+from scipy.spatial import cKDTree
 
 from cocoa_threat.analysis.interpolation import Interpolator
 from cocoa_threat.analysis.zonal import count_by_zone, zones_of
@@ -30,13 +31,26 @@ logger = logging.getLogger(__name__)
 
 
 def surface_producer(
-    model: Interpolator, grid: GridSpec, resolution_m: float, block: int, tags: dict[str, str]
+    model: Interpolator,
+    points_xy: np.ndarray,
+    grid: GridSpec,
+    resolution_m: float,
+    max_distance_m: float,
+    block: int,
+    tags: dict[str, str],
 ) -> RasterProducer:
-    """A concentration surface (ng/m3) on ``grid`` from a fitted log-concentration model.
+    """Mean and median concentration (ng/m3) on ``grid`` from a fitted log-concentration model.
 
-    The model is evaluated on a coarse grid of ``resolution_m`` (all of it in
-    memory: (extent / resolution)^2 floats) and resampled bilinearly onto
-    ``grid`` window by window.
+    Concentrations are log-normal: with ``mu`` and ``var`` the model's mean and
+    variance of the log-concentration, the median is ``exp(mu)`` and the
+    arithmetic mean, which chronic reference values compare with, is
+    ``exp(mu + var / 2)``. Both are evaluated on a coarse grid of ``resolution_m``
+    (in memory: (extent / resolution)^2 values) and resampled bilinearly (in log
+    space) onto ``grid`` window by window. Pixels farther than ``max_distance_m``
+    from every survey point are not covered: NaN, not a guess.
+
+    Returns:
+        A two-band float32 producer: ``gem_mean_ng_m3``, ``gem_median_ng_m3``.
     """
     px = abs(grid.transform[0])
     step = max(1, int(round(resolution_m / px)))
@@ -44,29 +58,37 @@ def surface_producer(
     x0, y0 = grid.transform[2], grid.transform[5]
     cx = x0 + (np.arange(cols) + 0.5) * step * px
     cy = y0 - (np.arange(rows) + 0.5) * step * px
-    coarse = np.empty((rows, cols), dtype=np.float32)
+    mu = np.empty((rows, cols), dtype=np.float64)
+    var = np.empty((rows, cols), dtype=np.float64)
     for r0 in range(0, rows, 256):
         gx, gy = np.meshgrid(cx, cy[r0 : r0 + 256])
-        coarse[r0 : r0 + 256] = model.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(
-            gx.shape
-        )
+        m, v = model.predict(np.column_stack([gx.ravel(), gy.ravel()]))
+        mu[r0 : r0 + 256], var[r0 : r0 + 256] = m.reshape(gx.shape), v.reshape(gx.shape)
+    tree = cKDTree(np.asarray(points_xy, float))
 
     def blocks() -> Iterator[tuple[Window, np.ndarray]]:
         for window in iter_windows(grid.width, grid.height, block):
             rr = (np.arange(window.height) + window.row_off + 0.5) / step - 0.5
             cc = (np.arange(window.width) + window.col_off + 0.5) / step - 0.5
             gr, gc = np.meshgrid(rr, cc, indexing="ij")
-            logc = ndimage.map_coordinates(coarse, [gr, gc], order=1, mode="nearest")
-            yield window, np.exp(logc)[None].astype(np.float32)
+            m = ndimage.map_coordinates(mu, [gr, gc], order=1, mode="nearest")
+            v = ndimage.map_coordinates(var, [gr, gc], order=1, mode="nearest")
+            xs, ys = window_transform(grid, window) * np.meshgrid(
+                np.arange(window.width) + 0.5, np.arange(window.height) + 0.5
+            )
+            near, _ = tree.query(np.column_stack([np.ravel(xs), np.ravel(ys)]))
+            covered = near.reshape(m.shape) <= max_distance_m
+            out = np.stack([np.exp(m + np.maximum(v, 0.0) / 2), np.exp(m)])
+            yield window, np.where(covered, out, np.nan).astype(np.float32)
 
     return RasterProducer(
         grid=grid,
-        count=1,
+        count=2,
         dtype="float32",
-        nodata=None,
+        nodata=float("nan"),
         blocks=blocks,
-        band_names=["gem_ng_m3"],
-        tags=tags,
+        band_names=["gem_mean_ng_m3", "gem_median_ng_m3"],
+        tags={**tags, "not_covered": f"NaN beyond {max_distance_m:g} m from the survey"},
     )
 
 
@@ -78,14 +100,17 @@ def exposure_counts(
     breaks: list[float],
     block: int,
 ) -> np.ndarray:
-    """(districts + 1, classes) cocoa pixels per concentration class and district."""
+    """(districts + 1, classes + 1) cocoa pixels per class of mean concentration and district.
+
+    The last class is "not covered" (no surface value: too far from the survey).
+    """
     same_grid_or_raise(land, surface, "Land-use map and mercury surface")
-    n_d, n_c = len(districts) + 1, len(breaks) + 1
+    n_d, n_c = len(districts) + 1, len(breaks) + 2
     counts = np.zeros((n_d, n_c), dtype=np.int64)
     for window in iter_windows(land.grid.width, land.grid.height, block):
         sel = land.read(window, bands=[1])[0] == cocoa
-        conc = surface.read(window, bands=[1])[0]
-        cls = np.digitize(conc[sel], breaks, right=True)
+        conc = surface.read(window, bands=[1])[0][sel]
+        cls = np.where(np.isfinite(conc), np.digitize(conc, breaks, right=True), n_c - 1)
         counts += count_by_zone(zones_of(districts, land.grid, window)[sel], cls, n_d, n_c)
     return counts
 

@@ -2,16 +2,19 @@
 
 * proximity: ``2 ** (-d / half_distance)`` of the distance ``d`` to the
   nearest current mining pixel, 0 beyond ``max_distance``;
-* pressure: share of new mining (mined in the second map, not in the first)
-  within ``radius`` (a disk), divided by ``saturation`` and capped at 1;
-* mercury: ``log(C / background) / log(reference / background)``, clipped to 0-1;
-* downstream: how far the highest mining pixel within ``radius`` (a square of
-  +/- radius, so the running maximum is separable and fast) lies above the
-  pixel, divided by ``drop_scale`` and capped at 1 (a DEM proxy for run-off and
-  sediment from pits upslope; not a flow-routing model).
+* pressure: share of new mining (mined in the second map, and mapped as
+  something else, not nodata, in the first) within ``radius`` (a disk), divided
+  by ``saturation`` and capped at 1;
+* mercury: ``log(C / background) / log(reference / background)``, clipped to 0-1
+  (0 where the surface does not cover the pixel: no evidence);
+* downstream: ``2 ** (-d / half_distance)`` of the flow distance ``d`` from the
+  nearest mining pixel upstream, along D8 flow paths on the DEM
+  (:mod:`cocoa_threat.analysis.flow`), 0 beyond ``max_distance`` and where no
+  mining drains to the pixel (run-off and sediment from pits go downhill only).
 
-Every neighbourhood is bounded by a radius, so a window read with a halo of the
-largest radius gives exactly the whole-array result.
+Every neighbourhood is bounded (a radius, or a flow distance), so a window read
+with a halo of :attr:`RiskSpec.halo` pixels gives exactly the whole-array result.
+Nodata in either map is never mining.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 from scipy.signal import fftconvolve
+
+from cocoa_threat.analysis.flow import d8_directions, flow_distance_from, flow_halo
 
 FACTORS = ("proximity", "pressure", "mercury", "downstream")
 
@@ -39,14 +44,16 @@ class RiskSpec:
     pressure_saturation: float
     mercury_background: float
     mercury_reference: float
-    downstream_radius_m: float
-    downstream_drop_scale_m: float
+    downstream_half_distance_m: float
+    downstream_max_distance_m: float
+    nodata: int = 255
 
     @property
     def halo(self) -> int:
         """Pixels of context needed around a window for exact results."""
-        radius = max(self.max_distance_m, self.pressure_radius_m, self.downstream_radius_m)
-        return int(np.ceil(radius * np.sqrt(2) / self.pixel_size)) + 1
+        radius = max(self.max_distance_m, self.pressure_radius_m)
+        disk = int(np.ceil(radius * np.sqrt(2) / self.pixel_size)) + 1
+        return max(disk, flow_halo(self.downstream_max_distance_m, self.pixel_size))
 
 
 def _disk(radius_m: float, pixel: float) -> np.ndarray:
@@ -78,7 +85,8 @@ def risk_factors(
         dist = np.full(after.shape, np.inf)
     proximity = np.where(dist <= spec.max_distance_m, 2.0 ** (-dist / spec.half_distance_m), 0.0)
 
-    new = (mine & (before != spec.mining)).astype(np.float64)
+    mapped_before = (before != spec.mining) & (before != spec.nodata)
+    new = (mine & mapped_before).astype(np.float64)
     disk = _disk(spec.pressure_radius_m, px)
     # Counts of new-mining pixels in the disk: FFT convolution rounded to integers
     # is exact (the error is far below 0.5) and fast for large disks.
@@ -86,14 +94,13 @@ def risk_factors(
     share = counts / disk.sum()
     pressure = np.clip(share / spec.pressure_saturation, 0.0, 1.0)
 
-    ratio = np.log(np.maximum(mercury, 1e-6) / spec.mercury_background)
-    merc = np.clip(ratio / np.log(spec.mercury_reference / spec.mercury_background), 0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        ratio = np.log(np.maximum(mercury, 1e-6) / spec.mercury_background)
+        merc = np.clip(ratio / np.log(spec.mercury_reference / spec.mercury_background), 0.0, 1.0)
+    merc = np.where(np.isfinite(mercury), merc, 0.0)
 
-    elev = np.where(mine, dem, -np.inf).astype(np.float64)
-    size = 2 * int(np.floor(spec.downstream_radius_m / px)) + 1
-    highest = ndimage.maximum_filter(elev, size=size, mode="constant", cval=-np.inf)
-    drop = np.where(np.isfinite(highest), highest - dem, 0.0)
-    downstream = np.clip(drop / spec.downstream_drop_scale_m, 0.0, 1.0)
+    flow = flow_distance_from(mine, d8_directions(dem, px), px, spec.downstream_max_distance_m)
+    downstream = np.where(np.isfinite(flow), 2.0 ** (-flow / spec.downstream_half_distance_m), 0.0)
     return {
         "proximity": proximity.astype(np.float32),
         "pressure": pressure.astype(np.float32),
@@ -107,11 +114,41 @@ def risk_score(factors: dict[str, np.ndarray], weights: dict[str, float]) -> np.
     return sum(np.float32(weights[name]) * factors[name] for name in FACTORS).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """One set of risk settings of the sensitivity analysis.
+
+    Attributes:
+        group: ``baseline``, ``weight``, ``class break`` or ``distance``.
+        label: E.g. ``proximity +20%``.
+        weights: Factor weights (sum 1).
+        breaks: Class breaks of the score.
+        spec: Factor settings (differs from the baseline's only in ``distance`` scenarios).
+    """
+
+    group: str
+    label: str
+    weights: dict[str, float]
+    breaks: list[float]
+    spec: RiskSpec
+
+
+# The factor settings varied by the sensitivity analysis (distances and the saturation).
+DISTANCE_FIELDS = {
+    "proximity half distance": "half_distance_m",
+    "proximity max distance": "max_distance_m",
+    "pressure radius": "pressure_radius_m",
+    "pressure saturation": "pressure_saturation",
+    "downstream half distance": "downstream_half_distance_m",
+    "downstream max distance": "downstream_max_distance_m",
+}
+
+
 def perturbed_weights(
     weights: dict[str, float], change: float
 ) -> list[tuple[str, dict[str, float]]]:
     """Each weight moved by +/- ``change`` (relative), the others rescaled to keep the sum 1."""
-    out = [("baseline", dict(weights))]
+    out = []
     for name in FACTORS:
         for sign in (+1, -1):
             new = weights[name] * (1 + sign * change)
@@ -119,6 +156,44 @@ def perturbed_weights(
             scale = (1.0 - new) / rest if rest > 0 else 0.0
             moved = {k: (new if k == name else v * scale) for k, v in weights.items()}
             out.append((f"{name} {'+' if sign > 0 else '-'}{change:.0%}", moved))
+    return out
+
+
+def sensitivity_scenarios(
+    weights: dict[str, float],
+    breaks: list[float],
+    spec: RiskSpec,
+    change: float,
+    distances: bool = True,
+) -> list[Scenario]:
+    """The baseline and every setting moved by +/- ``change``, one at a time.
+
+    Weights (the others rescaled), each class break (kept in order and within
+    0-1) and, with ``distances``, each distance of the factors and the pressure
+    saturation (capped at 1).
+    """
+    import dataclasses
+
+    out = [Scenario("baseline", "baseline", dict(weights), list(breaks), spec)]
+    for label, moved in perturbed_weights(weights, change):
+        out.append(Scenario("weight", f"weight {label}", moved, list(breaks), spec))
+    for i, b in enumerate(breaks):
+        for sign in (+1, -1):
+            low = breaks[i - 1] if i else 0.0
+            high = breaks[i + 1] if i + 1 < len(breaks) else 1.0
+            new = float(np.clip(b * (1 + sign * change), low + 1e-6, high - 1e-6))
+            label = f"break {i + 1} ({b:g}) {'+' if sign > 0 else '-'}{change:.0%}"
+            moved_breaks = [*breaks[:i], new, *breaks[i + 1 :]]
+            out.append(Scenario("class break", label, dict(weights), moved_breaks, spec))
+    if distances:
+        for name, field in DISTANCE_FIELDS.items():
+            for sign in (+1, -1):
+                value = getattr(spec, field) * (1 + sign * change)
+                if field == "pressure_saturation":
+                    value = min(value, 1.0)
+                moved_spec = dataclasses.replace(spec, **{field: value})
+                label = f"{name} {'+' if sign > 0 else '-'}{change:.0%}"
+                out.append(Scenario("distance", label, dict(weights), list(breaks), moved_spec))
     return out
 
 
@@ -138,8 +213,9 @@ def factor_producer(
     """The four factors of every pixel (float32, one band each), window by window with a halo.
 
     The halo covers the largest neighbourhood, so a window gives exactly the
-    whole-array result. Where the DEM has no data the downstream factor is 0;
-    outside the mercury surface the concentration is the background.
+    whole-array result. Where the DEM has no data water does not flow (the
+    downstream factor is 0 there); where the mercury surface has no value (beyond
+    its coverage) the mercury factor is 0.
     """
     from cocoa_threat.geo.cog import RasterProducer
     from cocoa_threat.geo.grid import expand, iter_windows, same_grid_or_raise
@@ -153,15 +229,14 @@ def factor_producer(
             big = expand(window, halo)
             a = before.read(big, bands=[1], fill=nodata)[0]
             b = after.read(big, bands=[1], fill=nodata)[0]
-            hg = mercury.read(big, bands=[1], fill=spec.mercury_background)[0]
+            hg = mercury.read(big, bands=[1], fill=np.nan)[0].astype(np.float64)
+            if mercury.nodata is not None and np.isfinite(mercury.nodata):
+                hg[hg == mercury.nodata] = np.nan
             z = dem.read(big, bands=[1], fill=dem_nodata)[0].astype(np.float64)
             z[(z == dem_nodata) | ~np.isfinite(z)] = np.nan
-            factors = risk_factors(a, b, hg, np.nan_to_num(z, nan=-1e9), spec)
+            factors = risk_factors(a, b, hg, z, spec)
             h, w = int(window.height), int(window.width)
-            crop = {k: v[halo : halo + h, halo : halo + w] for k, v in factors.items()}
-            no_dem = np.isnan(z[halo : halo + h, halo : halo + w])
-            crop["downstream"] = np.where(no_dem, 0.0, crop["downstream"]).astype(np.float32)
-            yield window, np.stack([crop[k] for k in FACTORS])
+            yield window, np.stack([factors[k][halo : halo + h, halo : halo + w] for k in FACTORS])
 
     return RasterProducer(
         grid=grid,
@@ -198,29 +273,91 @@ def risk_counts(
     factors: Any,
     land: Any,
     districts: Any,
-    scenarios: list[tuple[str, dict[str, float]]],
+    scenarios: list[Scenario],
     cocoa: int,
-    breaks: list[float],
     block: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cocoa pixels per risk class: by district (first scenario) and by scenario.
+
+    The scenarios share the factors (weights and class breaks differ). With
+    ``districts`` None, only the counts by scenario.
 
     Returns:
         (districts + 1, classes) and (scenarios, classes) pixel counts.
     """
     from cocoa_threat.analysis.zonal import count_by_zone, zones_of
 
-    n_c, n_d = len(breaks) + 1, len(districts) + 1
+    n_c = len(scenarios[0].breaks) + 1
+    n_d = 0 if districts is None else len(districts) + 1
     by_district = np.zeros((n_d, n_c), dtype=np.int64)
     by_scenario = np.zeros((len(scenarios), n_c), dtype=np.int64)
     for window, picked, sel in cocoa_windows(factors, land, cocoa, block):
-        for i, (_, weights) in enumerate(scenarios):
-            cls = classify(risk_score(picked, weights), breaks)
+        for i, scenario in enumerate(scenarios):
+            cls = classify(risk_score(picked, scenario.weights), scenario.breaks)
             by_scenario[i] += np.bincount(cls, minlength=n_c)
-            if i == 0:
+            if i == 0 and districts is not None:
                 zones = zones_of(districts, land.grid, window)[sel]
                 by_district += count_by_zone(zones, cls, n_d, n_c)
     return by_district, by_scenario
+
+
+def sensitivity_table(
+    scenarios: list[Scenario], counts: np.ndarray, labels: list[str], ha_per_pixel: float
+) -> Any:
+    """One row per scenario: what moved, hectares per class and the change against the first.
+
+    ``upper_classes_ha`` sums the upper half of the classes (e.g. high and very high).
+    """
+    import pandas as pd
+
+    upper = slice(len(labels) // 2, None)
+    ha = counts * ha_per_pixel
+    rows = []
+    for scenario, values in zip(scenarios, ha, strict=True):
+        row: dict[str, Any] = {"group": scenario.group, "scenario": scenario.label}
+        row |= {f"w_{k}": scenario.weights[k] for k in FACTORS}
+        row["class_breaks"] = " ".join(f"{b:.3g}" for b in scenario.breaks)
+        for name, field in DISTANCE_FIELDS.items():
+            row[name.replace(" ", "_")] = getattr(scenario.spec, field)
+        for label, value, ref in zip(labels, values, ha[0], strict=True):
+            row[f"{label}_ha"] = float(value)
+            row[f"{label}_change_ha"] = float(value - ref)
+        row["upper_classes_ha"] = float(values[upper].sum())
+        row["upper_classes_change_ha"] = float(values[upper].sum() - ha[0][upper].sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def recomputed_counts(
+    inputs: tuple[Any, Any, Any, Any],
+    scenarios: list[Scenario],
+    cocoa: int,
+    dem_nodata: float,
+    block: int,
+) -> np.ndarray:
+    """Cocoa pixels per risk class for scenarios whose factor settings differ (recomputed).
+
+    Args:
+        inputs: The first and second land-use maps, the mercury surface and the DEM.
+        scenarios: Scenarios with their own :class:`RiskSpec`.
+        cocoa: Cocoa class code.
+        dem_nodata: DEM nodata value.
+        block: Window size.
+
+    Returns:
+        (scenarios, classes) pixel counts.
+    """
+    n_c = len(scenarios[0].breaks) + 1 if scenarios else 0
+    out = np.zeros((len(scenarios), n_c), dtype=np.int64)
+    for i, scenario in enumerate(scenarios):
+        producer = factor_producer(*inputs, scenario.spec, scenario.spec.nodata, dem_nodata, block)
+        for window, bands in producer.blocks():
+            sel = inputs[1].read(window, bands=[1])[0] == cocoa
+            if sel.any():
+                picked = {k: bands[j][sel] for j, k in enumerate(FACTORS)}
+                cls = classify(risk_score(picked, scenario.weights), scenario.breaks)
+                out[i] += np.bincount(cls, minlength=n_c)
+    return out
 
 
 def score_producer(

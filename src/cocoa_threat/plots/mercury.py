@@ -49,24 +49,26 @@ def plot_mercury_surface(
 ) -> Figure:
     """Map of the concentration surface (log colour scale), survey points and districts."""
     data = surface.read_overview(max_size=1000)
+    finite = data[np.isfinite(data)]
+    low = float(finite.min()) if finite.size else background
+    high = float(finite.max()) if finite.size else 10.0
     minx, miny, maxx, maxy = surface.grid.bounds
     fig, ax = plt.subplots(figsize=(8, 8 * (maxy - miny) / max(maxx - minx, 1)))
+    cmap = plt.get_cmap("magma_r").copy()
+    cmap.set_bad("#d9d9d9")  # not covered by the survey
     img = ax.imshow(
-        data,
+        np.ma.masked_invalid(data),
         extent=(minx, maxx, miny, maxy),
         origin="upper",
-        cmap="magma_r",
-        norm=LogNorm(
-            vmin=max(background / 2, float(np.nanmin(data))),
-            vmax=max(float(np.nanmax(data)), 10),
-        ),
+        cmap=cmap,
+        norm=LogNorm(vmin=max(background / 2, low), vmax=max(high, 10)),
     )
     ax.scatter(points.geometry.x, points.geometry.y, s=6, c="#1f78b4", label="survey points")
     districts.to_crs(surface.grid.crs).boundary.plot(ax=ax, color="black", linewidth=0.7)
-    fig.colorbar(img, ax=ax, shrink=0.7, label="gaseous elemental mercury (ng/m3)")
+    fig.colorbar(img, ax=ax, shrink=0.7, label="gaseous elemental mercury, mean (ng/m3)")
     km_axes(ax, surface.grid.crs, (minx, miny, maxx, maxy))
     add_scale_bar(ax, (minx, miny, maxx, maxy))
     ax.legend(loc="upper right", fontsize=8)
-    ax.set_title("Gaseous mercury in air (interpolated)")
+    ax.set_title("Gaseous mercury in air (interpolated mean; grey: not covered by the survey)")
     fig.tight_layout()
     return fig

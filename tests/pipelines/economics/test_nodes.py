@@ -49,8 +49,12 @@ def _params(**over) -> dict:
         "image_dates": {"before": "2016-01-15", "after": "2022-01-15"},
         "first_season": "2022/23",
         "latest_season": "2023/24",
-        "discount_rate": 0.10,
+        # Prices double between the seasons' calendar years: 2022/23 = 0.25 I(2022) + 0.75 I(2023).
+        "cpi_inflation_pct": {2022: 0.0, 2023: 100.0, 2024: 0.0},
+        "price_base_season": "2023/24",
+        "real_discount_rate": 0.10,
         "horizon_years": 2,
+        "price_growth": {"flat": 0.0, "low": -0.5, "high": 0.1},
         "conversion": "cocoa -> mining",
     }
     return {**base, **over}
@@ -93,16 +97,48 @@ def test_loss_by_season_by_hand() -> None:
 
 def test_present_value_and_summary() -> None:
     assert present_value(100, 0.10, 2) == pytest.approx(100 / 1.1 + 100 / 1.21)
+    assert present_value(100, 0.10, 2, growth=0.1) == pytest.approx(200.0)
     params = _params()
     by_season = loss_by_season(AREAS, params, LAND_USE)
     summary = economic_summary(AREAS, by_season, params).set_index("figure")
-    # next 2 seasons at the latest price: 800,000 GH¢ a season, discounted at 10%
-    pv = summary.loc["present value of the next 2 seasons, GH¢", "central"]
-    assert pv == pytest.approx(800_000 / 1.1 + 800_000 / 1.21)
-    assert summary.loc["present value of the next 2 seasons, US$", "central"] == pytest.approx(
-        pv / 20
-    )
+    pv = "present value of the next 2 seasons' gross value"
+    # next 2 seasons at the base season's real price (20,000): 800,000 GH¢ a season
+    flat = summary.loc[f"{pv}, GH¢ at 2023/24 prices, real price flat", "central"]
+    assert flat == pytest.approx(800_000 / 1.1 + 800_000 / 1.21)
+    assert summary.loc[f"{pv}, US$ (real price flat)", "central"] == pytest.approx(flat / 20)
+    low = summary.loc[f"{pv}, GH¢ at 2023/24 prices, real price low", "central"]
+    assert low == pytest.approx(800_000 * 0.5 / 1.1 + 800_000 * 0.25 / 1.21)
+    # The real price trend of the valued seasons: 10,000 nominal in 2022/23 is 10,000 x
+    # 200/175 at 2023/24 prices, then 20,000: a real change of 20,000 / 11,428.6 - 1 = +75%.
+    trend = summary.loc[f"{pv}, GH¢ at 2023/24 prices, real price trend", "central"]
+    assert trend == pytest.approx(800_000 * 1.75 / 1.1 + 800_000 * 1.75**2 / 1.21)
     assert summary.loc["cocoa area converted, ha (map count)", "central"] == 50.0
+
+
+def test_constant_prices_deflate_each_season() -> None:
+    from cocoa_threat.analysis.economics import season_price_index
+
+    # Index 100 in 2022, 200 in 2023, 200 in 2024; seasons start in October (3 months in Y).
+    index = season_price_index({2022: 0.0, 2023: 100.0, 2024: 0.0}, ["2022/23", "2023/24"], 10)
+    assert index == pytest.approx({"2022/23": 175.0, "2023/24": 200.0})
+    t = loss_by_season(AREAS, _params(), LAND_USE).set_index("season")
+    # 2022/23: 400,000 GH¢ nominal is 400,000 x 200/175 at 2023/24 prices.
+    assert t.loc["2022/23", "deflator"] == pytest.approx(200 / 175)
+    assert t.loc["2022/23", "value_lost_ghs_const_central"] == pytest.approx(400_000 * 200 / 175)
+    assert t.loc["2023/24", "value_lost_ghs_const_central"] == pytest.approx(800_000)
+    assert t.loc["2023/24", "cumulative_ghs_const_central"] == pytest.approx(
+        400_000 * 200 / 175 + 800_000
+    )
+    summary = economic_summary(AREAS, t.reset_index(), _params()).set_index("figure")
+    gross = "gross value of lost production 2022/23-2023/24"
+    assert summary.loc[f"{gross}, GH¢ nominal", "central"] == pytest.approx(1_200_000)
+    assert summary.loc[f"{gross}, GH¢ at 2023/24 prices", "central"] == pytest.approx(
+        400_000 * 200 / 175 + 800_000
+    )
+    with pytest.raises(
+        ParameterError, match=r"cpi_inflation_pct has no value for year\(s\) \[2024\]"
+    ):
+        economics_params(_params(cpi_inflation_pct={2022: 1.0, 2023: 1.0}))
 
 
 def test_districts_share_the_totals() -> None:
@@ -124,6 +160,7 @@ def test_districts_share_the_totals() -> None:
     assert t.loc["Bekwai", "share"] == pytest.approx(0.75)
     assert t.loc["Bekwai", "area_ha_central"] == pytest.approx(75.0)
     assert t["value_lost_usd_central"].sum() == pytest.approx(80_000)
+    assert t["value_lost_ghs_const_central"].sum() == pytest.approx(400_000 * 200 / 175 + 800_000)
 
 
 def test_price_table_missing_a_season_names_it() -> None:

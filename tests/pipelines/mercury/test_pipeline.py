@@ -23,20 +23,29 @@ def test_mercury_outputs(transitioned: ProjectConf) -> None:
     assert report.loc["outside the mapped region", "n_rows"] == 3
     assert report.loc["duplicate of an earlier row", "n_rows"] == 3
     cv = catalog.load("mercury_interpolation_cv")
-    assert set(cv["method"]) == {"idw", "gaussian_process"}
-    assert cv["chosen"].sum() == 1 and cv.loc[cv["chosen"], "rmse"].iloc[0] == cv["rmse"].min()
+    assert set(cv["method"]) == {"idw", "background_kriging"}
+    assert set(cv["scheme"]) == {"leave-one-out", "spatial blocks 400 m"}
+    blocks = cv[cv["scheme"] != "leave-one-out"]
+    chosen = blocks[blocks["chosen"]]
+    assert len(chosen) == 1 and chosen["rmse"].iloc[0] == blocks["rmse"].min()  # block CV chooses
+    assert (blocks["n_folds"] > 2).all()
 
     surface = catalog.load("mercury_surface")
     land = catalog.load("after.land_use_map")
     assert surface.grid.same_as(land.grid)
     with rasterio.open(surface.path) as src:
-        values = src.read(1)
+        mean, median = src.read(1), src.read(2)
+        assert src.descriptions == ("gem_mean_ng_m3", "gem_median_ng_m3")
         assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-    assert np.isfinite(values).all() and values.min() > 0
+    covered = np.isfinite(mean)
+    assert covered.any() and (np.isfinite(median) == covered).all()
+    # Log-normal: the arithmetic mean exceeds the median everywhere.
+    assert (mean[covered] > median[covered]).all() and median[covered].min() > 0
 
     exposure = catalog.load("mercury_exposure_by_district")
     total = exposure[exposure["district"] == "all districts"]
-    assert len(total) == len(transitioned.params["mercury"]["class_labels"])
+    assert len(total) == len(transitioned.params["mercury"]["class_labels"]) + 1
+    assert total["concentration_class"].iloc[-1].startswith("not covered (> 1500 m")
     assert total["percent_of_district_cocoa"].sum() == pytest.approx(100)
     areas = catalog.load("map_class_areas")
     cocoa_ha = areas[(areas["period"] == "after") & (areas["class"] == "cocoa")]["hectares"].iloc[0]

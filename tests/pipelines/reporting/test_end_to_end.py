@@ -60,7 +60,7 @@ def test_default_run_ends_in_a_self_contained_report(project_conf: ProjectConf) 
         assert f">{section}</h2>" in report, section
     assert "SYNTHETIC demo region" in report
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', report)
-    assert len(images) == 12  # sample patches, 3 confusion matrices, 3 maps, 5 charts and maps
+    assert len(images) == 13  # sample patches, 3 confusion matrices, 3 maps, 6 charts and maps
     for data in images:  # every figure is a real PNG, embedded (opens offline)
         assert base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
     assert external_resources(report) == []  # opens offline: nothing fetched from elsewhere

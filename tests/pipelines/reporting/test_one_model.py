@@ -46,4 +46,4 @@ def test_the_report_shows_the_models_that_exist(transitioned: ProjectConf) -> No
     assert not (figures / "prithvi_confusion_matrix.png").exists()
     html = Path(transitioned.root, "data/08_reporting/report.html").read_text()
     # Only the forest's confusion matrices (plus the other figures) are embedded.
-    assert len(re.findall(r"data:image/png;base64", html)) == 10
+    assert len(re.findall(r"data:image/png;base64", html)) == 11

@@ -48,9 +48,14 @@ def test_risk_outputs(transitioned: ProjectConf) -> None:
     total = by_district[by_district["district"] == "all districts"]
     assert list(total["risk_class"]) == ["low", "moderate", "high", "very high"]
     sens = catalog.load("risk_sensitivity")
-    assert len(sens) == 9 and sens["scenario"].iloc[0] == "baseline"
-    class_cols = [c for c in sens if c.endswith("_ha") and "change" not in c]
+    assert len(sens) == 27 and sens["scenario"].iloc[0] == "baseline"
+    assert set(sens["group"]) == {"baseline", "weight", "class break", "distance"}
+    labels = transitioned.params["risk"]["class_labels"]
+    class_cols = [f"{c}_ha" for c in labels]
+    # Every scenario classes the same cocoa: the total is the same, the split moves.
     assert np.allclose(sens[class_cols].sum(axis=1), sens[class_cols].sum(axis=1).iloc[0])
+    assert (sens.loc[sens["group"] != "baseline", "upper_classes_change_ha"] != 0).any()
+    assert Path(transitioned.root, "data/08_reporting/figures/risk_sensitivity.png").is_file()
     assert Path(transitioned.root, "data/08_reporting/figures/risk_map.png").is_file()
 
 

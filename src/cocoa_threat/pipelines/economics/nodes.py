@@ -10,18 +10,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.economics import (
     SCENARIOS,
+    Valuation,
     conversion_rows,
     converted_area,
     converted_share,
     losses_by_season,
     present_value,
+    price_trend,
     share_by_district,
 )
 from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.economics.params import EconomicsParams, economics_params
+from cocoa_threat.plots import charts
 from cocoa_threat.provenance import one_version, stamped, table_version
 
 logger = logging.getLogger(__name__)
@@ -41,15 +45,32 @@ def _area(area_estimates: pd.DataFrame, p: EconomicsParams) -> dict[str, float]:
 def _figures(p: EconomicsParams) -> dict[str, str]:
     """The names of the headline figures (rows of ``economic_summary``)."""
     seasons = f"{p.first_season}-{p.latest_season}"
-    return {
+    gross = f"gross value of lost production {seasons}"
+    pv = f"present value of the next {p.horizon_years} seasons' gross value"
+    names = {
         "area": "cocoa area converted, ha (estimate; low, high: 95% CI)",
         "map": "cocoa area converted, ha (map count)",
         "beans": f"beans lost in {p.latest_season}, t",
-        "ghs": f"value lost {seasons}, GH¢",
-        "usd": f"value lost {seasons}, US$",
-        "pv_ghs": f"present value of the next {p.horizon_years} seasons, GH¢",
-        "pv_usd": f"present value of the next {p.horizon_years} seasons, US$",
+        "ghs": f"{gross}, GH¢ nominal",
+        "ghs_const": f"{gross}, GH¢ at {p.price_base_season} prices",
+        "usd": f"{gross}, US$ at each season's average rate",
     }
+    for scenario in PRICE_SCENARIOS:
+        names[f"pv_{scenario}"] = (
+            f"{pv}, GH¢ at {p.price_base_season} prices, real price {scenario}"
+        )
+        names[f"pv_usd_{scenario}"] = f"{pv}, US$ (real price {scenario})"
+    return names
+
+
+PRICE_SCENARIOS = ("flat", "trend", "low", "high")
+
+
+def _growth(p: EconomicsParams, value: Valuation) -> dict[str, float]:
+    """Real yearly price change of each scenario (``trend``: that of the valued seasons)."""
+    real = {s: value.price_per_t[s] * value.deflator[s] for s in p.seasons()}
+    g = p.price_growth
+    return {"flat": g.flat, "trend": price_trend(real), "low": g.low, "high": g.high}
 
 
 def loss_by_season(
@@ -79,11 +100,13 @@ def loss_by_season(
 def economic_summary(
     area_estimates: pd.DataFrame, economic_loss_by_season: pd.DataFrame, economics: dict[str, Any]
 ) -> pd.DataFrame:
-    """Headline figures: area, cumulative value lost, present value of future losses.
+    """Headline figures: area, gross value lost (nominal, constant, US$), present values.
 
-    The future losses are the latest season's loss (all converted area, latest
-    price) over ``economics.horizon_years`` seasons, discounted at
-    ``economics.discount_rate``.
+    The future losses are a season's gross value of all the converted area at the
+    base season's real price, growing at each price scenario's real rate
+    (``economics.price_growth``; ``trend`` from the valued seasons), over
+    ``economics.horizon_years`` seasons, discounted at ``economics.real_discount_rate``;
+    in US$ at the base season's rate.
 
     Returns:
         ``economic_summary``: one row per figure, columns low / central / high.
@@ -96,31 +119,37 @@ def economic_summary(
         },
         "Economic summary",
     )
-    names = _figures(p)
-    area, last, value = _area(area_estimates, p), economic_loss_by_season.iloc[-1], p.valuation()
-    price, fx = value.price_per_t[p.latest_season], value.local_per_usd[p.latest_season]
-    pv = {
-        s: present_value(
-            area[s] * value.yield_t_per_ha[s] * price, p.discount_rate, p.horizon_years
-        )
-        for s in SCENARIOS
-    }
+    names, value = _figures(p), p.valuation()
+    area, last = _area(area_estimates, p), economic_loss_by_season.iloc[-1]
+    base_price = value.price_per_t[p.price_base_season] * value.deflator[p.price_base_season]
+    fx = value.local_per_usd[p.price_base_season]
     rows = {
         names["area"]: {s: area[s] for s in SCENARIOS},
         names["map"]: dict.fromkeys(SCENARIOS, area["map"]),
         names["beans"]: {s: last[f"beans_lost_t_{s}"] for s in SCENARIOS},
         names["ghs"]: {s: last[f"cumulative_ghs_{s}"] for s in SCENARIOS},
+        names["ghs_const"]: {s: last[f"cumulative_ghs_const_{s}"] for s in SCENARIOS},
         names["usd"]: {s: last[f"cumulative_usd_{s}"] for s in SCENARIOS},
-        names["pv_ghs"]: pv,
-        names["pv_usd"]: {s: pv[s] / fx for s in SCENARIOS},
     }
+    for scenario, growth in _growth(p, value).items():
+        pv = {
+            s: present_value(
+                area[s] * value.yield_t_per_ha[s] * base_price,
+                p.real_discount_rate,
+                p.horizon_years,
+                growth,
+            )
+            for s in SCENARIOS
+        }
+        rows[names[f"pv_{scenario}"]] = pv
+        rows[names[f"pv_usd_{scenario}"]] = {s: pv[s] / fx for s in SCENARIOS}
     logger.info(
-        "Cocoa lost to mining: %.0f ha (%.0f-%.0f); %s US$ %.0f (%.0f-%.0f)",
+        "Cocoa lost to mining: %.0f ha (%.0f-%.0f); %s: %.0f (%.0f-%.0f)",
         area["central"],
         area["low"],
         area["high"],
-        names["usd"],
-        *(last[f"cumulative_usd_{s}"] for s in ("central", "low", "high")),
+        names["ghs_const"],
+        *(last[f"cumulative_ghs_const_{s}"] for s in ("central", "low", "high")),
     )
     return stamped(pd.DataFrame([{"figure": k, **v} for k, v in rows.items()]), version)
 
@@ -145,8 +174,14 @@ def loss_by_district(
         "Economic loss by district",
     )
     names, summary = _figures(p), economic_summary.set_index("figure")
-    picks = {"area_ha": "area", "value_lost_ghs": "ghs", "value_lost_usd": "usd"}
-    picks["present_value_usd"] = "pv_usd"
+    picks = {"area_ha": "area", "value_lost_ghs": "ghs", "value_lost_ghs_const": "ghs_const"}
+    picks |= {"value_lost_usd": "usd", "present_value_usd_flat": "pv_usd_flat"}
     totals = {out: summary.loc[names[key], list(SCENARIOS)] for out, key in picks.items()}
     table = share_by_district(conversion_rows(transition_by_district, p.conversion), totals)
     return stamped(table, version)
+
+
+def plot_losses(economic_loss_by_season: pd.DataFrame, economics: dict[str, Any]) -> Figure:
+    """Chart of the gross value lost per season and cumulated, at constant prices."""
+    p = economics_params(economics)
+    return charts.plot_losses(economic_loss_by_season, p.price_base_season)

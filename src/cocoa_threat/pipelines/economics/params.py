@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from cocoa_threat.analysis.economics import (
     Valuation,
     season_name,
+    season_price_index,
     season_start_year,
     seasons_between,
 )
@@ -30,6 +31,18 @@ class Scenario(StrictModel):
         return self
 
 
+class PriceGrowth(StrictModel):
+    """Real (inflation-adjusted) yearly change of the producer price after the latest season.
+
+    The ``trend`` scenario is not set here: it is the trend of the real price over
+    the valued seasons.
+    """
+
+    flat: float = 0.0
+    low: float = Field(-0.10, gt=-1)
+    high: float = Field(0.02, gt=-1)
+
+
 class EconomicsParams(StrictModel):
     """All of ``economics``."""
 
@@ -41,8 +54,11 @@ class EconomicsParams(StrictModel):
     image_dates: dict[Literal["before", "after"], dt.date]
     first_season: str
     latest_season: str
-    discount_rate: float = Field(0.10, ge=0)
+    cpi_inflation_pct: dict[int, float]
+    price_base_season: str
+    real_discount_rate: float = Field(0.06, ge=0)
     horizon_years: int = Field(10, ge=0)
+    price_growth: PriceGrowth = Field(default_factory=PriceGrowth)
     conversion: str = "cocoa -> mining"
 
     @model_validator(mode="after")
@@ -69,6 +85,17 @@ class EconomicsParams(StrictModel):
             bad = [s for s, v in table.items() if v <= 0]
             if bad:
                 raise ValueError(f"economics.{key} must be > 0 (seasons {bad})")
+        if self.price_base_season not in self.seasons():
+            raise ValueError(
+                f"economics.price_base_season {self.price_base_season!r} is not one of the "
+                f"valued seasons {self.first_season} to {self.latest_season}"
+            )
+        needed = [y for y in range(first, last + 2) if y not in self.cpi_inflation_pct]
+        if needed:
+            raise ValueError(
+                f"economics.cpi_inflation_pct has no value for year(s) {needed} (a season "
+                f"spans two calendar years)"
+            )
         return self
 
     def seasons(self) -> list[str]:
@@ -76,11 +103,14 @@ class EconomicsParams(StrictModel):
         return seasons_between(self.first_season, self.latest_season)
 
     def valuation(self) -> Valuation:
-        """Yields (t/ha), producer prices and exchange rates for the library."""
+        """Yields (t/ha), producer prices, the deflator and exchange rates for the library."""
+        index = season_price_index(self.cpi_inflation_pct, self.seasons(), self.season_start_month)
+        base = index[self.price_base_season]
         return Valuation(
             yield_t_per_ha={k: v / 1000.0 for k, v in self.yield_kg_per_ha.model_dump().items()},
             price_per_t=self.producer_price_ghs_per_t,
             local_per_usd=self.exchange_rate_ghs_per_usd,
+            deflator={season: base / value for season, value in index.items()},
         )
 
 

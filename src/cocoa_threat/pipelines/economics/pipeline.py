@@ -10,8 +10,8 @@ from cocoa_threat.pipelines.economics.nodes import (
     economic_summary,
     loss_by_district,
     loss_by_season,
+    plot_losses,
 )
-from cocoa_threat.plots.charts import plot_losses
 
 
 def create_pipeline(**kwargs: Any) -> Pipeline:
@@ -38,7 +38,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
             ),
             Node(
                 plot_losses,
-                inputs="economic_loss_by_season",
+                inputs=["economic_loss_by_season", "params:economics"],
                 outputs="economic_loss_chart",
                 name="plot_losses",
             ),

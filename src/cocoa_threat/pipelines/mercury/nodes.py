@@ -7,6 +7,7 @@ The science is in :mod:`cocoa_threat.analysis.survey`,
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -14,7 +15,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cocoa_threat.analysis.interpolation import IDW, GaussianProcess, Interpolator, cross_validate
+from cocoa_threat.analysis.interpolation import (
+    IDW,
+    BackgroundKriging,
+    Interpolator,
+    cross_validate,
+    spatial_blocks,
+)
 from cocoa_threat.analysis.mercury import (
     exposure_counts,
     fit_distance_decay,
@@ -48,11 +55,15 @@ def validate_survey(
     return clean_survey(raw, p, after_map.grid.crs, after_map.grid.bounds)
 
 
-def _methods(p: MercuryParams) -> dict[str, Interpolator]:
+def _methods(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
     i = p.interpolation
-    available: dict[str, Interpolator] = {
-        "idw": IDW(power=i.idw_power, k=i.idw_neighbours),
-        "gaussian_process": GaussianProcess(length_scale_m=i.gp_length_scale_m),
+    available: dict[str, Callable[[], Interpolator]] = {
+        "idw": lambda: IDW(power=i.idw_power, k=i.idw_neighbours),
+        "background_kriging": lambda: BackgroundKriging(
+            background_log=float(np.log(p.background_ng_m3)),
+            length_scale_m=i.gp_length_scale_m,
+            restarts=i.gp_restarts,
+        ),
     }
     return {name: available[name] for name in i.methods}
 
@@ -60,34 +71,53 @@ def _methods(p: MercuryParams) -> dict[str, Interpolator]:
 def interpolate_surface(
     mercury_points: gpd.GeoDataFrame, after_map: RasterSource, mercury: dict[str, Any]
 ) -> tuple[RasterProducer, pd.DataFrame]:
-    """A concentration surface (ng/m3) on the land-use grid, by the best method in LOO CV.
+    """Mean and median concentration surfaces (ng/m3) by the method best in spatial-block CV.
 
-    Log-concentration is interpolated (concentrations are log-normal) on a
-    ``mercury.interpolation.resolution_m`` grid and resampled bilinearly to the
-    land-use grid window by window.
+    Every method is scored by leave-one-out and by leaving out spatial blocks of
+    ``mercury.interpolation.cv_block_size_m`` (refitted without them); the block
+    CV chooses. Log-concentration is interpolated on a
+    ``mercury.interpolation.resolution_m`` grid; cocoa farther than
+    ``mercury.max_distance_m`` from the survey is not covered.
 
     Returns:
-        ``mercury_surface`` (lazy float32 raster) and ``mercury_interpolation_cv``
-        (method, rmse/mae/bias/r2 of log-concentration, chosen).
+        ``mercury_surface`` (two float32 bands: arithmetic mean and median) and
+        ``mercury_interpolation_cv`` (method, scheme, rmse/mae/bias/r2 of
+        log-concentration, folds, chosen).
     """
     p = mercury_params(mercury)
     xy = np.column_stack([mercury_points.geometry.x, mercury_points.geometry.y])
     z = mercury_points["log_concentration"].to_numpy()
-    methods = _methods(p)
-    cv = pd.DataFrame([{"method": name, **cross_validate(m, xy, z)} for name, m in methods.items()])
-    best = cv.loc[cv["rmse"].idxmin(), "method"]
+    blocks = spatial_blocks(xy, p.interpolation.cv_block_size_m)
+    schemes = {
+        "leave-one-out": None,
+        f"spatial blocks {p.interpolation.cv_block_size_m:g} m": blocks,
+    }
+    rows = [
+        {"method": name, "scheme": scheme, **cross_validate(make, xy, z, folds)}
+        for name, make in _methods(p).items()
+        for scheme, folds in schemes.items()
+    ]
+    cv = pd.DataFrame(rows)
+    by_block = cv[cv["scheme"] != "leave-one-out"].set_index("method")
+    best = str(by_block["rmse"].idxmin())
     cv["chosen"] = cv["method"] == best
     cv["n_points"] = len(z)
     logger.info(
-        "Mercury interpolation LOO RMSE (log): %s; using %s",
-        dict(zip(cv["method"], cv["rmse"].round(3), strict=True)),
+        "Mercury interpolation RMSE (log) by spatial blocks: %s, leave-one-out: %s; using %s",
+        by_block["rmse"].round(3).to_dict(),
+        cv[cv["scheme"] == "leave-one-out"].set_index("method")["rmse"].round(3).to_dict(),
         best,
     )
-    tags = {"units": "ng/m3", "method": str(best), "quantity": "gaseous elemental mercury"}
+    model = _methods(p)[best]()
+    if isinstance(model, IDW):  # its variance: the block-CV error (log space)
+        model.residual_var = float(by_block.loc[best, "rmse"]) ** 2
+    tags = {"units": "ng/m3", "method": best, "quantity": "gaseous elemental mercury"}
     producer = surface_producer(
-        methods[best].fit(xy, z),
+        model.fit(xy, z),
+        xy,
         after_map.grid,
         p.interpolation.resolution_m,
+        p.max_distance_m,
         p.block_size,
         tags,
     )
@@ -115,7 +145,13 @@ def cocoa_exposure(
     table = zone_table(
         counts,
         [p.outside_label, *districts["district"].tolist()],
-        [{"concentration_class": label} for label in p.class_labels],
+        [
+            {"concentration_class": label}
+            for label in [
+                *p.class_labels,
+                f"not covered (> {p.max_distance_m:g} m from the survey)",
+            ]
+        ],
         after_map.grid.hectares(1),
         "cocoa_ha",
         "percent_of_district_cocoa",

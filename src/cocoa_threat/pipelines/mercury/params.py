@@ -24,12 +24,14 @@ class SurveySpec(StrictModel):
 class InterpolationSpec(StrictModel):
     """Surface interpolation."""
 
-    methods: list[Literal["idw", "gaussian_process"]] = Field(
-        default_factory=lambda: ["idw", "gaussian_process"], min_length=1
+    methods: list[Literal["idw", "background_kriging"]] = Field(
+        default_factory=lambda: ["idw", "background_kriging"], min_length=1
     )
     idw_power: float = Field(2.0, gt=0)
     idw_neighbours: int = Field(12, ge=1)
     gp_length_scale_m: float = Field(500.0, gt=0)
+    gp_restarts: int = Field(2, ge=0)
+    cv_block_size_m: float = Field(2000.0, gt=0)
     resolution_m: float = Field(50.0, gt=0)
 
 
@@ -40,6 +42,7 @@ class MercuryParams(StrictModel):
     detection_limit_ng_m3: float = Field(1.0, gt=0)
     below_detection: Literal["half_limit", "limit", "drop"] = "half_limit"
     background_ng_m3: float = Field(1.3, gt=0)
+    max_distance_m: float = Field(1500.0, gt=0)
     interpolation: InterpolationSpec = Field(default_factory=InterpolationSpec)
     class_breaks_ng_m3: list[float] = Field(min_length=1)
     class_labels: list[str]

@@ -159,13 +159,15 @@ def _change_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[
 
 
 def _impact_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
-    season_cols = ["season", "converted_share", "price_ghs_per_t", "area_lost_ha_central"]
-    season_cols += ["beans_lost_t_central", "value_lost_usd_central", "cumulative_usd_central"]
+    season_cols = ["season", "converted_share", "price_ghs_per_t", "deflator"]
+    season_cols += ["area_lost_ha_central", "beans_lost_t_central", "value_lost_ghs_central"]
+    season_cols += ["value_lost_ghs_const_central", "value_lost_usd_central"]
     exposure: pd.DataFrame = inputs["mercury_exposure_by_district"]
     risk_table: pd.DataFrame = inputs["risk_by_district"]
-    sensitivity: pd.DataFrame = inputs["risk_sensitivity"].filter(regex="scenario|_ha$")
+    sensitivity: pd.DataFrame = inputs["risk_sensitivity"].filter(regex="^group$|scenario|_ha$")
     return {
         "economic_summary": inputs["economic_summary"],
+        "price_base_season": parameters["economics"]["price_base_season"],
         "economic_chart": inputs["economic_loss_chart"],
         "economic_by_season": inputs["economic_loss_by_season"][season_cols],
         "economic_by_district": inputs["economic_loss_by_district"].filter(
@@ -180,6 +182,7 @@ def _impact_section(inputs: dict[str, Any], parameters: dict[str, Any]) -> dict[
         "risk_table": risk_table[risk_table["district"] == ALL_DISTRICTS],
         "risk_sensitivity": sensitivity.loc[:, ~sensitivity.columns.str.contains("change")],
         "sensitivity_change": parameters["risk"]["sensitivity_change"],
+        "risk_sensitivity_chart": inputs["risk_sensitivity_chart"],
     }
 
 

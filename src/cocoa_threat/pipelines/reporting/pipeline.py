@@ -33,6 +33,7 @@ REPORT_INPUTS = [
     "risk_quicklook",
     "risk_by_district",
     "risk_sensitivity",
+    "risk_sensitivity_chart",
     "params:land_use",
     "params:ingestion",
     "params:training",

@@ -11,16 +11,19 @@ import logging
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.risk import (
-    FACTORS,
+    Scenario,
     class_producer,
     factor_producer,
-    perturbed_weights,
+    recomputed_counts,
     risk_counts,
     score_producer,
+    sensitivity_scenarios,
+    sensitivity_table,
 )
 from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
 from cocoa_threat.geo.cog import RasterProducer
@@ -29,6 +32,7 @@ from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.risk.params import risk_params, risk_spec
+from cocoa_threat.plots import charts as risk_plots
 from cocoa_threat.plots.maps import plot_class_raster
 from cocoa_threat.provenance import VERSION, one_version, raster_version, stamped
 
@@ -96,48 +100,74 @@ def _version(risk_factors: RasterSource, after_map: RasterSource, step: str) -> 
     )
 
 
-def risk_tables(
+def risk_by_district(
     risk_factors: RasterSource,
     after_map: RasterSource,
     districts: gpd.GeoDataFrame,
     risk: dict[str, Any],
     land_use: dict[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cocoa area per risk class and district, and how class areas move with the weights.
+) -> pd.DataFrame:
+    """Cocoa area per risk class and district.
 
     Returns:
-        ``risk_by_district`` (district, risk_class, cocoa_ha, percent) and
-        ``risk_sensitivity`` (one row per weight set: the weights, hectares per
-        class and the change against the baseline).
+        ``risk_by_district``: district, risk_class, cocoa_ha, percent_of_district_cocoa.
     """
     p, lu = risk_params(risk), land_use_params(land_use)
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk tables")
-    scenarios = perturbed_weights(p.weights, p.sensitivity_change)
+    baseline = [Scenario("baseline", "baseline", p.weights, p.class_breaks, risk_spec(p, lu))]
     by_district, by_scenario = risk_counts(
-        risk_factors, after_map, districts, scenarios, cocoa, p.class_breaks, p.block_size
+        risk_factors, after_map, districts, baseline, cocoa, p.block_size
     )
-    ha = after_map.grid.hectares(1)
     table = zone_table(
         by_district,
         [p.outside_label, *districts["district"].tolist()],
         [{"risk_class": label} for label in p.class_labels],
-        ha,
+        after_map.grid.hectares(1),
         "cocoa_ha",
         "percent_of_district_cocoa",
         total_label=ALL_DISTRICTS,
     )
-    base = by_scenario[0] * ha
-    sens = []
-    for (label, weights), counts in zip(scenarios, by_scenario, strict=True):
-        row: dict[str, Any] = {"scenario": label, **{f"w_{k}": weights[k] for k in FACTORS}}
-        for c, value, ref in zip(p.class_labels, counts * ha, base, strict=True):
-            row[f"{c}_ha"] = float(value)
-            row[f"{c}_change_ha"] = float(value - ref)
-        sens.append(row)
-    summary = ", ".join(f"{c} {v:.0f} ha" for c, v in zip(p.class_labels, base, strict=True))
+    ha = by_scenario[0] * after_map.grid.hectares(1)
+    summary = ", ".join(f"{c} {v:.0f} ha" for c, v in zip(p.class_labels, ha, strict=True))
     logger.info("Cocoa by risk class: %s", summary)
-    return stamped(table, version), stamped(pd.DataFrame(sens), version)
+    return stamped(table, version)
+
+
+def risk_sensitivity(
+    risk_factors: RasterSource,
+    before_map: RasterSource,
+    after_map: RasterSource,
+    mercury_surface: RasterSource,
+    dem_mosaic: RasterSource,
+    risk: dict[str, Any],
+    land_use: dict[str, Any],
+) -> tuple[pd.DataFrame, Figure]:
+    """How the cocoa area per risk class moves when each setting moves by +/- ``sensitivity_change``.
+
+    Weights and class breaks re-use the factors; distances (``sensitivity_distances``)
+    recompute them. One at a time, against the baseline.
+
+    Returns:
+        ``risk_sensitivity`` (one row per scenario: group, the setting, hectares per
+        class and their change against the baseline) and its tornado chart.
+    """
+    p, lu = risk_params(risk), land_use_params(land_use)
+    cocoa = require_cocoa(lu, "The risk pipeline")
+    version = _version(risk_factors, after_map, "Risk sensitivity")
+    scenarios = sensitivity_scenarios(
+        p.weights, p.class_breaks, risk_spec(p, lu), p.sensitivity_change, p.sensitivity_distances
+    )
+    shared = [sc for sc in scenarios if sc.group != "distance"]
+    _, counts = risk_counts(risk_factors, after_map, None, shared, cocoa, p.block_size)
+    moved = [sc for sc in scenarios if sc.group == "distance"]
+    if moved:
+        inputs = (before_map, after_map, mercury_surface, dem_mosaic)
+        extra = recomputed_counts(inputs, moved, cocoa, p.dem_nodata, p.block_size)
+        counts = np.vstack([counts, extra])
+    table = sensitivity_table([*shared, *moved], counts, p.class_labels, after_map.grid.hectares(1))
+    figure = risk_plots.plot_sensitivity(table, p.class_labels, p.sensitivity_change)
+    return stamped(table, version), figure
 
 
 def make_risk_score(

@@ -39,10 +39,10 @@ class MercurySpec(StrictModel):
 
 
 class DownstreamSpec(StrictModel):
-    """Cocoa below mining (DEM proxy)."""
+    """Cocoa below mining: flow distance from the nearest pit upstream (D8 on the DEM)."""
 
-    radius_m: float = Field(1000.0, gt=0)
-    drop_scale_m: float = Field(20.0, gt=0)
+    half_distance_m: float = Field(500.0, gt=0)
+    max_distance_m: float = Field(2000.0, gt=0)
 
 
 class RiskParams(StrictModel):
@@ -58,6 +58,7 @@ class RiskParams(StrictModel):
     class_labels: list[str]
     class_colours: list[str]
     sensitivity_change: float = Field(0.2, gt=0, lt=1)
+    sensitivity_distances: bool = True
     block_size: int = Field(1024, ge=64)
     outside_label: str = "outside districts"
     quicklook_max_size: int = Field(1200, ge=100)
@@ -105,6 +106,7 @@ def risk_spec(p: RiskParams, land_use: LandUse) -> RiskSpec:
         pressure_saturation=p.pressure.saturation,
         mercury_background=p.mercury.background_ng_m3,
         mercury_reference=p.mercury.reference_ng_m3,
-        downstream_radius_m=p.downstream.radius_m,
-        downstream_drop_scale_m=p.downstream.drop_scale_m,
+        downstream_half_distance_m=p.downstream.half_distance_m,
+        downstream_max_distance_m=p.downstream.max_distance_m,
+        nodata=land_use.nodata,
     )

@@ -12,7 +12,8 @@ from cocoa_threat.pipelines.risk.nodes import (
     make_risk_map,
     make_risk_score,
     plot_risk_map,
-    risk_tables,
+    risk_by_district,
+    risk_sensitivity,
 )
 
 PARAMS = ["params:risk", "params:land_use"]
@@ -41,10 +42,23 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 name="compute_risk_factors",
             ),
             Node(
-                risk_tables,
+                risk_by_district,
                 inputs=["risk_factors", "after.land_use_map", "districts", *PARAMS],
-                outputs=["risk_by_district", "risk_sensitivity"],
-                name="risk_tables",
+                outputs="risk_by_district",
+                name="risk_by_district",
+            ),
+            Node(
+                risk_sensitivity,
+                inputs=[
+                    "risk_factors",
+                    "before.land_use_map",
+                    "after.land_use_map",
+                    "mercury_surface",
+                    "dem_mosaic",
+                    *PARAMS,
+                ],
+                outputs=["risk_sensitivity", "risk_sensitivity_chart"],
+                name="risk_sensitivity",
             ),
             Node(
                 make_risk_score,
