@@ -29,7 +29,10 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("catalog I/O and presentation", ["datasets", "plots", "rendering"]),
     ("science library", ["analysis", "models"]),
     ("data sources", ["smallminesds", "demo"]),
-    ("foundations", ["geo", "params", "conf", "raw", "provenance", "locking", "errors"]),
+    (
+        "foundations",
+        ["geo", "params", "conf", "raw", "provenance", "locking", "tracking", "errors"],
+    ),
 ]
 
 

@@ -13,8 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_MODELS = ("prithvi", "resnet50", "random_forest")
-# How environments such as conf/smallminesds/ override conf/base/: single keys, not blocks.
-MERGE_STRATEGY = {"parameters": "soft", "catalog": "soft", "globals": "soft"}
+# How environments such as conf/smallminesds/ override conf/base/: parameters key by key;
+# a catalog entry of an environment (e.g. conf/mlflow/) replaces the base entry whole.
+MERGE_STRATEGY = {"parameters": "soft", "catalog": "destructive", "globals": "soft"}
 
 
 def _conf_dir() -> Path:

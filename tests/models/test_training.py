@@ -30,8 +30,8 @@ def _split(rng: np.random.Generator, n: int, year: int) -> SplitArrays:
     return SplitArrays(images, labels, [f"s{i}" for i in range(n)], np.full(n, year))
 
 
-@pytest.fixture
-def data() -> TrainingData:
+def tiny_training_data() -> TrainingData:
+    """Random 6-band patches with labels learnable from band 4."""
     rng = np.random.default_rng(0)
     return TrainingData(
         splits={
@@ -46,6 +46,11 @@ def data() -> TrainingData:
         ignore_index=255,
         image_nodata=-9999.0,
     )
+
+
+@pytest.fixture
+def data() -> TrainingData:
+    return tiny_training_data()
 
 
 def _conf_block(tmp_path: Path, name: str) -> dict:

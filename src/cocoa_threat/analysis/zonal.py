@@ -29,6 +29,28 @@ def count_by_zone(zones: np.ndarray, codes: np.ndarray, n_zones: int, n_codes: i
     return np.bincount(flat.ravel(), minlength=n_zones * n_codes).reshape(n_zones, n_codes)
 
 
+def mean_by_zone(source: Any, districts: Any, block: int, valid_min: float = 0.0) -> np.ndarray:
+    """Mean of band 1 of a raster in each zone (0: outside), over pixels >= ``valid_min``.
+
+    Returns:
+        (districts + 1,) means; NaN where a zone has no valid pixel.
+    """
+    from cocoa_threat.geo.grid import iter_windows
+
+    n = len(districts) + 1
+    total, count = np.zeros(n), np.zeros(n)
+    for window in iter_windows(source.grid.width, source.grid.height, block):
+        values = source.read(window, bands=[1])[0].astype(np.float64)
+        ok = np.isfinite(values) & (values >= valid_min)
+        if not ok.any():
+            continue
+        zones = zones_of(districts, source.grid, window)[ok]
+        total += np.bincount(zones, weights=values[ok], minlength=n)
+        count += np.bincount(zones, minlength=n)
+    with np.errstate(invalid="ignore"):
+        return total / count
+
+
 def zone_table(
     counts: np.ndarray,
     zone_names: Sequence[str],

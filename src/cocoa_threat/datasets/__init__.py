@@ -7,6 +7,7 @@ from cocoa_threat.datasets.raster import RasterDataset
 from cocoa_threat.datasets.raw import RawDataset
 from cocoa_threat.datasets.trained_model import TrainedModelDataset
 from cocoa_threat.datasets.vector import VectorDataset
+from cocoa_threat.datasets.webmap import WebMapDataset
 
 __all__ = [
     "FigureDataset",
@@ -16,4 +17,5 @@ __all__ = [
     "RawDataset",
     "TrainedModelDataset",
     "VectorDataset",
+    "WebMapDataset",
 ]

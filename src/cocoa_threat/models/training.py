@@ -26,6 +26,7 @@ from cocoa_threat.models.terratorch_build import (
     resolve_pretrained,
     training_args,
 )
+from cocoa_threat.tracking import lightning_loggers
 
 logger = logging.getLogger(__name__)
 
@@ -237,8 +238,14 @@ def terratorch_build_config(spec: DeepModelParams, data: TrainingData) -> dict[s
     }
 
 
-def make_trainer(spec: DeepModelParams, run_dir: Path, callbacks: list[Callback]) -> L.Trainer:
-    """A Lightning trainer from ``<model>.model.trainer``, logging under ``run_dir``."""
+def make_trainer(
+    spec: DeepModelParams, run_dir: Path, callbacks: list[Callback], tracking_prefix: str = ""
+) -> L.Trainer:
+    """A Lightning trainer from ``<model>.model.trainer``, logging under ``run_dir``.
+
+    When an MLflow run is active (``kedro run --env=mlflow``), the epoch metrics go
+    into it too, under ``tracking_prefix``.
+    """
     t = spec.trainer
     return L.Trainer(
         max_epochs=t.max_epochs,
@@ -251,6 +258,7 @@ def make_trainer(spec: DeepModelParams, run_dir: Path, callbacks: list[Callback]
         logger=[
             TensorBoardLogger(run_dir, name="tensorboard"),
             CSVLogger(run_dir, name="csv"),
+            *lightning_loggers(tracking_prefix),
         ],
         log_every_n_steps=t.log_every_n_steps,
         limit_train_batches=t.limit_train_batches,
@@ -328,7 +336,7 @@ def fit_segmentation_model(
         for old in (run_dir / "checkpoints").glob("*.ckpt"):
             old.unlink()
     checkpoints, callbacks = _callbacks(spec, run_dir, seed, extra_callbacks)
-    trainer = make_trainer(spec, run_dir, callbacks)
+    trainer = make_trainer(spec, run_dir, callbacks, f"{namespace}.seed_{seed}")
     (run_dir / RUN_CONFIG).write_text(json.dumps({"fingerprint": fingerprint}))
     logger.info(
         "%s: training on %s (%s precision), %d train / %d val patches, batch %d, max %d epochs",

@@ -14,6 +14,7 @@ from cocoa_threat.pipelines.mercury import create_pipeline as mercury_pipeline
 from cocoa_threat.pipelines.reporting import create_pipeline as reporting_pipeline
 from cocoa_threat.pipelines.risk import create_pipeline as risk_pipeline
 from cocoa_threat.pipelines.training import create_pipeline as training_pipeline
+from cocoa_threat.rendering.offline import external_resources
 from tests.conftest import ProjectConf
 
 
@@ -45,5 +46,9 @@ def test_the_report_shows_the_models_that_exist(transitioned: ProjectConf) -> No
     assert (figures / "random_forest_confusion_matrix.png").is_file()
     assert not (figures / "prithvi_confusion_matrix.png").exists()
     html = Path(transitioned.root, "data/08_reporting/report.html").read_text()
+    assert 'href="map.html"' in html  # the interactive map, next to the report
+    web_map = catalog.load("web_map")
+    assert "Cocoa risk class" in web_map and "Districts" in web_map
+    assert external_resources(web_map) == []
     # Only the forest's confusion matrices (plus the other figures) are embedded.
     assert len(re.findall(r"data:image/png;base64", html)) == 11

@@ -13,21 +13,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
 import cocoa_threat
-from cocoa_threat.analysis.zonal import ALL_DISTRICTS
+from cocoa_threat.analysis.zonal import ALL_DISTRICTS, mean_by_zone
+from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.params import LandUse, land_use_params
 from cocoa_threat.pipelines.reporting.params import reporting_params
 from cocoa_threat.plots.patches import plot_sample_patches as draw_sample_patches
 from cocoa_threat.provenance import one_version, table_version
+from cocoa_threat.rendering.map_layers import class_layer, continuous_layer, vector_layer
 from cocoa_threat.rendering.report import render_report
 from cocoa_threat.rendering.tables import area_frame, comparison_frame
+from cocoa_threat.rendering.webmap import WebMap
+from cocoa_threat.rendering.webmap import build_web_map as build_map
 
 logger = logging.getLogger(__name__)
+
+# The folder of map tiles, beside map.html (the catalog's WebMapDataset writes it).
+WEB_MAP_FILES = "map_files"
 
 # How the report names where the cocoa labels came from (ingestion.labels.cocoa.source).
 COCOA_SOURCES = {
@@ -245,3 +254,93 @@ def assemble_report(**datasets: Any) -> tuple[str, str]:
     html, markdown = render_report(report_context(inputs, params))
     logger.info("Report: %.1f MB HTML", len(html) / 1e6)
     return html, markdown
+
+
+def _district_popups(
+    districts: gpd.GeoDataFrame,
+    losses: pd.DataFrame,
+    mean_risk: np.ndarray,
+    base_season: str,
+) -> list[dict[str, Any]]:
+    by_name = losses.set_index("district") if len(losses) else pd.DataFrame()
+    popups = []
+    for i, name in enumerate(districts["district"]):
+        row = by_name.loc[name] if name in by_name.index else None
+        popup: dict[str, Any] = {"district": name}
+        if row is not None:
+            popup["cocoa lost, ha (95% CI)"] = (
+                f"{row['area_ha_central']:.1f} ({row['area_ha_low']:.1f}-{row['area_ha_high']:.1f})"
+            )
+            popup["cocoa lost, ha mapped"] = f"{row['map_ha']:.1f}"
+            popup[f"gross value lost, GH¢ at {base_season} prices"] = (
+                f"{row['value_lost_ghs_const_central']:,.0f}"
+            )
+        else:
+            popup["cocoa lost, ha (95% CI)"] = "none mapped"
+        risk = mean_risk[i + 1]
+        popup["mean risk score of cocoa (0-1)"] = "n/a" if not np.isfinite(risk) else f"{risk:.2f}"
+        popups.append(popup)
+    return popups
+
+
+def build_web_map(
+    before_map: RasterSource,
+    after_map: RasterSource,
+    change_map: RasterSource,
+    risk_map: RasterSource,
+    risk_score: RasterSource,
+    mercury_surface: RasterSource,
+    mercury_points: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    economic_loss_by_district: pd.DataFrame,
+    reporting: dict[str, Any],
+    land_use: dict[str, Any],
+    risk: dict[str, Any],
+    economics: dict[str, Any],
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> WebMap:
+    """The interactive map: land use of each year, change, risk, mercury, survey, districts.
+
+    District pop-ups give the cocoa lost (the regional estimate and interval shared
+    by the district's mapped conversion), its gross value and the mean risk score.
+
+    Returns:
+        ``web_map``: one page that opens offline (tiles beside it for large scenes).
+    """
+    r, lu = reporting_params(reporting).map, land_use_params(land_use)
+    years = (before["year"], after["year"])
+    size = {"max_px": r.max_px, "tile_px": r.tile_px, "opacity": r.opacity}
+    classes = dict(enumerate(lu.classes))
+    changes = {
+        int(k.removeprefix("code_")): v for k, v in change_map.tags.items() if k.startswith("code_")
+    }
+    base_season = economics["price_base_season"]
+    mean_risk = mean_by_zone(risk_score, districts, int(risk["block_size"]))
+    popups = _district_popups(districts, economic_loss_by_district, mean_risk, base_season)
+    points = [{"GEM, ng/m3": f"{c:.1f}"} for c in mercury_points["concentration_ng_m3"]]
+    layers = [
+        class_layer(before_map, f"Land use {years[0]}", classes, **size, visible=False),
+        class_layer(after_map, f"Land use {years[1]}", classes, **size, visible=False),
+        class_layer(change_map, f"Change {years[0]}-{years[1]}", changes, **size),
+        class_layer(risk_map, "Cocoa risk class", dict(enumerate(risk["class_labels"])), **size),
+        continuous_layer(mercury_surface, "Mercury, mean", "ng/m3", r.mercury_colour_map, **size),
+        vector_layer(
+            mercury_points,
+            "Mercury survey points",
+            points,
+            None,
+            {"title": "Mercury survey points", "categories": [["reading", "#1f78b4"]]},
+            visible=False,
+        ),
+        vector_layer(
+            districts,
+            "Districts",
+            popups,
+            None,
+            {"title": "Districts (click for figures)", "categories": []},
+        ),
+    ]
+    page = build_map(f"cocoa-threat: cocoa and mining {years[0]}-{years[1]}", layers, WEB_MAP_FILES)
+    logger.info("Map: %d layers, %d tile file(s)", len(layers), len(page.files))
+    return page

@@ -9,6 +9,22 @@ from pydantic import Field
 from cocoa_threat.params import StrictModel, parse_params
 
 
+class WebMapSpec(StrictModel):
+    """The interactive map (``map.html``)."""
+
+    max_px: int = Field(
+        4096, ge=64, description="Rasters are shown at most this many pixels per side."
+    )
+    tile_px: int = Field(
+        2048,
+        ge=64,
+        description="A raster larger than this (per side) is cut into tiles of this size, "
+        "written beside map.html; a smaller one is inlined.",
+    )
+    opacity: float = Field(0.8, gt=0, le=1)
+    mercury_colour_map: str = "magma_r"
+
+
 class ReportingParams(StrictModel):
     """All of ``reporting``."""
 
@@ -19,6 +35,7 @@ class ReportingParams(StrictModel):
         max_length=3,
         description="The model-input bands shown as red, green and blue.",
     )
+    map: WebMapSpec = Field(default_factory=WebMapSpec)
 
 
 def reporting_params(params: dict[str, Any]) -> ReportingParams:

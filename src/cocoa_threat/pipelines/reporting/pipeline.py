@@ -7,7 +7,12 @@ from typing import Any
 from kedro.pipeline import Node, Pipeline
 
 from cocoa_threat.conf import model_names
-from cocoa_threat.pipelines.reporting.nodes import assemble_report, kwarg_name, plot_sample_patches
+from cocoa_threat.pipelines.reporting.nodes import (
+    assemble_report,
+    build_web_map,
+    kwarg_name,
+    plot_sample_patches,
+)
 
 REPORT_INPUTS = [
     "tile_manifest",
@@ -69,6 +74,28 @@ def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pip
                 ],
                 outputs="sample_patches_figure",
                 name="plot_sample_patches",
+            ),
+            Node(
+                build_web_map,
+                inputs=[
+                    "before.land_use_map",
+                    "after.land_use_map",
+                    "change_map",
+                    "risk_map",
+                    "risk_score",
+                    "mercury_surface",
+                    "mercury_points",
+                    "districts",
+                    "economic_loss_by_district",
+                    "params:reporting",
+                    "params:land_use",
+                    "params:risk",
+                    "params:economics",
+                    "params:before",
+                    "params:after",
+                ],
+                outputs="web_map",
+                name="build_web_map",
             ),
             Node(
                 assemble_report,
