@@ -91,7 +91,9 @@ class RunCheckpoints(Checkpoint):
     def _save(self, trainer: L.Trainer, name: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.partial"
-        trainer.save_checkpoint(tmp)
+        # a full checkpoint (optimiser, loops, callbacks): resuming needs it; loading stays
+        # weights_only=True since it holds only tensors and plain containers
+        trainer.save_checkpoint(tmp, weights_only=False)
         os.replace(tmp, self.folder / name)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
