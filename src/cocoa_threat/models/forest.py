@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.ensemble import RandomForestClassifier
 
 from cocoa_threat.analysis.metrics import confusion_matrix, scores_from_confusion
@@ -77,16 +78,48 @@ def fit_random_forest(
     return forest
 
 
-def predict_forest(
-    forest: RandomForestClassifier, images: np.ndarray, chunk: int = 262144
+def forest_proba(
+    forest: RandomForestClassifier, features: np.ndarray, chunk: int = 65536
 ) -> np.ndarray:
+    """Mean class probabilities of the trees for (P, C) pixel features; float64 (P, K).
+
+    The same numbers as ``forest.predict_proba``, but reproducible: scikit-learn sums the
+    trees in whatever order its threads finish, so the last bits (and hence argmax ties)
+    change from run to run under load. Here the trees are summed in their own order for
+    each chunk of pixels, and the chunks run in parallel (``forest.n_jobs`` threads; tree
+    prediction releases the GIL).
+
+    Args:
+        forest: A fitted forest.
+        features: Pixel features, one row per pixel.
+        chunk: Pixels per parallel task.
+
+    Returns:
+        Probabilities in the order of ``forest.classes_``.
+    """
+    x = np.ascontiguousarray(features, dtype=np.float32)  # the trees' own dtype
+    out = np.zeros((x.shape[0], len(forest.classes_)), dtype=np.float64)
+
+    def one(start: int) -> None:
+        part = x[start : start + chunk]
+        acc = np.zeros((part.shape[0], out.shape[1]), dtype=np.float64)
+        for tree in forest.estimators_:
+            acc += tree.predict_proba(part, check_input=False)
+        out[start : start + chunk] = acc / len(forest.estimators_)
+
+    n_jobs = effective_n_jobs(forest.n_jobs)
+    Parallel(n_jobs=n_jobs, require="sharedmem")(
+        delayed(one)(start) for start in range(0, x.shape[0], chunk)
+    )
+    return out
+
+
+def predict_forest(forest: RandomForestClassifier, images: np.ndarray) -> np.ndarray:
     """Classify every pixel of (N, C, H, W) normalised images; uint8 (N, H, W)."""
     n, bands, rows, cols = images.shape
     features = np.moveaxis(images, 1, -1).reshape(-1, bands)
-    out = np.empty(features.shape[0], dtype=np.uint8)
-    for start in range(0, features.shape[0], chunk):
-        out[start : start + chunk] = forest.predict(features[start : start + chunk])
-    return out.reshape(n, rows, cols)
+    labels = forest.classes_.astype(np.uint8)[forest_proba(forest, features).argmax(axis=1)]
+    return labels.reshape(n, rows, cols)
 
 
 class ForestSegmenter(SegmentationModel):
@@ -118,15 +151,11 @@ class ForestSegmenter(SegmentationModel):
         return self.batch_size
 
     def proba(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities of every pixel (chunked)."""
+        """Class probabilities of every pixel (reproducible, see :func:`forest_proba`)."""
         n, c, h, w = x.shape
         flat = np.moveaxis(x, 1, -1).reshape(-1, c)
         out = np.zeros((flat.shape[0], len(self.class_names)), dtype=np.float32)
-        cols = self.forest.classes_.astype(int)
-        for start in range(0, flat.shape[0], 262144):
-            out[start : start + 262144, cols] = self.forest.predict_proba(
-                flat[start : start + 262144]
-            )
+        out[:, self.forest.classes_.astype(int)] = forest_proba(self.forest, flat)
         return np.moveaxis(out.reshape(n, h, w, -1), -1, 1)
 
     def predict_labels(self, x: np.ndarray) -> np.ndarray:
