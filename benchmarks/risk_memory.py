@@ -8,7 +8,7 @@ fresh process per size and prints its peak RSS: bounded memory means about the
 same peak for every size.
 
     python benchmarks/risk_memory.py --sizes 2048 8192
-    python benchmarks/risk_memory.py --sizes 20000     # the issue's size: ~1 h on 2 cores
+    python benchmarks/risk_memory.py --sizes 20000     # the issue's size: ~17 min on 2 cores
 """
 
 from __future__ import annotations
