@@ -201,6 +201,30 @@ def test_partial_checkpoints_are_never_resumed_from(tmp_path: Path) -> None:
     assert newest_checkpoint(tmp_path / "none") is None
 
 
+def test_resuming_across_a_code_change_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+
+    from cocoa_threat.models.training import RUN_CONFIG, _resume_path, code_stamp
+
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "epoch-004.ckpt").write_bytes(b"")
+    stamp = code_stamp()
+    (tmp_path / RUN_CONFIG).write_text(json.dumps({"fingerprint": "f", "code": stamp}))
+    with caplog.at_level(logging.WARNING, logger="cocoa_threat.models.training"):
+        assert _resume_path(tmp_path, "f", resume=True) == tmp_path / "checkpoints/epoch-004.ckpt"
+    assert "other code" not in caplog.text
+    older = {**stamp, "models_source": "0123456789abcdef"}
+    (tmp_path / RUN_CONFIG).write_text(json.dumps({"fingerprint": "f", "code": older}))
+    with caplog.at_level(logging.WARNING, logger="cocoa_threat.models.training"):
+        assert _resume_path(tmp_path, "f", resume=True) == tmp_path / "checkpoints/epoch-004.ckpt"
+    assert "other code (models_source 0123456789abcdef -> " in caplog.text
+    assert "trainer.resume: false" in caplog.text
+    # the stamp: a short hash of the model sources and the library versions
+    assert len(stamp["models_source"]) == 16 and stamp["torch"] == torch.__version__
+
+
 def test_resnet50_is_truly_from_scratch(data: TrainingData, tmp_path: Path) -> None:
     spec = _spec(_conf_block(tmp_path, "resnet50"), "resnet50")
     args = training_args(spec, 3, BANDS, checkpoint=None)

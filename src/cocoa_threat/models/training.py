@@ -9,6 +9,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -177,15 +178,52 @@ def _fingerprint(spec: DeepModelParams, build_config: dict[str, Any], seed: int)
     return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def code_stamp() -> dict[str, str]:
+    """What code trains: a hash of the model package's sources and the library versions.
+
+    Settings decide whether a checkpoint is resumable (:func:`_fingerprint`); the code does
+    not, but a run resumed across a code change can't equal an uninterrupted one, so
+    :func:`_resume_path` says so.
+    """
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return {
+        "models_source": digest.hexdigest()[:16],
+        "torch": torch.__version__,
+        "lightning": L.__version__,
+        "terratorch": _version_of("terratorch"),
+    }
+
+
+def _version_of(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "absent"
+
+
 def _resume_path(run_dir: Path, fingerprint: str, resume: bool) -> Path | None:
     """The newest epoch checkpoint of an earlier run with the same settings, if any."""
     newest = newest_checkpoint(run_dir / "checkpoints")
     stamp = run_dir / RUN_CONFIG
     if not (resume and newest is not None and stamp.is_file()):
         return None
-    if json.loads(stamp.read_text()).get("fingerprint") != fingerprint:
+    earlier = json.loads(stamp.read_text())
+    if earlier.get("fingerprint") != fingerprint:
         logger.info("Checkpoint in %s is from other settings; training from the start", run_dir)
         return None
+    now = code_stamp()
+    changed = {k: (earlier.get("code", {}).get(k), v) for k, v in now.items()}
+    changed = {k: pair for k, pair in changed.items() if pair[0] != pair[1]}
+    if changed:
+        logger.warning(
+            "Resuming %s, which was written by other code (%s): the model will not equal an "
+            "uninterrupted run. For that, set trainer.resume: false for this model or delete %s.",
+            newest,
+            ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items()),
+            run_dir / "checkpoints",
+        )
     logger.info("Resuming from %s", newest)
     return newest
 
@@ -339,7 +377,9 @@ def fit_segmentation_model(
             old.unlink()
     checkpoints, callbacks = _callbacks(spec, run_dir, seed, extra_callbacks)
     trainer = make_trainer(spec, run_dir, callbacks, f"{namespace}.seed_{seed}")
-    (run_dir / RUN_CONFIG).write_text(json.dumps({"fingerprint": fingerprint}))
+    (run_dir / RUN_CONFIG).write_text(
+        json.dumps({"fingerprint": fingerprint, "code": code_stamp()})
+    )
     logger.info(
         "%s: training on %s (%s precision), %d train / %d val patches, batch %d, max %d epochs",
         namespace,
