@@ -66,12 +66,12 @@ def _flat_scores(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
     out: dict[str, float] = {}
     test = metrics.get("test", {})
     for year, scores in test.items():
-        for key in ("miou", "macro_f1"):
+        for key in ("miou", "f1_macro"):
             if isinstance(scores.get(key), int | float):
                 out[f"{prefix}.test.{year}.{key}"] = float(scores[key])
-        for name, value in (scores.get("iou") or {}).items():
-            if isinstance(value, int | float):
-                out[f"{prefix}.test.{year}.iou.{name}"] = float(value)
+        for name, per_class in (scores.get("per_class") or {}).items():
+            if isinstance(per_class.get("iou"), int | float):
+                out[f"{prefix}.test.{year}.iou.{name}"] = float(per_class["iou"])
     val = (metrics.get("validation") or {}).get("miou")
     if isinstance(val, int | float):
         out[f"{prefix}.validation.miou"] = float(val)
@@ -88,7 +88,8 @@ class TrackingHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        """Switch kedro-mlflow on for ``--env=mlflow``."""
+        """Switch kedro-mlflow on for ``--env=mlflow`` (and off for any other session)."""
+        self._mlflow = None
         if context.env != ENVIRONMENT:
             return
         try:
@@ -123,9 +124,10 @@ class TrackingHook:
                 load_versions=load_versions,
             )
 
-    @hook_impl
+    @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: Any, pipeline: Any, catalog: Any) -> None:
-        """Start the MLflow run (kedro-mlflow)."""
+        """Start the MLflow run (kedro-mlflow), after the parameter check and the lock: a run
+        that stops there leaves no empty MLflow run behind."""
         if self._mlflow is not None:
             self._mlflow.before_pipeline_run(
                 run_params=run_params, pipeline=pipeline, catalog=catalog

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cocoa_threat.analysis.metrics import block_bootstrap, scores_from_confusion
-from cocoa_threat.models.evaluation import verdicts
+from cocoa_threat.models.evaluation import check_same_test_split, verdicts
 from cocoa_threat.rendering.tables import comparison_markdown
 
 NAMES = ["background", "mining"]
@@ -87,3 +87,10 @@ def test_overlapping_intervals_are_not_ranked() -> None:
     md = comparison_markdown(table)
     assert "0.620 [0.550, 0.700]" in md and "0.400 (no interval)" in md
     assert "- `prithvi`: not distinguishable from resnet50" in md
+
+
+def test_models_of_different_splits_are_not_compared() -> None:
+    same = [{"model": "a", "split_hash": "s1"}, {"model": "b", "split_hash": "s1"}]
+    check_same_test_split(same)
+    with pytest.raises(ValueError, match=r"different splits of the tiles \(a: s1, b: s2\)"):
+        check_same_test_split([same[0], {"model": "b", "split_hash": "s2"}])

@@ -111,6 +111,22 @@ def majority_metrics(metrics: dict[str, Any], bootstrap: dict[str, Any]) -> dict
     }
 
 
+def check_same_test_split(metrics: list[dict[str, Any]]) -> None:
+    """Refuse to compare models scored on different splits of the tiles.
+
+    Raises:
+        ValueError: Naming each model's split and what to retrain.
+    """
+    splits = {m["model"]: m.get("split_hash") for m in metrics}
+    if len(set(splits.values())) > 1:
+        listed = ", ".join(f"{model}: {h}" for model, h in splits.items())
+        raise ValueError(
+            f"The models were trained and tested on different splits of the tiles ({listed}), "
+            "so their test scores can't be compared. Retrain the models of an older split "
+            "(`kedro run --pipeline=training --namespaces=<model>`)."
+        )
+
+
 def comparison_rows(metrics: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per model and year: scores, intervals, the seeds' spread."""
     rows = []

@@ -92,10 +92,12 @@ class RunCheckpoints(Checkpoint):
     def _save(self, trainer: L.Trainer, name: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".{name}.partial"
-        # a full checkpoint (optimiser, loops, callbacks): resuming needs it; loading stays
-        # weights_only=True since it holds only tensors and plain containers
-        trainer.save_checkpoint(tmp, weights_only=False)
-        os.replace(tmp, self.folder / name)
+        # Epoch checkpoints are full (optimiser, loops, callbacks): resuming needs them. Only
+        # the weights of best.ckpt are ever read. Every rank calls save_checkpoint (it
+        # synchronises); only rank 0 writes the file, so only rank 0 moves it into place.
+        trainer.save_checkpoint(tmp, weights_only=name == BEST)
+        if trainer.is_global_zero:
+            os.replace(tmp, self.folder / name)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Record the validation scores; keep the checkpoint if they are the best so far."""
@@ -112,6 +114,8 @@ class RunCheckpoints(Checkpoint):
         self._record(trainer, "train/")
         name = f"epoch-{trainer.current_epoch:03d}.ckpt"
         self._save(trainer, name)
+        if not trainer.is_global_zero:
+            return
         for old in self.folder.glob("epoch-*.ckpt"):
             if old.name != name:
                 old.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from cocoa_threat.models.config import (
 from cocoa_threat.models.data import TrainingData, load_training_data
 from cocoa_threat.models.evaluation import (
     ALL,
+    check_same_test_split,
     comparison_rows,
     evaluate_on_test,
     majority_metrics,
@@ -189,6 +190,7 @@ def compare_models(training: dict[str, Any], *metrics: dict[str, Any] | None) ->
     metrics = tuple(m for m in metrics if m is not None)
     if not metrics:
         raise ValueError("No model metrics to compare; train at least one model")
+    check_same_test_split(list(metrics))
     baseline = majority_metrics(metrics[0], t.bootstrap.model_dump())
     table = comparison_rows([*metrics, baseline])
     verdict = verdicts(table)
