@@ -155,7 +155,7 @@ def map_study_region(study: Any, other: Any, params: dict[str, Any]) -> pd.DataF
                     "map_ha": c["map_px"] * px_ha,
                     "ref_ha": c["ref_px"] * px_ha,
                     "tile_ha": c["tile_px"] * px_ha,
-                    "cm": cms["change" if c["period"] == "change" else c["period"]],
+                    "cm": cms[c["period"]],
                 }
             )
     return pd.DataFrame(rows)
@@ -212,23 +212,7 @@ def coverage(
             sample = tiles.drop(columns=["cm"]).join(splits, on="tile_id")
             new = area_table(sample, 0.95).query("population == 'whole region'")
             test = splits.index[splits["split"] == "test"].tolist()
-            for r in new.itertuples():
-                low_old, high_old = old_interval(tiles, r.quantity, test)
-                for estimator, low, high in (
-                    ("old", low_old, high_old),
-                    ("new", r.ci_low_ha, r.ci_high_ha),
-                ):
-                    records.append(
-                        {
-                            "block_size": block_size,
-                            "estimator": estimator,
-                            "quantity": r.quantity,
-                            "covered": bool(low <= census[r.quantity] <= high),
-                            "width_ha": high - low,
-                            "no_interval": bool(np.isnan(low)),
-                            "n_test_units": r.n_units,
-                        }
-                    )
+            records += _records(new, tiles, test, census, block_size=block_size)
     return _summarise(pd.DataFrame(records), census, "block_size")
 
 
@@ -236,8 +220,7 @@ def fixed_run_tiles(data: Path) -> pd.DataFrame:
     """The per-tile table of the last run, with each tile's confusion matrices."""
     tiles = pd.read_csv(data / "03_primary/tile_areas.csv", dtype={"tile_id": str, "block": str})
     accuracy = json.loads((data / "08_reporting/map_accuracy.json").read_text())["tiles"]
-    key = tiles["period"].where(tiles["period"] != "change", "change")
-    tiles["cm"] = [accuracy[t][k] for t, k in zip(tiles["tile_id"], key, strict=True)]
+    tiles["cm"] = [accuracy[t][k] for t, k in zip(tiles["tile_id"], tiles["period"], strict=True)]
     return tiles
 
 
@@ -267,24 +250,33 @@ def fixed_coverage(tiles: pd.DataFrame, params: dict[str, Any], draws: int) -> p
         drawn = redraw_test(tiles, 5000 + draw, params)
         new = area_table(drawn.drop(columns=["cm"]), 0.95).query("population == 'whole region'")
         test = drawn.loc[drawn["split"] == "test", "tile_id"].unique().tolist()
-        for r in new.itertuples():
-            low_old, high_old = old_interval(tiles, r.quantity, test)
-            for estimator, low, high in (
-                ("old", low_old, high_old),
-                ("new", r.ci_low_ha, r.ci_high_ha),
-            ):
-                records.append(
-                    {
-                        "design": "fixed maps, test blocks re-drawn",
-                        "estimator": estimator,
-                        "quantity": r.quantity,
-                        "covered": bool(low <= census[r.quantity] <= high),
-                        "width_ha": high - low,
-                        "no_interval": bool(np.isnan(low)),
-                        "n_test_units": r.n_units,
-                    }
-                )
+        records += _records(new, tiles, test, census, design="fixed maps, test blocks re-drawn")
     return _summarise(pd.DataFrame(records), census, "design")
+
+
+def _records(
+    new: pd.DataFrame, tiles: pd.DataFrame, test: list[str], census: pd.Series, **design: Any
+) -> list[dict[str, Any]]:
+    """One record per quantity and estimator of a draw: covered, width, units."""
+    records = []
+    for r in new.itertuples():
+        low_old, high_old = old_interval(tiles, r.quantity, test)
+        for estimator, low, high in (
+            ("old", low_old, high_old),
+            ("new", r.ci_low_ha, r.ci_high_ha),
+        ):
+            records.append(
+                {
+                    **design,
+                    "estimator": estimator,
+                    "quantity": r.quantity,
+                    "covered": bool(low <= census[r.quantity] <= high),
+                    "width_ha": high - low,
+                    "no_interval": bool(np.isnan(low)),
+                    "n_test_units": r.n_units,
+                }
+            )
+    return records
 
 
 def _summarise(frame: pd.DataFrame, census: pd.Series, design: str) -> pd.DataFrame:

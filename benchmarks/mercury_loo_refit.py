@@ -19,7 +19,8 @@ import geopandas as gpd
 import numpy as np
 import yaml
 
-from cocoa_threat.analysis.interpolation import BackgroundKriging
+from cocoa_threat.analysis.interpolation import cross_validate
+from cocoa_threat.pipelines.mercury.params import interpolators, mercury_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,29 +30,20 @@ def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data/03_primary/mercury_points.gpkg"
     points = gpd.read_file(path)
     conf = yaml.safe_load((ROOT / "conf/base/parameters_mercury.yml").read_text())["mercury"]
+    make = interpolators(mercury_params(conf))["background_kriging"]
     xy = np.column_stack([points.geometry.x, points.geometry.y])
     z = points["log_concentration"].to_numpy()
 
-    def make() -> BackgroundKriging:
-        return BackgroundKriging(
-            background_log=float(np.log(conf["background_ng_m3"])),
-            length_scale_m=conf["interpolation"]["gp_length_scale_m"],
-            restarts=conf["interpolation"]["gp_restarts"],
-        )
-
     t0 = time.perf_counter()
-    closed = make().fit(xy, z).loo()
+    closed = cross_validate(make, xy, z)  # closed form, all-point hyper-parameters
     t_closed = time.perf_counter() - t0
     t0 = time.perf_counter()
-    refit = np.empty_like(z)
-    for i in range(len(z)):
-        keep = np.arange(len(z)) != i
-        refit[i] = make().fit(xy[keep], z[keep]).predict(xy[i : i + 1])[0][0]
+    refit = cross_validate(make, xy, z, blocks=np.arange(len(z)))  # one point per fold
     t_refit = time.perf_counter() - t0
     result = {
         "n_points": len(z),
-        "loo_rmse_closed_form": float(np.sqrt(np.mean((closed - z) ** 2))),
-        "loo_rmse_refit": float(np.sqrt(np.mean((refit - z) ** 2))),
+        "loo_rmse_closed_form": closed["rmse"],
+        "loo_rmse_refit": refit["rmse"],
         "seconds_closed_form": t_closed,
         "seconds_refit": t_refit,
     }

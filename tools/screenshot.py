@@ -13,6 +13,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Headless Chromium that can reach no host: a page that needs the network shows it.
+OFFLINE_CHROMIUM = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+)
 
 
 def screenshot(page: Path, out: Path, size: str = "1200,850") -> Path:
@@ -24,12 +33,7 @@ def screenshot(page: Path, out: Path, size: str = "1200,850") -> Path:
     subprocess.run(
         [
             browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
+            *OFFLINE_CHROMIUM,
             "--hide-scrollbars",
             f"--window-size={size}",
             "--virtual-time-budget=8000",

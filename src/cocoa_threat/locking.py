@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -107,7 +108,6 @@ def sweep_partials(folder: Path) -> list[Path]:
     before the new one took its place is put back.
     """
     import re
-    import shutil
 
     moved_aside = re.compile(r"^\.(.+)\.[0-9a-f]{12}\.partial-old$")
 
@@ -122,12 +122,17 @@ def sweep_partials(folder: Path) -> list[Path]:
         if (match := moved_aside.match(path.name)) and not (path.parent / match[1]).exists():
             os.replace(path, path.parent / match[1])  # the only copy of a raw input
             continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+        remove_path(path)
         removed.append(path)
     return removed
+
+
+def remove_path(path: Path) -> None:
+    """Delete a file, link or folder tree, if there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def lock_supported() -> bool:

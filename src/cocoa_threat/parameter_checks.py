@@ -69,8 +69,6 @@ def top_level_keys(param_inputs: Iterable[str]) -> set[str]:
     """The top-level parameter keys behind node inputs such as ``params:risk.weights``."""
     out = set()
     for name in param_inputs:
-        if name == "parameters":
-            continue
         if name.startswith("params:"):
             out.add(name.removeprefix("params:").split(".")[0])
     return out
@@ -86,7 +84,7 @@ def _unknown_keys(params: dict[str, Any], models: list[str]) -> list[str]:
     return problems
 
 
-def _cross_checks(params: dict[str, Any], parsed: dict[str, Any], models: list[str]) -> list[str]:
+def _cross_checks(parsed: dict[str, Any], models: list[str]) -> list[str]:
     problems: list[str] = []
     land_use = parsed.get("land_use")
     if land_use is not None and "ingestion" in parsed:
@@ -95,12 +93,7 @@ def _cross_checks(params: dict[str, Any], parsed: dict[str, Any], models: list[s
         except ValueError as exc:
             problems.append(str(exc))
     if land_use is not None and "transition" in parsed:
-        t = parsed["transition"]
-        problems += [
-            f"transition.{k}: {getattr(t, k)!r} is not one of land_use.classes {land_use.classes}"
-            for k in ("from_class", "to_class")
-            if getattr(t, k) not in land_use.classes
-        ]
+        problems += parsed["transition"].check_land_use(land_use)
     if "inference" in parsed:
         wanted = parsed["inference"].model
         if wanted != "best" and wanted not in models:
@@ -167,7 +160,7 @@ def check_parameters(params: dict[str, Any], needed: set[str] | None = None) -> 
                 parsed[key] = VALIDATORS[key](params[key])
         except ParameterError as exc:
             problems += [line.strip().removeprefix("- ") for line in str(exc).splitlines()[1:]]
-    return problems + _cross_checks(params, parsed, models)
+    return problems + _cross_checks(parsed, models)
 
 
 def require_valid_parameters(params: dict[str, Any], needed: set[str] | None = None) -> None:

@@ -47,3 +47,24 @@ def test_labels_are_the_argmax_in_image_layout(
     assert labels.shape == (3, 40, 40) and labels.dtype == np.uint8
     expected = forest.classes_[forest_proba(forest, x[:4800]).argmax(1)].reshape(3, 40, 40)
     assert np.array_equal(labels, expected)
+
+
+def test_the_context_margin_is_cropped_before_predicting(
+    fitted: tuple[RandomForestClassifier, np.ndarray],
+) -> None:
+    from cocoa_threat.models.base import SegmentationModel
+    from cocoa_threat.models.forest import ForestSegmenter
+
+    forest, _ = fitted
+    config = {
+        "means": [0.0] * 4,
+        "stds": [1.0] * 4,
+        "image_nodata": -9999.0,
+        "class_names": ["background", "mining", "cocoa"],
+    }
+    model = ForestSegmenter("random_forest", config, forest)
+    raw = np.random.default_rng(5).normal(size=(2, 4, 24, 24)).astype(np.float32)
+    classes, scaled = model.predict_scaled(raw, 254, crop=4)
+    whole_classes, whole_scaled = SegmentationModel.predict_scaled(model, raw, 254, crop=4)
+    assert classes.shape == (2, 16, 16) and scaled.shape == (2, 3, 16, 16)
+    assert np.array_equal(classes, whole_classes) and np.array_equal(scaled, whole_scaled)

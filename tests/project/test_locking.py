@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 
 from cocoa_threat.hooks import ProjectLockHook
 from cocoa_threat.locking import ProjectBusyError, ProjectLock
-from tests.project.test_parameter_checks import _project_copy
+from tests.project.cli import kedro, project_copy
 
 
 def test_a_second_holder_is_refused_and_told_who_holds_it(tmp_path: Path) -> None:
@@ -51,22 +49,11 @@ def test_the_hook_gives_the_lock_back_after_a_failed_run(tmp_path: Path) -> None
 
 
 def test_a_concurrent_kedro_run_stops_before_writing_anything(tmp_path: Path) -> None:
-    root = _project_copy(tmp_path)
+    root = project_copy(tmp_path)
     lock = ProjectLock(root / "data" / ".lock")
     lock.acquire("pipeline __default__, session held-by-the-test")
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    env["KEDRO_LOGGING_CONFIG"] = str(root / "conf" / "logging.yml")
-    kedro = Path(sys.executable).with_name("kedro")
     try:
-        result = subprocess.run(
-            [str(kedro), "run", "--pipeline=ingestion"],
-            check=False,
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = kedro(root, "run", "--pipeline=ingestion")
     finally:
         lock.release()
     output = " ".join((result.stdout + result.stderr).split())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ pytest.importorskip("kedro_mlflow", reason='needs the tracking extra: pip instal
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from tests.project.test_parameter_checks import _project_copy  # noqa: E402
+from tests.project.cli import kedro, project_copy  # noqa: E402
 
 TINY = ",".join(
     [
@@ -34,23 +31,12 @@ TINY = ",".join(
 
 
 def _kedro(root: Path, *args: str) -> None:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    env["KEDRO_LOGGING_CONFIG"] = str(root / "conf" / "logging.yml")
-    kedro = Path(sys.executable).with_name("kedro")
-    result = subprocess.run(
-        [str(kedro), "run", *args, "--params", TINY],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = kedro(root, "run", *args, "--params", TINY, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
 def test_a_tracked_run_logs_parameters_scores_and_artifacts(tmp_path: Path) -> None:
-    root = _project_copy(tmp_path)
+    root = project_copy(tmp_path)
     store = root / "data" / "09_tracking" / "mlflow.db"
     _kedro(root, "--pipeline=ingestion")  # the default environment tracks nothing
     assert not store.exists()

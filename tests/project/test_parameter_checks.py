@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +11,8 @@ from kedro.pipeline import Node, Pipeline
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.hooks import ParameterCheckHook
 from cocoa_threat.parameter_checks import check_parameters, top_level_keys
-from tests.conftest import REPO, load_project_conf
+from tests.conftest import load_project_conf
+from tests.project.cli import kedro, project_copy
 
 
 @pytest.fixture(scope="module")
@@ -95,33 +92,11 @@ def test_the_hook_raises_before_any_node(params: dict) -> None:
     assert ran == []
 
 
-def _project_copy(root: Path) -> Path:
-    """A project folder (pyproject + conf) whose data/ is empty: nothing has run there."""
-    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
-    (root / "conf" / "local").mkdir()
-    shutil.copytree(
-        REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
-    )
-    return root
-
-
 def test_a_bad_parameter_of_the_last_pipeline_fails_a_full_run_before_ingestion(
     tmp_path: Path,
 ) -> None:
-    root = _project_copy(tmp_path)
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    env["KEDRO_LOGGING_CONFIG"] = str(REPO / "conf" / "logging.yml")
-    kedro = Path(sys.executable).with_name("kedro")
-    result = subprocess.run(
-        [str(kedro), "run", "--params", "risk.weights.mercury=-1.0"],
-        check=False,
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    root = project_copy(tmp_path)
+    result = kedro(root, "run", "--params", "risk.weights.mercury=-1.0")
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "risk.weights must be >= 0" in output and "nothing has run" in output

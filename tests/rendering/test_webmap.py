@@ -20,6 +20,7 @@ from cocoa_threat.geo.grid import GridSpec, RasterSource, iter_windows
 from cocoa_threat.rendering.map_layers import class_layer, continuous_layer, vector_layer
 from cocoa_threat.rendering.offline import external_resources
 from cocoa_threat.rendering.webmap import build_web_map
+from tools.screenshot import OFFLINE_CHROMIUM
 
 UTM = "EPSG:32630"
 ORIGIN = (616000.0, 713000.0)
@@ -146,12 +147,7 @@ def test_the_map_runs_in_a_browser_with_no_network(tmp_path: Path) -> None:
     result = subprocess.run(
         [
             "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--host-resolver-rules=MAP * ~NOTFOUND",
+            *OFFLINE_CHROMIUM,
             "--virtual-time-budget=5000",
             "--dump-dom",
             html.as_uri(),

@@ -109,6 +109,8 @@ def exposure_counts(
     counts = np.zeros((n_d, n_c), dtype=np.int64)
     for window in iter_windows(land.grid.width, land.grid.height, block):
         sel = land.read(window, bands=[1])[0] == cocoa
+        if not sel.any():
+            continue
         conc = surface.read(window, bands=[1])[0][sel]
         cls = np.where(np.isfinite(conc), np.digitize(conc, breaks, right=True), n_c - 1)
         counts += count_by_zone(zones_of(districts, land.grid, window)[sel], cls, n_d, n_c)

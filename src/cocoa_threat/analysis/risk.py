@@ -206,7 +206,6 @@ def factor_producer(
     mercury: Any,
     dem: Any,
     spec: RiskSpec,
-    nodata: int,
     dem_nodata: float,
     block: int,
 ) -> Any:
@@ -222,7 +221,7 @@ def factor_producer(
 
     for other, what in ((after, "land-use maps"), (mercury, "mercury surface"), (dem, "DEM")):
         same_grid_or_raise(before, other, f"Risk inputs ({what})")
-    halo, grid = spec.halo, before.grid
+    halo, grid, nodata = spec.halo, before.grid, spec.nodata
 
     def blocks() -> Iterator[tuple[Any, np.ndarray]]:
         for window in iter_windows(grid.width, grid.height, block):
@@ -350,7 +349,7 @@ def recomputed_counts(
     n_c = len(scenarios[0].breaks) + 1 if scenarios else 0
     out = np.zeros((len(scenarios), n_c), dtype=np.int64)
     for i, scenario in enumerate(scenarios):
-        producer = factor_producer(*inputs, scenario.spec, scenario.spec.nodata, dem_nodata, block)
+        producer = factor_producer(*inputs, scenario.spec, dem_nodata, block)
         for window, bands in producer.blocks():
             sel = inputs[1].read(window, bands=[1])[0] == cocoa
             if sel.any():

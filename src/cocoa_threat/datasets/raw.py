@@ -24,13 +24,13 @@ import inspect
 import json
 import logging
 import os
-import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
+from cocoa_threat.locking import remove_path
 from cocoa_threat.raw import MissingRawInput, RawFolder, RawInput
 
 logger = logging.getLogger(__name__)
@@ -50,13 +50,6 @@ def read_stamp(path: Path) -> dict[str, Any] | None:
         return json.loads(stamp.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
 
 
 def _inner_path_key(dataset_type: Any) -> str:
@@ -171,7 +164,7 @@ class RawDataset(AbstractDataset[RawInput, Any]):
         finally:
             for leftover in (tmp, old, target.with_name(f".{target.name}.{token}.partial-stamp")):
                 if leftover.exists():
-                    _remove(leftover)
+                    remove_path(leftover)
         logger.info("Wrote %s", self._filepath)
 
     def _exists(self) -> bool:

@@ -37,11 +37,6 @@ class WebMapDataset(AbstractDataset[WebMap, str]):
         self._filepath = PurePosixPath(filepath)
         self.metadata = metadata
 
-    @property
-    def files_folder(self) -> str:
-        """The tile folder's name, relative to the page."""
-        return f"{self._filepath.stem}_files"
-
     def load(self) -> str:
         """The page's HTML."""
         path = Path(self._filepath)
@@ -55,15 +50,15 @@ class WebMapDataset(AbstractDataset[WebMap, str]):
             raise DatasetError(f"WebMapDataset {self._filepath} expects a WebMap")
         page = Path(self._filepath)
         page.parent.mkdir(parents=True, exist_ok=True)
-        token = uuid.uuid4().hex[:12]
-        folder = page.parent / self.files_folder
-        tmp_folder = page.parent / f".{self.files_folder}.{token}.partial"
+        token, name = uuid.uuid4().hex[:12], data.files_folder
+        folder = page.parent / name
+        tmp_folder = page.parent / f".{name}.{token}.partial"
         tmp_page = page.parent / f".{page.name}.{token}.partial"
         try:
-            for name, content in data.files.items():
-                relative = PurePosixPath(name)
-                if relative.parts[0] != self.files_folder or ".." in relative.parts:
-                    raise DatasetError(f"tile {name} is not inside {self.files_folder}/")
+            for file, content in data.files.items():
+                relative = PurePosixPath(file)
+                if relative.parts[0] != name or ".." in relative.parts:
+                    raise DatasetError(f"tile {relative} is not inside {name}/")
                 target = tmp_folder / Path(*relative.parts[1:])
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(content)

@@ -16,6 +16,8 @@ from xml.sax.saxutils import escape
 import pandas as pd
 from rasterio.crs import CRS
 
+from cocoa_threat.geo.grid import union_bounds
+
 GDAL_TYPES = {
     "float32": "Float32",
     "float64": "Float64",
@@ -57,7 +59,6 @@ class MosaicSpec:
         dtype: Data type name (e.g. ``float32``).
         nodata: Nodata value (a tile's nodata never overwrites a neighbour's data).
         band_names: Band descriptions.
-        source_bands: 1-based band of the tiles behind each mosaic band (default 1..count).
     """
 
     tiles: tuple[MosaicTile, ...]
@@ -68,7 +69,6 @@ class MosaicSpec:
     dtype: str
     nodata: float
     band_names: tuple[str, ...] | None = None
-    source_bands: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.tiles:
@@ -105,12 +105,11 @@ class MosaicSpec:
             if self.band_names:
                 parts.append(f"    <Description>{escape(self.band_names[band - 1])}</Description>")
             parts.append(f"    <NoDataValue>{self.nodata!r}</NoDataValue>")
-            src_band = self.source_bands[band - 1] if self.source_bands else band
             for rel, xoff, yoff, w, h in sources:
                 parts += [
                     "    <ComplexSource>",
                     f'      <SourceFilename relativeToVRT="1">{rel}</SourceFilename>',
-                    f"      <SourceBand>{src_band}</SourceBand>",
+                    f"      <SourceBand>{band}</SourceBand>",
                     f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>',
                     f'      <DstRect xOff="{xoff}" yOff="{yoff}" xSize="{w}" ySize="{h}"/>',
                     f"      <NODATA>{self.nodata!r}</NODATA>",
@@ -165,12 +164,7 @@ def tile_mosaic(
         )
         for r in rows.itertuples()
     )
-    extent = (
-        float(manifest["minx"].min()),
-        float(manifest["miny"].min()),
-        float(manifest["maxx"].max()),
-        float(manifest["maxy"].max()),
-    )
+    extent = union_bounds(manifest)
     return MosaicSpec(
         tiles=tiles,
         extent=extent,

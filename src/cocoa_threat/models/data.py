@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import lightning as L
@@ -38,17 +38,6 @@ class SplitArrays:
     def __len__(self) -> int:
         return len(self.samples)
 
-    def of_year(self, year: int) -> SplitArrays:
-        """The subset of one year."""
-        keep = self.years == year
-        return SplitArrays(
-            self.images[keep],
-            self.labels[keep],
-            [s for s, k in zip(self.samples, keep, strict=True) if k],
-            self.years[keep],
-            None if self.blocks is None else self.blocks[keep],
-        )
-
 
 @dataclass
 class TrainingData:
@@ -62,7 +51,6 @@ class TrainingData:
     ignore_index: int
     image_nodata: float
     split_hash: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:

@@ -6,7 +6,6 @@ and two models are called different only when their intervals do not overlap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,11 +78,6 @@ def per_tile_records(cms: np.ndarray, split: SplitArrays) -> list[dict[str, Any]
         }
         for i in range(len(split))
     ]
-
-
-def predict_split(predict: Callable[[np.ndarray], np.ndarray], split: SplitArrays) -> np.ndarray:
-    """Labels of every patch of a split."""
-    return predict(split.images)
 
 
 def majority_metrics(metrics: dict[str, Any], bootstrap: dict[str, Any]) -> dict[str, Any]:
@@ -223,7 +217,7 @@ def evaluate_on_test(
         if seed == kept_seed:
             overall = scores[ALL]
         else:
-            cm = tile_confusions(other.predict_labels(test.images), test, n, ignore).sum(axis=0)
+            cm = confusion_matrix(test.labels, other.predict_labels(test.images), n, ignore)
             overall = scores_from_confusion(cm, data.class_names)
         seeds.append(
             {

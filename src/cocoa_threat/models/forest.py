@@ -16,7 +16,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.ensemble import RandomForestClassifier
 
 from cocoa_threat.analysis.metrics import confusion_matrix, scores_from_confusion
-from cocoa_threat.models.base import FitReport, SegmentationModel
+from cocoa_threat.models.base import FitReport, SegmentationModel, scaled_from_proba
 from cocoa_threat.models.config import RandomForestParams
 from cocoa_threat.models.data import SplitArrays, TrainingData
 
@@ -157,6 +157,15 @@ class ForestSegmenter(SegmentationModel):
         out = np.zeros((flat.shape[0], len(self.class_names)), dtype=np.float32)
         out[:, self.forest.classes_.astype(int)] = forest_proba(self.forest, flat)
         return np.moveaxis(out.reshape(n, h, w, -1), -1, 1)
+
+    def predict_scaled(
+        self, raw: np.ndarray, scale: int, crop: int = 0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """As :meth:`SegmentationModel.predict_scaled`, but the context margin is dropped
+        before predicting: a pixel-wise model does not look at its neighbours."""
+        if crop:
+            raw = raw[..., crop:-crop, crop:-crop]
+        return scaled_from_proba(self.predict_proba(raw), scale)
 
     def predict_labels(self, x: np.ndarray) -> np.ndarray:
         """Most likely class of every pixel (the forest's own vote, chunked)."""

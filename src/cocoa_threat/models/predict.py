@@ -196,10 +196,3 @@ def predict_logits(
         model, [0.0] * channels, [1.0] * channels, np.nan, device, batch_size
     )
     return predictor.proba(images, normalised=True, progress=progress)
-
-
-def predict_labels(
-    model: nn.Module, images: np.ndarray, batch_size: int = 16, device: str = "auto"
-) -> np.ndarray:
-    """Most likely class per pixel, uint8 (N, H, W)."""
-    return predict_logits(model, images, batch_size, device).argmax(axis=1).astype(np.uint8)

@@ -56,7 +56,7 @@ class WebMap:
 
     html: str
     files: dict[str, bytes] = field(default_factory=dict)
-    layers: list[str] = field(default_factory=list)
+    files_folder: str = "map_files"  # where ``files`` live, beside the page
 
 
 def _replace_once(text: str, old: str, new: str, what: str) -> str:
@@ -158,7 +158,7 @@ def build_web_map(title: str, layers: list[MapLayer], files_folder: str) -> WebM
         config=data,
         app=APP,
     )
-    return WebMap(page, files, [layer.name for layer in layers])
+    return WebMap(page, files, files_folder)
 
 
 APP = """

@@ -54,8 +54,9 @@ def prepare_patch(
     Returns:
         The patch, or None for an edge tile with ``edge_tiles: skip``.
     """
-    data = image.read(bands=band_indexes).astype(np.float32, copy=False)
-    dem = image.read(bands=[spec.band_names.index(spec.dem_band) + 1]).astype(np.float32)
+    dem_band = spec.band_names.index(spec.dem_band) + 1
+    both = image.read(bands=[*band_indexes, dem_band]).astype(np.float32, copy=False)
+    data, dem = both[:-1], both[-1:]  # one read of the file
     mask_data = mask.read()
     nodata = mask_nodata(mask, spec)
     if labels.cocoa.source == "mask_band":

@@ -7,7 +7,6 @@ The science is in :mod:`cocoa_threat.analysis.survey`,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -17,8 +16,6 @@ from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.interpolation import (
     IDW,
-    BackgroundKriging,
-    Interpolator,
     cross_validate,
     spatial_blocks,
 )
@@ -33,7 +30,7 @@ from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.params import land_use_params, require_cocoa
-from cocoa_threat.pipelines.mercury.params import MercuryParams, mercury_params
+from cocoa_threat.pipelines.mercury.params import interpolators, mercury_params
 from cocoa_threat.plots import mercury as mercury_plots
 from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
@@ -53,19 +50,6 @@ def validate_survey(
     p = mercury_params(mercury)
     raw = require(mercury_survey_raw, "mercury_survey_raw (the mercury survey)")
     return clean_survey(raw, p, after_map.grid.crs, after_map.grid.bounds)
-
-
-def _methods(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
-    i = p.interpolation
-    available: dict[str, Callable[[], Interpolator]] = {
-        "idw": lambda: IDW(power=i.idw_power, k=i.idw_neighbours),
-        "background_kriging": lambda: BackgroundKriging(
-            background_log=float(np.log(p.background_ng_m3)),
-            length_scale_m=i.gp_length_scale_m,
-            restarts=i.gp_restarts,
-        ),
-    }
-    return {name: available[name] for name in i.methods}
 
 
 def interpolate_surface(
@@ -92,9 +76,11 @@ def interpolate_surface(
         "leave-one-out": None,
         f"spatial blocks {p.interpolation.cv_block_size_m:g} m": blocks,
     }
+    methods = interpolators(p)
+    fitted = {name: make().fit(xy, z) for name, make in methods.items()}  # on every point
     rows = [
-        {"method": name, "scheme": scheme, **cross_validate(make, xy, z, folds)}
-        for name, make in _methods(p).items()
+        {"method": name, "scheme": scheme, **cross_validate(make, xy, z, folds, fitted[name])}
+        for name, make in methods.items()
         for scheme, folds in schemes.items()
     ]
     cv = pd.DataFrame(rows)
@@ -108,12 +94,12 @@ def interpolate_surface(
         cv[cv["scheme"] == "leave-one-out"].set_index("method")["rmse"].round(3).to_dict(),
         best,
     )
-    model = _methods(p)[best]()
+    model = fitted[best]
     if isinstance(model, IDW):  # its variance: the block-CV error (log space)
         model.residual_var = float(by_block.loc[best, "rmse"]) ** 2
     tags = {"units": "ng/m3", "method": best, "quantity": "gaseous elemental mercury"}
     producer = surface_producer(
-        model.fit(xy, z),
+        model,
         xy,
         after_map.grid,
         p.interpolation.resolution_m,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
+from cocoa_threat.analysis.interpolation import IDW, BackgroundKriging, Interpolator
 from cocoa_threat.params import StrictModel, parse_params
 
 
@@ -64,3 +67,17 @@ class MercuryParams(StrictModel):
 def mercury_params(params: dict[str, Any]) -> MercuryParams:
     """Validate the ``mercury`` parameters."""
     return parse_params(MercuryParams, params, "mercury")
+
+
+def interpolators(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
+    """A builder of a fresh, unfitted interpolator for each of ``interpolation.methods``."""
+    i = p.interpolation
+    available: dict[str, Callable[[], Interpolator]] = {
+        "idw": lambda: IDW(power=i.idw_power, k=i.idw_neighbours),
+        "background_kriging": lambda: BackgroundKriging(
+            background_log=float(np.log(p.background_ng_m3)),
+            length_scale_m=i.gp_length_scale_m,
+            restarts=i.gp_restarts,
+        ),
+    }
+    return {name: available[name] for name in i.methods}

@@ -79,7 +79,6 @@ def compute_risk_factors(
         mercury_surface,
         dem_mosaic,
         risk_spec(p, lu),
-        lu.nodata,
         p.dem_nodata,
         p.block_size,
     )

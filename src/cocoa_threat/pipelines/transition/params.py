@@ -38,6 +38,15 @@ class TransitionParams(StrictModel):
         to_rgba(value)
         return value
 
+    def check_land_use(self, land_use: LandUse) -> list[str]:
+        """Problems of the conversion's classes against ``land_use.classes``."""
+        return [
+            f"transition.{k}: {getattr(self, k)!r} is not one of land_use.classes "
+            f"{land_use.classes}"
+            for k in ("from_class", "to_class")
+            if getattr(self, k) not in land_use.classes
+        ]
+
 
 @dataclass(frozen=True)
 class TransitionSpec:
@@ -53,16 +62,6 @@ class TransitionSpec:
     def classes(self) -> list[str]:
         """The land-use classes."""
         return self.land_use.classes
-
-    @property
-    def colours(self) -> dict[str, str]:
-        """Class colours."""
-        return self.land_use.colours
-
-    @property
-    def nodata(self) -> int:
-        """Nodata of the class rasters."""
-        return self.land_use.nodata
 
     def scheme(self) -> ChangeScheme:
         """The classes and the conversion, as the analysis library takes them."""
@@ -80,11 +79,9 @@ def transition_params(params: dict[str, Any], land_use: dict[str, Any] | LandUse
     """Validate ``transition`` against ``land_use``."""
     p = parse_params(TransitionParams, params, "transition")
     lu = land_use_params(land_use)
-    for key in ("from_class", "to_class"):
-        if getattr(p, key) not in lu.classes:
-            raise ParameterError(
-                f"Invalid parameters under 'transition' (fix them in conf/):\n  - "
-                f"transition.{key}: {getattr(p, key)!r} is not one of land_use.classes "
-                f"{lu.classes}"
-            )
+    if problems := p.check_land_use(lu):
+        raise ParameterError(
+            "Invalid parameters under 'transition' (fix them in conf/):\n  - "
+            + "\n  - ".join(problems)
+        )
     return TransitionSpec(p, lu)
