@@ -1,44 +1,63 @@
 """What the pipelines' shape depends on in conf: the list of models (``training.models``).
 
-Kedro builds pipelines before it reads the run's parameters, so the list of
-model namespaces is read here from the project's ``conf/`` (the base
-environment, overlaid with ``$KEDRO_ENV`` when that is set). Everything else
-about the models is a parameter like any other.
+Kedro builds the pipelines before it runs them, and the model namespaces come
+from ``training.models``. The list is read from the config loader of the
+running session (:class:`ProjectContext`, Kedro's ``CONTEXT_CLASS``), so
+``kedro run --env=<env>``, ``KEDRO_ENV`` and ``--params`` all give the same
+pipelines, and no second config loader ever replaces the session's
+``${globals:...}`` and ``${runtime_params:...}`` resolvers.
 """
 
 from __future__ import annotations
 
-import os
-from functools import lru_cache
-from pathlib import Path
+import logging
+from typing import Any
+
+from kedro.framework.context import KedroContext
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MODELS = ("prithvi", "resnet50", "random_forest")
 # How environments such as conf/smallminesds/ override conf/base/: parameters key by key;
 # a catalog entry of an environment (e.g. conf/mlflow/) replaces the base entry whole.
 MERGE_STRATEGY = {"parameters": "soft", "catalog": "destructive", "globals": "soft"}
+REGISTRY = "cocoa_threat.pipeline_registry"
+
+_state: dict[str, tuple[str, ...] | None] = {"models": None, "built_with": None}
 
 
-def _conf_dir() -> Path:
-    here = Path.cwd() / "conf"
-    if (here / "base").is_dir():
-        return here
-    return Path(__file__).resolve().parents[2] / "conf"
+def model_names() -> tuple[str, ...]:
+    """The model namespaces of the running session (``training.models``), in their order.
+
+    Outside a Kedro session (e.g. ``register_pipelines()`` called directly) the
+    project's default list is used.
+    """
+    models = _state["models"] or DEFAULT_MODELS
+    _state["built_with"] = models
+    return models
 
 
-@lru_cache(maxsize=4)
-def model_names(env: str | None = None) -> tuple[str, ...]:
-    """The model namespaces, in the order of ``training.models``."""
-    from kedro.config import OmegaConfigLoader
+def use_models(parameters: dict[str, Any]) -> None:
+    """Build the pipelines for the models of these parameters (``training.models``).
 
-    conf = _conf_dir()
-    if not (conf / "base").is_dir():
-        return DEFAULT_MODELS
-    run_env = env or os.environ.get("KEDRO_ENV") or "base"
-    loader = OmegaConfigLoader(
-        conf_source=str(conf),
-        base_env="base",
-        default_run_env=run_env if (conf / run_env).is_dir() else "base",
-        merge_strategy=MERGE_STRATEGY,
-    )
-    models = loader["parameters"].get("training", {}).get("models")
-    return tuple(models) if models else DEFAULT_MODELS
+    Kedro's pipeline registry is lazy and kept for the process: it is reset when
+    the list differs from the one the pipelines were built with (a notebook or a
+    test that opens sessions of several environments).
+    """
+    models = (parameters.get("training") or {}).get("models")
+    wanted = tuple(models) if models else DEFAULT_MODELS
+    _state["models"] = wanted
+    if _state["built_with"] not in (None, wanted):
+        from kedro.framework.project import pipelines
+
+        logger.debug("training.models changed to %s: pipelines rebuilt", list(wanted))
+        pipelines.configure(REGISTRY)
+        _state["built_with"] = None
+
+
+class ProjectContext(KedroContext):
+    """Kedro's context, which also tells the pipeline registry the run's models."""
+
+    def __attrs_post_init__(self) -> None:
+        """Read ``training.models`` from this session's config loader (env and --params)."""
+        use_models(self.config_loader["parameters"])

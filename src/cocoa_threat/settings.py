@@ -2,7 +2,7 @@
 
 from kedro.config import OmegaConfigLoader
 
-from cocoa_threat.conf import MERGE_STRATEGY
+from cocoa_threat.conf import MERGE_STRATEGY, ProjectContext
 from cocoa_threat.hooks import ParameterCheckHook, ProjectLockHook, RefreshComparisonHook
 from cocoa_threat.tracking import TrackingHook
 
@@ -13,6 +13,10 @@ HOOKS = (ParameterCheckHook(), RefreshComparisonHook(), ProjectLockHook(), Track
 # kedro-mlflow (the optional [mlflow] extra) tracks only with --env=mlflow, through
 # TrackingHook: its own hooks would otherwise track every run once it is installed.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)
+
+# The context tells the pipeline registry the models of the run (training.models), read
+# from this session's config loader: --env, KEDRO_ENV and --params shape the pipelines alike.
+CONTEXT_CLASS = ProjectContext
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

@@ -13,6 +13,7 @@ from tests.conftest import REPO
 
 def project_copy(root: Path) -> Path:
     """A project folder (pyproject, conf, src) whose data/ is empty: nothing has run there."""
+    root.mkdir(parents=True, exist_ok=True)
     for name in ("pyproject.toml", ".telemetry"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
