@@ -117,7 +117,11 @@ def covers(layer: RasterSource, grid: GridSpec) -> bool:
 
 
 def cocoa_on_tiles(
-    layer: RasterSource, tiles: pd.DataFrame, spec: CocoaSource, pixel_size: float
+    layer: RasterSource,
+    tiles: pd.DataFrame,
+    spec: CocoaSource,
+    pixel_size: float,
+    threshold: float,
 ) -> CocoaOnTiles:
     """Reproject the cocoa layer onto each tile's exact grid, once per tile id.
 
@@ -129,15 +133,17 @@ def cocoa_on_tiles(
         tiles: One row per tile id: tile_id, crs, minx, maxy, width, height.
         spec: ``ingestion.labels.cocoa``.
         pixel_size: Tile pixel size.
+        threshold: ``ingestion.labels.cocoa_threshold`` (some pixel must reach it).
 
     Returns:
         The probabilities (raw value / ``spec.scale``) and the layer's provenance.
 
     Raises:
         DataValidationError: A layer without CRS, tiles it does not cover
-            (``on_missing: error``), or values outside 0..1 after ``scale``.
+            (``on_missing: error``), or values that do not fit ``scale``
+            (:func:`check_scale`).
     """
-    where = f"{layer.path} (ingestion.labels.cocoa.path)"
+    where = f"{layer.path} (catalog cocoa_layer_raw, raw.cocoa_layer)"
     if not layer.grid.crs:
         raise DataValidationError(
             f"The cocoa layer {where} has no CRS",
@@ -176,18 +182,41 @@ def cocoa_on_tiles(
                 raw_max, worst = hi, tile
             raw_min = min(raw_min, lo)
         out.probability[tile] = raw / np.float32(spec.scale)
-    if raw_max > spec.scale * (1 + 1e-6) or raw_min < 0:
-        fit = suggest_scale(raw_max) if raw_min >= 0 else None
-        hint = (
-            f"set ingestion.labels.cocoa.scale: {fit:g}"
-            if fit is not None
-            else "the layer has negative values: is it a probability layer?"
-        )
-        raise DataValidationError(
-            f"The cocoa layer {where} has values {raw_min:g}..{raw_max:g} (e.g. on tile "
-            f"{worst}), i.e. {raw_min / spec.scale:g}..{raw_max / spec.scale:g} after "
-            f"ingestion.labels.cocoa.scale {spec.scale:g}; probabilities must be 0..1; "
-            f"nothing was written",
-            [hint],
-        )
+    check_scale(raw_min, raw_max, spec.scale, threshold, f"{where}, e.g. on tile {worst}")
     return out
+
+
+def check_scale(raw_min: float, raw_max: float, scale: float, threshold: float, where: str) -> None:
+    """Stop when the layer's values do not fit ``scale``, naming the scale that fits.
+
+    Wrong scales fail both ways: values above ``scale`` (e.g. percent read with
+    scale 1), and values that only fit a smaller scale (e.g. 0..1 floats read
+    with scale 100), which would otherwise leave no pixel at the cocoa threshold.
+
+    Raises:
+        DataValidationError: With the values found and the ``scale`` to set.
+    """
+    if not np.isfinite(raw_max):
+        raise DataValidationError(
+            f"The cocoa layer {where} has no data under any tile; nothing was written",
+            ["use a layer that covers the tiles, or ingestion.labels.cocoa.source: none"],
+        )
+    fit = suggest_scale(raw_max) if raw_min >= 0 else None
+    if fit is None:
+        problem = "the layer has negative values: is it a probability layer?"
+    elif raw_max > scale * (1 + 1e-6) or fit < scale:
+        problem = f"set ingestion.labels.cocoa.scale: {fit:g}"
+    elif raw_max / scale < threshold:
+        problem = (
+            f"no pixel reaches ingestion.labels.cocoa_threshold {threshold:g}: is it the "
+            f"cocoa-probability layer, and is {scale:g} its scale?"
+        )
+    else:
+        return
+    raise DataValidationError(
+        f"The cocoa layer {where} has values {raw_min:g}..{raw_max:g}, i.e. "
+        f"{raw_min / scale:g}..{raw_max / scale:g} after ingestion.labels.cocoa.scale "
+        f"{scale:g}; probabilities must be 0..1 and reach the cocoa threshold; nothing "
+        f"was written",
+        [problem],
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -74,12 +74,21 @@ class CocoaSource(StrictModel):
     """
 
     source: Literal["raster", "mask_band", "none"] = "raster"
-    path: str | None = Field(None, description="The layer (same as catalog cocoa_layer_raw).")
     scale: float = Field(1.0, gt=0, description="raw value / scale = probability.")
     resampling: Literal["nearest", "bilinear", "cubic", "average"] = "bilinear"
     on_missing: Literal["error", "ignore"] = Field(
         "error", description="Tiles the layer does not cover: error, or no cocoa label there."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_path(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "path" in data:
+            raise ValueError(
+                "path is not a parameter: the layer is the catalog entry cocoa_layer_raw; "
+                "set raw.cocoa_layer in conf/<env>/globals.yml instead"
+            )
+        return data
 
 
 class LabelSpec(StrictModel):
@@ -109,11 +118,6 @@ class LabelSpec(StrictModel):
             raise ValueError(
                 "ingestion.labels.class_values must map mask values to class codes "
                 "when mask_format is class_map"
-            )
-        if src == "raster" and not self.cocoa.path:
-            raise ValueError(
-                "ingestion.labels.cocoa.path must name the cocoa-probability layer "
-                "when ingestion.labels.cocoa.source is raster"
             )
         return self
 

@@ -66,7 +66,7 @@ def test_labels_mining_wins_threshold_and_nodata() -> None:
     mining = np.array([[0, 1, 0, 255, 1, 0]], dtype=np.uint8)[None]
     cocoa = np.array([[0.9, 0.9, 0.64, 0.9, np.nan, np.nan]], dtype=np.float32)
     valid = np.ones((1, 6), bool)
-    spec = LabelSpec(cocoa={"source": "raster", "path": "cocoa.tif"})
+    spec = LabelSpec(cocoa={"source": "raster"})
     out = build_labels(mining, 255, valid, cocoa, spec, LAND_USE)
     # cocoa; mining wins; below threshold; mask nodata; mining without cocoa data; no data
     assert out.tolist() == [[2, 1, 0, 255, 1, 255]]
@@ -116,7 +116,10 @@ def test_bad_split_fractions_name_the_key(project_conf: ProjectConf) -> None:
     ("labels", "message"),
     [
         ({"cocoa": {"source": "mask_band"}}, "1-band mining masks.*have no cocoa band"),
-        ({"cocoa": {"source": "raster", "path": None}}, r"cocoa\.path must name"),
+        (
+            {"cocoa": {"source": "raster", "path": "cocoa.tif"}},
+            r"ingestion\.labels\.cocoa: path is not a parameter.*raw\.cocoa_layer",
+        ),
         (
             {"mask_format": "class_map", "class_values": {1: 1}, "cocoa": {"source": "raster"}},
             "can't be combined with mask_format: class_map",

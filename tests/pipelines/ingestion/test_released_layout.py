@@ -91,7 +91,7 @@ def released(project_conf: ProjectConf, tmp_path: Path) -> dict:
     project_conf.point_raw("cocoa_layer_raw", layer_path)
     ing = project_conf.params["ingestion"]
     ing["source"] = "local"
-    ing["labels"]["cocoa"].update({"path": str(layer_path), "scale": 100})
+    ing["labels"]["cocoa"]["scale"] = 100
     ing["raster"]["tile_size"] = TILE
     ing["split"].update({"block_size": 1, "fractions": {"train": 0.5, "val": 0.0, "test": 0.5}})
     return {"root": root, "layer": layer_path, "split_lon": split_lon, "gap_lat": gap_lat}
@@ -143,6 +143,33 @@ def test_layer_in_percent_with_scale_1_says_which_scale(
     assert not Path(project_conf.params["ingestion"]["model_input_dir"]).exists()
 
 
+def _as_fractions(path: Path) -> None:
+    """Rewrite the percent layer as 0..1 floats (NaN no data), as many national maps are."""
+    layer = read_raster(path)
+    data = np.where(layer.data == 255, np.nan, layer.data / 100.0).astype(np.float32)
+    write_raster(path, Raster(data, layer.transform, layer.crs, np.nan))
+
+
+def test_fractions_read_as_percent_stop_and_name_the_scale(
+    released: dict, project_conf: ProjectConf
+) -> None:
+    _as_fractions(released["layer"])  # the conf still says scale 100
+    with pytest.raises(DataValidationError, match=r"(?s)values 0\.64\.\.0\.8.*cocoa\.scale: 1\b"):
+        SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    assert not Path(project_conf.params["ingestion"]["model_input_dir"]).exists()
+    # With the scale that fits, every sure pixel gets its known label.
+    project_conf.params["ingestion"]["labels"]["cocoa"]["scale"] = 1
+    test_labels_at_known_coordinates(released, project_conf)
+
+
+def test_a_layer_without_cocoa_at_the_threshold_stops(
+    released: dict, project_conf: ProjectConf
+) -> None:
+    project_conf.params["ingestion"]["labels"]["cocoa_threshold"] = 0.9  # the layer tops at 0.8
+    with pytest.raises(DataValidationError, match=r"no pixel reaches .*cocoa_threshold 0\.9"):
+        SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+
+
 def test_layer_that_misses_a_tile(
     released: dict, project_conf: ProjectConf, tmp_path: Path
 ) -> None:
@@ -170,7 +197,7 @@ def test_layer_without_crs(released: dict, project_conf: ProjectConf) -> None:
     layer = read_raster(released["layer"])
     write_raster(released["layer"], Raster(layer.data, layer.transform, None, 255))
     with pytest.raises(
-        DataValidationError, match=r"cocoa_4326\.tif \(ingestion\.labels\.cocoa\.path\) has no CRS"
+        DataValidationError, match=r"cocoa_4326\.tif \(catalog cocoa_layer_raw.*has no CRS"
     ):
         SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
 

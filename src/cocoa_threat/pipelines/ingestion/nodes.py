@@ -140,9 +140,13 @@ def validate_raw_tiles(
         raise DataValidationError("Raw tiles failed validation; nothing was written", problems)
     cocoa = CocoaOnTiles()
     if p.labels.cocoa.source == "raster":
-        layer = require(cocoa_layer_raw, "ingestion.labels.cocoa.path (catalog cocoa_layer_raw)")
+        layer = require(cocoa_layer_raw, "cocoa_layer_raw (raw.cocoa_layer in globals.yml)")
         cocoa = cocoa_on_tiles(
-            layer, facts.drop_duplicates("tile_id"), p.labels.cocoa, p.raster.pixel_size
+            layer,
+            facts.drop_duplicates("tile_id"),
+            p.labels.cocoa,
+            p.raster.pixel_size,
+            p.labels.cocoa_threshold,
         )
     logger.info("Validated %d tile pairs: all readable and consistent", len(facts))
     return facts, cocoa
