@@ -9,6 +9,7 @@ one go. :class:`LandUse` is the one land-use scheme every pipeline refers to
 
 from __future__ import annotations
 
+import math
 from typing import Any, TypeVar
 
 from matplotlib.colors import to_rgba
@@ -17,10 +18,37 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cocoa_threat.errors import ParameterError
 
 
-class StrictModel(BaseModel):
-    """Base of every parameter schema: unknown keys are errors, values are checked on assignment."""
+def non_finite_keys(value: Any, path: tuple[str, ...] = ()) -> list[str]:
+    """The dotted keys under ``value`` that hold NaN or an infinity (any depth)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [".".join(path)]
+    if isinstance(value, dict):
+        return [k for key, v in value.items() for k in non_finite_keys(v, (*path, str(key)))]
+    if isinstance(value, list | tuple):
+        return [k for i, v in enumerate(value) for k in non_finite_keys(v, (*path, str(i)))]
+    return []
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+class StrictModel(BaseModel):
+    """Base of every parameter schema.
+
+    Unknown keys are errors, values are checked on assignment, and every number
+    is finite: NaN and infinities are refused at any depth, also inside free-form
+    blocks (e.g. a model's ``model_args``).
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite(cls, data: Any) -> Any:
+        bad = non_finite_keys(data) if isinstance(data, dict) else []
+        if bad:
+            raise ValueError(
+                f"{', '.join(bad)}: not a finite number (NaN and infinities are not "
+                f"allowed; give a real number)"
+            )
+        return data
 
 
 M = TypeVar("M", bound=BaseModel)

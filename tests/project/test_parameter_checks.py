@@ -53,6 +53,25 @@ def test_a_bad_value_is_named(params: dict, path: str, value: object, message: s
     assert any(message in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "risk.weights.mercury",
+        "economics.real_discount_rate",
+        "economics.yield_kg_per_ha.high",
+        "economics.cpi_inflation_pct.2020",
+        "mercury.detection_limit_ng_m3",
+        "prithvi.model.model_args.head_dropout",  # a free-form block
+    ],
+)
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinity_are_refused_naming_the_key(params: dict, path: str, value: float) -> None:
+    problems = check_parameters(_with(params, path, value))
+    block, _, rest = path.partition(".")
+    assert any(p.startswith(block) and rest.split(".")[-1] in p for p in problems), problems
+    assert any("not a finite number" in p for p in problems), problems
+
+
 def test_unknown_keys_suggest_the_right_one(params: dict) -> None:
     bad = copy.deepcopy(params)
     bad["risks"] = bad.pop("risk")

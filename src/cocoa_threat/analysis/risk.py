@@ -28,6 +28,7 @@ from scipy import ndimage
 from scipy.signal import fftconvolve
 
 from cocoa_threat.analysis.flow import d8_directions, flow_distance_from, flow_halo
+from cocoa_threat.errors import NonFiniteError
 
 FACTORS = ("proximity", "pressure", "mercury", "downstream")
 
@@ -110,8 +111,23 @@ def risk_factors(
 
 
 def risk_score(factors: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
-    """Weighted sum of the factors (weights sum to 1, so the score is 0-1)."""
-    return sum(np.float32(weights[name]) * factors[name] for name in FACTORS).astype(np.float32)
+    """Weighted sum of the factors (weights sum to 1, so the score is 0-1).
+
+    Raises:
+        NonFiniteError: If a factor or weight is NaN or infinite (a NaN score would
+            otherwise fall into the top risk class), naming it.
+    """
+    score = sum(np.float32(weights[name]) * factors[name] for name in FACTORS).astype(np.float32)
+    if not np.isfinite(score).all():
+        bad = [
+            n for n in FACTORS if not (np.isfinite(weights[n]) and np.isfinite(factors[n]).all())
+        ]
+        raise NonFiniteError(
+            f"The risk score is not finite on {int((~np.isfinite(score)).sum())} pixel(s): "
+            f"factor(s) {bad} hold NaN or infinities; check risk.weights and the rasters they "
+            f"come from (risk_factors, mercury_surface, dem_mosaic, the land-use maps)"
+        )
+    return score
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from cocoa_threat.analysis.economics import converted_share, present_value
-from cocoa_threat.errors import ParameterError
+from cocoa_threat.errors import NonFiniteError, ParameterError
 from cocoa_threat.pipelines.economics.nodes import (
     economic_summary,
     loss_by_district,
@@ -174,3 +174,23 @@ def test_price_table_missing_a_season_names_it() -> None:
 def test_yields_must_be_ordered() -> None:
     with pytest.raises(ParameterError, match="yield_kg_per_ha"):
         economics_params(_params(yield_kg_per_ha={"low": 500, "central": 400, "high": 600}))
+
+
+@pytest.mark.parametrize("column", ["adjusted_ha", "ci_high_ha"])
+def test_an_infinite_area_stops_the_node_naming_its_input(column: str) -> None:
+    areas = AREAS.copy()
+    areas.loc[areas["quantity"] == "cocoa -> mining", column] = float("inf")
+    with pytest.raises(NonFiniteError, match=r"economic_loss_by_season has .*area_estimates"):
+        loss_by_season(areas, _params(), LAND_USE)
+
+
+def test_a_missing_interval_is_not_an_error_but_a_missing_central_value_is() -> None:
+    areas = AREAS.copy()
+    conv = areas["quantity"] == "cocoa -> mining"
+    areas.loc[conv, ["ci_low_ha", "ci_high_ha"]] = float("nan")
+    season = loss_by_season(areas, _params(), LAND_USE)
+    assert season["value_lost_ghs_low"].isna().all()
+    assert season["value_lost_ghs_central"].notna().all()
+    areas.loc[conv, "adjusted_ha"] = float("nan")
+    with pytest.raises(NonFiniteError, match="area_lost_ha_central"):
+        loss_by_season(areas, _params(), LAND_USE)

@@ -122,3 +122,28 @@ def test_risk_map_does_not_depend_on_the_window_size(
             outputs.append((f.read(), src.read(1)))
     np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
     np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+
+
+def test_a_factor_that_is_not_finite_stops_the_score_naming_it(transitioned: ProjectConf) -> None:
+    from kedro.io import DatasetError
+
+    from cocoa_threat.errors import NonFiniteError
+
+    SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
+    catalog = transitioned.catalog_with_params()
+    SequentialRunner().run(
+        create_pipeline().only_nodes("build_dem_mosaic", "compute_risk_factors"), catalog
+    )
+    path = catalog.load("risk_factors").path
+    # A corrupted factor raster: NaN in the mercury band.
+    with rasterio.open(path, "r+", IGNORE_COG_LAYOUT_BREAK="YES") as dst:
+        band = dst.read(3)
+        band[:, :] = np.nan
+        dst.write(band, 3)
+    for node in ("make_risk_score", "risk_by_district"):
+        # The score is computed while the catalog writes it (a DatasetError then).
+        with pytest.raises(
+            (NonFiniteError, DatasetError), match=r"factor\(s\) \['mercury'\].*mercury_surface"
+        ):
+            SequentialRunner().run(create_pipeline().only_nodes(node), catalog)
+    assert not Path(transitioned.root, "data/07_model_output/risk_score.tif").exists()

@@ -23,12 +23,16 @@ from cocoa_threat.analysis.economics import (
     price_trend,
     share_by_district,
 )
+from cocoa_threat.errors import require_finite
 from cocoa_threat.params import land_use_params, require_cocoa
 from cocoa_threat.pipelines.economics.params import EconomicsParams, economics_params
 from cocoa_threat.plots import charts
 from cocoa_threat.provenance import one_version, stamped, table_version
 
 logger = logging.getLogger(__name__)
+
+# What the economic tables are computed from (named when a value is not finite).
+INPUTS = "area_estimates (the conversion's adjusted area and interval) and the economics parameters"
 
 
 def _area(area_estimates: pd.DataFrame, p: EconomicsParams) -> dict[str, float]:
@@ -94,6 +98,8 @@ def loss_by_season(
         for s in p.seasons()
     }
     table = losses_by_season(_area(area_estimates, p), shares, p.valuation())
+    optional = [c for c in table.columns if c.endswith(("_low", "_high"))]
+    require_finite(table, "economic_loss_by_season", INPUTS, optional, key="season")
     return stamped(table, table_version(area_estimates, "area_estimates"))
 
 
@@ -151,7 +157,9 @@ def economic_summary(
         names["ghs_const"],
         *(last[f"cumulative_ghs_const_{s}"] for s in ("central", "low", "high")),
     )
-    return stamped(pd.DataFrame([{"figure": k, **v} for k, v in rows.items()]), version)
+    table = pd.DataFrame([{"figure": k, **v} for k, v in rows.items()])
+    require_finite(table, "economic_summary", INPUTS, ["low", "high"], key="figure")
+    return stamped(table, version)
 
 
 def loss_by_district(
@@ -178,6 +186,8 @@ def loss_by_district(
     picks |= {"value_lost_usd": "usd", "present_value_usd_flat": "pv_usd_flat"}
     totals = {out: summary.loc[names[key], list(SCENARIOS)] for out, key in picks.items()}
     table = share_by_district(conversion_rows(transition_by_district, p.conversion), totals)
+    optional = [c for c in table.columns if c.endswith(("_low", "_high"))]
+    require_finite(table, "economic_loss_by_district", INPUTS, optional, key="district")
     return stamped(table, version)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from matplotlib.colors import to_rgba
@@ -72,7 +73,7 @@ class RiskParams(StrictModel):
         if any(w < 0 for w in self.weights.values()):
             raise ValueError("risk.weights must be >= 0")
         total = sum(self.weights.values())
-        if abs(total - 1.0) > 1e-6:
+        if not (math.isfinite(total) and abs(total - 1.0) <= 1e-6):
             raise ValueError(
                 f"risk.weights must sum to 1, they sum to {total:.4f}: "
                 + ", ".join(f"{k} {v}" for k, v in self.weights.items())
