@@ -49,5 +49,5 @@ def test_the_report_refuses_a_template_that_loads_from_the_web(monkeypatch) -> N
             return Template()
 
     monkeypatch.setattr(report, "_environment", Env)
-    with pytest.raises(ValueError, match=r"load 1 resource.*https://cdn.example.org/x.js"):
+    with pytest.raises(ValueError, match=r"link to or load 2 thing.*https://cdn.example.org/x.js"):
         render_report({})

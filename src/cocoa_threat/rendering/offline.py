@@ -78,3 +78,59 @@ def external_resources(page: str) -> list[str]:
     parser.feed(page)
     parser.close()
     return parser.found
+
+
+# What a report may point at: its own anchors, the interactive map beside it, and
+# figures embedded as PNG data.
+REPORT_LINKS = ("map.html",)
+ACTIVE_TAGS = {
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "form", "base",
+    "link", "audio", "video", "source", "track", "svg", "math",
+}  # fmt: skip
+LINK_ATTRIBUTES = RESOURCE_ATTRIBUTES | {"href", "xlink:href", "cite", "longdesc", "ping"}
+
+
+def _allowed(tag: str, name: str, value: str, pages: tuple[str, ...]) -> bool:
+    ref = value.strip()
+    if name == "src" and tag == "img":
+        return ref.startswith("data:image/png;base64,")
+    if name == "href" and tag == "a":
+        return ref.startswith("#") or ref.split("#")[0] in pages
+    return False
+
+
+class _References(HTMLParser):
+    """Collects every reference, active element and event handler of a page."""
+
+    def __init__(self, pages: tuple[str, ...]) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pages = pages
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ACTIVE_TAGS or (tag == "meta" and any(n != "charset" for n, _ in attrs)):
+            self.found.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}>")
+            elif name in LINK_ATTRIBUTES and not _allowed(tag, name, value or "", self.pages):
+                self.found.append(f"<{tag} {name}={(value or '')[:60]}>")
+
+
+def foreign_references(page: str, pages: tuple[str, ...] = REPORT_LINKS) -> list[str]:
+    """What a report page links to or runs beyond its anchors, ``pages`` and embedded PNGs.
+
+    Stricter than :func:`external_resources`: plain links count too, and so do
+    scripts, frames, forms and event handlers, whatever they point at.
+
+    Args:
+        page: The HTML text.
+        pages: Files beside the page it may link to.
+
+    Returns:
+        One description per foreign reference (empty: the page is closed).
+    """
+    parser = _References(pages)
+    parser.feed(page)
+    parser.close()
+    return parser.found

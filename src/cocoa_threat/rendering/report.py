@@ -10,7 +10,7 @@ self-contained page with no external reference.
 from __future__ import annotations
 
 import base64
-import html
+import re
 from typing import Any
 
 import markdown as markdown_lib
@@ -18,8 +18,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cocoa_threat.provenance import VERSION
-from cocoa_threat.rendering.offline import external_resources
-from cocoa_threat.rendering.tables import markdown_table
+from cocoa_threat.rendering.offline import foreign_references
+from cocoa_threat.rendering.tables import markdown_table, markdown_text
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
@@ -38,7 +38,7 @@ def figure(png: bytes | None, caption: str) -> str:
     if png is None:
         return ""
     data = base64.b64encode(png).decode()
-    text = html.escape(caption)
+    text = markdown_text(caption)
     return f"![{text}](data:image/png;base64,{data})\n\n*{text}*\n"
 
 
@@ -47,6 +47,13 @@ def table(frame: pd.DataFrame | None, digits: int = 2) -> str:
     if frame is None:
         return ""
     return markdown_table(frame.drop(columns=[VERSION], errors="ignore"), digits)
+
+
+def fenced(text: str, language: str = "") -> str:
+    """``text`` as a fenced code block whose fence no line of the text can close."""
+    runs = [len(m) for m in re.findall(r"`+", text)]
+    fence = "`" * max(3, max(runs, default=0) + 1)
+    return f"{fence}{language}\n{text.rstrip(chr(10))}\n{fence}\n"
 
 
 def _environment() -> Environment:
@@ -58,7 +65,8 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["e"] = lambda value: html.escape(str(value))
+    env.filters["e"] = markdown_text
+    env.filters["fenced"] = fenced
     env.filters["pct"] = lambda value: f"{100 * float(value):g}%"
     env.globals.update(figure=figure, table=table)
     return env
@@ -74,7 +82,9 @@ def render_report(context: dict[str, Any]) -> tuple[str, str]:
         A self-contained HTML page and its Markdown twin.
 
     Raises:
-        ValueError: If the page would load anything from elsewhere (it must open offline).
+        ValueError: If the page would link to or load anything but its own anchors,
+            ``map.html`` and its embedded figures (it must open offline, and names
+            from the data never become links).
     """
     md = _environment().get_template("report.md.j2").render(**context)
     body = markdown_lib.markdown(md, extensions=["tables", "fenced_code"])
@@ -83,9 +93,9 @@ def render_report(context: dict[str, Any]) -> tuple[str, str]:
         f"<title>cocoa-threat report</title><style>{CSS}</style></head>"
         f"<body>{body}</body></html>"
     )
-    if external := external_resources(page):
+    if foreign := foreign_references(page):
         raise ValueError(
-            f"The report would load {len(external)} resource(s) from elsewhere, e.g. "
-            f"{external[0]}; embed them (figures as data URIs) so it opens offline"
+            f"The report would link to or load {len(foreign)} thing(s) beyond its anchors, "
+            f"map.html and embedded figures: {', '.join(foreign[:3])}; nothing was written"
         )
     return page, md

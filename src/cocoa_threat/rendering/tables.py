@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 import pandas as pd
+
+# What Markdown would read as syntax in a line of text or a table cell (emphasis, code,
+# cells, headings): escaped with a backslash; brackets too where they could make a link
+# or an image (``](``, ``][``, ``]:``, ``![``), so that ``[0.55, 0.70]`` stays readable.
+MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}|#])")
+LINK_SYNTAX = re.compile(r"\]\s*[(\[:]|!\[")
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as literal text in Markdown and the HTML made from it.
+
+    HTML special characters become entities, and Markdown syntax (links,
+    images, emphasis, code spans, table cells) is backslash-escaped, so a name
+    such as ``[click](javascript:...)`` shows as itself and links nowhere.
+    """
+    text = MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(str(value), quote=False))
+    if LINK_SYNTAX.search(text):
+        text = re.sub(r"([\[\]()!])", r"\\\1", text)
+    return text
 
 
 def _fmt(value: object, digits: int) -> str:
@@ -15,12 +35,12 @@ def _fmt(value: object, digits: int) -> str:
         if pd.isna(value):
             return ""
         return f"{value:,.{digits}f}" if abs(value) >= 1000 else f"{value:.{digits}f}"
-    return html.escape(str(value)).replace("|", "\\|")
+    return markdown_text(value)
 
 
 def markdown_table(table: pd.DataFrame, digits: int = 3) -> str:
     """A GitHub-flavoured Markdown table; floats rounded to ``digits``."""
-    header = "| " + " | ".join(map(str, table.columns)) + " |"
+    header = "| " + " | ".join(map(markdown_text, table.columns)) + " |"
     sep = "|" + "|".join("---" for _ in table.columns) + "|"
     body = [
         "| " + " | ".join(_fmt(v, digits) for v in row) + " |"
