@@ -132,3 +132,51 @@ def test_versions_are_kept_and_a_failed_save_leaves_none(tmp_path: Path, monkeyp
     assert _dataset(tmp_path, load=first).load().version == first  # a pinned version
     with pytest.raises(DatasetError, match="expects a SegmentationModel"):
         _dataset(tmp_path).save({"weights": 1})  # type: ignore[arg-type]
+
+
+def _rewrite(folder: Path, **changes: object) -> None:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    manifest.update(changes)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_a_manifest_that_lists_no_files_is_refused(tmp_path: Path) -> None:
+    # Another run's weights beside a manifest that lists nothing: never loaded unchecked.
+    _dataset(tmp_path).save(_forest())
+    _rewrite(_folder(tmp_path), files={})
+    with pytest.raises(DatasetError, match=r"lists files \[\] but .* exactly \['forest.skops'\]"):
+        _dataset(tmp_path).load()
+
+
+def test_a_manifest_listing_other_files_than_the_loader_reads_is_refused(tmp_path: Path) -> None:
+    _dataset(tmp_path).save(_forest())
+    folder = _folder(tmp_path)
+    (folder / "extra.bin").write_bytes(b"x")
+    files = {
+        "forest.skops": sha256(folder / "forest.skops"),
+        "extra.bin": sha256(folder / "extra.bin"),
+    }
+    _rewrite(folder, files=files)
+    with pytest.raises(DatasetError, match="lists files .*extra.bin"):
+        _dataset(tmp_path).load()
+
+
+def test_files_outside_the_model_folder_are_refused(tmp_path: Path) -> None:
+    _dataset(tmp_path).save(_forest())
+    folder = _folder(tmp_path)
+    outside = tmp_path / "elsewhere.skops"
+    outside.write_bytes((folder / "forest.skops").read_bytes())
+    # A '../' name: said to be outside the folder, not "missing".
+    _rewrite(folder, files={"../elsewhere.skops": sha256(outside)})
+    with pytest.raises(DatasetError, match="lists files"):
+        _dataset(tmp_path).load()
+    from cocoa_threat.models.base import read_manifest
+
+    with pytest.raises(ValueError, match=r"elsewhere.skops lies outside the model folder"):
+        read_manifest(folder)
+    # A symbolic link leaving the folder, under the exact name the loader reads.
+    _rewrite(folder, files={"forest.skops": sha256(outside)})
+    (folder / "forest.skops").unlink()
+    (folder / "forest.skops").symlink_to(outside)
+    with pytest.raises(DatasetError, match="lies outside the model folder"):
+        _dataset(tmp_path).load()

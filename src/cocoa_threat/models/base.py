@@ -64,6 +64,8 @@ class SegmentationModel(ABC):
     """
 
     kind: ClassVar[str]
+    # The exact files ``load_weights`` reads; ``model.json`` must list these and no others.
+    weight_files: ClassVar[tuple[str, ...]]
 
     def __init__(self, name: str, build_config: dict[str, Any]) -> None:
         """Wrap a trained model's build config (subclasses add the weights)."""
@@ -161,20 +163,32 @@ class SegmentationModel(ABC):
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, default=float))
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
+def read_manifest(folder: Path, files: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The manifest of a saved model, after checking every file it lists.
 
+    Args:
+        folder: The model's folder.
+        files: The exact file names the model's loader reads (None: the manifest's
+            kind decides, see :func:`cocoa_threat.models.factory.load_model`).
+
     Raises:
-        ValueError: A missing manifest, or a listed file that is missing or
-            whose content changed since it was saved (nothing is loaded then).
+        ValueError: A missing manifest; a manifest that does not list exactly the
+            files the loader reads; a listed file that is missing, outside the
+            folder (``../``, a symbolic link leaving it), or whose content changed
+            since it was saved. Nothing is loaded then.
     """
+    manifest = manifest_json(folder)
     path = folder / MANIFEST
-    if not path.is_file():
-        raise ValueError(f"{folder} has no {MANIFEST}: not a model saved by this project")
-    manifest = json.loads(path.read_text())
-    for name, expected in manifest.get("files", {}).items():
-        file = folder / name
-        if Path(name).name != name or not file.is_file():
+    listed = manifest.get("files") or {}
+    if files is not None and set(listed) != set(files):
+        raise ValueError(
+            f"{path} lists files {sorted(listed)} but a {manifest.get('kind')} model is read "
+            f"from exactly {sorted(files)}; every file a loader reads must be listed with its "
+            f"SHA-256. Retrain the model (kedro run --pipeline=training)."
+        )
+    for name, expected in listed.items():
+        file = inside(folder, folder / name)
+        if not file.is_file():
             raise ValueError(f"{folder}: file {name!r} listed in {MANIFEST} is missing")
         if sha256(file) != expected:
             raise ValueError(
@@ -182,3 +196,23 @@ def read_manifest(folder: Path) -> dict[str, Any]:
                 f"it is not loaded. Retrain the model or restore the file."
             )
     return manifest
+
+
+def manifest_json(folder: Path) -> dict[str, Any]:
+    """``model.json`` as written (nothing checked but its place)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ValueError(f"{folder} has no {MANIFEST}: not a model saved by this project")
+    return json.loads(inside(folder, path).read_text())
+
+
+def inside(folder: Path, path: Path) -> Path:
+    """``path``, if it lies in ``folder`` once links are followed; else a ValueError."""
+    base, real = folder.resolve(), path.resolve()
+    if real.parent != base:
+        raise ValueError(
+            f"{path.relative_to(folder) if path.is_relative_to(folder) else path} lies outside "
+            f"the model folder {folder} (a '../' name or a symbolic link leaving it): model "
+            f"files are read only from their own folder; nothing was loaded"
+        )
+    return path

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from cocoa_threat.models.base import FitReport, SegmentationModel, read_manifest
+from cocoa_threat.models.base import FitReport, SegmentationModel, manifest_json, read_manifest
 from cocoa_threat.models.config import DeepModelParams, RandomForestParams
 from cocoa_threat.models.data import TrainingData
 
@@ -43,10 +43,9 @@ def load_model(folder: Path) -> SegmentationModel:
     Raises:
         ValueError: If the folder holds no model of this project, or a file changed.
     """
-    manifest: dict[str, Any] = read_manifest(folder)
-    model = model_class(manifest["kind"]).load_weights(
-        manifest["name"], manifest["build_config"], folder
-    )
+    cls = model_class(manifest_json(folder).get("kind", ""))
+    manifest: dict[str, Any] = read_manifest(folder, cls.weight_files)
+    model = cls.load_weights(manifest["name"], manifest["build_config"], folder)
     model.version = manifest.get("version")
     model.training = manifest.get("training", {})
     return model

@@ -130,6 +130,7 @@ class ForestSegmenter(SegmentationModel):
     """
 
     kind = "random_forest"
+    weight_files = (WEIGHTS,)
 
     def __init__(
         self, name: str, build_config: dict[str, Any], forest: RandomForestClassifier

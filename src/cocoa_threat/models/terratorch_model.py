@@ -28,6 +28,7 @@ class TerraTorchSegmenter(SegmentationModel):
     """
 
     kind = "terratorch"
+    weight_files = (WEIGHTS,)
 
     def __init__(self, name: str, build_config: dict[str, Any], module: nn.Module) -> None:
         """Wrap a built (and trained) module."""
