@@ -68,6 +68,17 @@ class RefreshComparisonHook:
         )
 
 
+def run_description(run_params: dict[str, Any]) -> str:
+    """What a run is, for the lock's message: its pipelines, namespaces and run id."""
+    names = run_params.get("pipeline_names") or ["__default__"]
+    what = f"kedro run --pipeline={','.join(names)}"
+    if run_params.get("namespaces"):
+        what += f" --namespaces={','.join(run_params['namespaces'])}"
+    if run_params.get("env"):
+        what += f" --env={run_params['env']}"
+    return f"{what} (run {run_params.get('run_id')})"
+
+
 class ProjectLockHook:
     """Hold ``data/.lock`` for the whole run, after the parameters are checked."""
 
@@ -88,8 +99,7 @@ class ProjectLockHook:
         root = Path(run_params.get("project_path") or Path.cwd())
         wait = float(os.environ.get("COCOA_THREAT_LOCK_WAIT_S", "0"))
         self._lock = ProjectLock(root / "data" / ".lock", wait_s=wait)
-        what = f"pipeline {run_params.get('pipeline_name') or '__default__'}"
-        self._lock.acquire(f"{what}, session {run_params.get('session_id')}")
+        self._lock.acquire(run_description(run_params))
         removed = sweep_partials(root / "data")
         if removed:
             logger.info(

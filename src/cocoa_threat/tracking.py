@@ -52,6 +52,11 @@ def lightning_loggers(prefix: str) -> list[Any]:
         def finalize(self, status: str = "success") -> None:
             """Flush, but do not terminate the Kedro run's MLflow run."""
 
+        def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
+            """Nothing: kedro-mlflow logs every parameter under its conf key
+            (``prithvi.model.model_args.backbone``); Lightning's unprefixed copies
+            (``model_args/backbone``) of two models would collide in the one run."""
+
     return [
         SharedRunLogger(
             run_id=run_id,

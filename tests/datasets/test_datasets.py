@@ -180,3 +180,15 @@ def test_two_writers_at_once_leave_one_complete_input(tmp_path: Path) -> None:
     folder = _raw(tmp_path).load()
     assert sorted(folder.partitions) == ["t1", "t2"]
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["tiles"]
+
+
+def test_a_survey_in_latin_1_says_how_to_read_it(tmp_path: Path) -> None:
+    path = tmp_path / "survey.csv"
+    path.write_bytes("site,lon,lat,hg_ng_m3\nDompoase Akyé,-1.9,6.3,3.1\n".encode("latin-1"))
+    ds = RawDataset(str(path), dataset="pandas.CSVDataset")
+    with pytest.raises(DatasetError, match=r"survey\.csv is not UTF-8.*encoding: latin-1"):
+        ds.load()
+    latin = RawDataset(
+        str(path), dataset={"type": "pandas.CSVDataset", "load_args": {"encoding": "latin-1"}}
+    )
+    assert latin.load()["site"].tolist() == ["Dompoase Akyé"]  # the advice works

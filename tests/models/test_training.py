@@ -190,6 +190,23 @@ def test_other_settings_start_afresh(data: TrainingData, tmp_path: Path, caplog)
     ]
 
 
+def test_fewer_epochs_than_a_resumable_run_says_what_to_do(
+    data: TrainingData, tmp_path: Path
+) -> None:
+    from cocoa_threat.errors import ParameterError
+
+    block = _conf_block(tmp_path, "prithvi")
+    block["trainer"]["max_epochs"] = 2
+    _fit(data, block, tmp_path / "run")
+    block["trainer"]["max_epochs"] = 1
+    with pytest.raises(
+        ParameterError, match=r"already trained 2 epochs.*max_epochs 1.*resume: false"
+    ):
+        _fit(data, block, tmp_path / "run")
+    block["trainer"]["resume"] = False  # the advice works
+    assert _fit(data, block, tmp_path / "run").epochs_run == 1
+
+
 def test_partial_checkpoints_are_never_resumed_from(tmp_path: Path) -> None:
     from cocoa_threat.models.training import newest_checkpoint
 

@@ -38,9 +38,20 @@ def test_a_waiting_run_goes_on_when_the_first_ends(tmp_path: Path) -> None:
 
 def test_the_hook_gives_the_lock_back_after_a_failed_run(tmp_path: Path) -> None:
     hook = ProjectLockHook()
-    params = {"project_path": tmp_path, "pipeline_name": "risk", "session_id": "s1"}
+    # The keys of Kedro 1.x's run_params (session.run's record_data).
+    params = {
+        "project_path": tmp_path,
+        "run_id": "2026-12-02T07.00.00.000Z",
+        "pipeline_names": ["risk"],
+        "namespaces": ["after"],
+        "env": "smallminesds",
+    }
     hook.before_pipeline_run(params, None, None)  # type: ignore[arg-type]
-    with pytest.raises(ProjectBusyError, match="pipeline risk, session s1"):
+    with pytest.raises(
+        ProjectBusyError,
+        match=r"kedro run --pipeline=risk --namespaces=after --env=smallminesds "
+        r"\(run 2026-12-02T07\.00\.00\.000Z\)",
+    ):
         ProjectLock(tmp_path / "data" / ".lock").acquire("other")
     hook.on_pipeline_error(RuntimeError("boom"), params, None, None)  # type: ignore[arg-type]
     other = ProjectLock(tmp_path / "data" / ".lock")

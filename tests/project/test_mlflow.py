@@ -30,8 +30,21 @@ TINY = ",".join(
 )
 
 
-def _kedro(root: Path, *args: str) -> None:
-    result = kedro(root, "run", *args, "--params", TINY, timeout=600)
+# ... and the rest of the chain in seconds (as tests/pipelines/shared.py shrinks it).
+WHOLE_CHAIN = ",".join(
+    [
+        TINY,
+        "prithvi.model.trainer.max_epochs=1",
+        "resnet50.model.trainer.max_epochs=1",
+        "prithvi.model.model_args.decoder_channels=16",
+        "transition.min_test_units=2",
+        "mercury.interpolation.cv_block_size_m=400.0",
+    ]
+)
+
+
+def _kedro(root: Path, *args: str, params: str = TINY) -> None:
+    result = kedro(root, "run", *args, "--params", params, timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
@@ -53,6 +66,19 @@ def test_a_tracked_run_logs_parameters_scores_and_artifacts(tmp_path: Path) -> N
     model_files = {a.path for a in client.list_artifacts(run.info.run_id, "models/random_forest")}
     assert model_files == {"models/random_forest/model.json", "models/random_forest/forest.skops"}
     assert (root / "data" / "09_tracking" / "artifacts").is_dir()  # the store stays under data/
+
+
+def test_the_whole_study_runs_in_the_tracking_environment(tmp_path: Path) -> None:
+    # conf/mlflow replaces catalog entries of conf/base whole: every pipeline must still run.
+    root = project_copy(tmp_path)
+    _kedro(root, "--env=mlflow", params=WHOLE_CHAIN)
+    client = MlflowClient(f"sqlite:///{root / 'data' / '09_tracking' / 'mlflow.db'}")
+    [run] = client.search_runs([client.get_experiment_by_name("cocoa_threat").experiment_id])
+    assert run.info.status == "FINISHED"
+    logged = {a.path for a in client.list_artifacts(run.info.run_id, "metrics")}
+    assert logged == {f"metrics/{m}.json" for m in ("prithvi", "resnet50", "random_forest")}
+    assert (root / "data" / "08_reporting" / "report.html").is_file()
+    assert (root / "data" / "07_model_output" / "risk_map.tif").is_file()
 
 
 def test_lightning_epochs_go_into_the_active_run(tmp_path: Path) -> None:

@@ -38,6 +38,11 @@ def prepare_districts(
             f"The district file has no column '{name_column}' (columns: {list(raw.columns)}); "
             f"set transition.district_name_column"
         )
+    if raw.empty:
+        raise ValueError(
+            "The district file has no features (no district); point districts_raw "
+            "(raw.districts in conf/<env>/globals.yml) at a file with district boundaries"
+        )
     if raw.crs is None:
         raise ValueError("The district file has no CRS; give it one (e.g. in QGIS) and re-run")
     invalid = raw[~raw.geometry.is_valid | raw.geometry.isna()]

@@ -62,6 +62,15 @@ def _inner_path_key(dataset_type: Any) -> str:
     return "path" if "path" in params and "filepath" not in params else "filepath"
 
 
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of type ``kind`` in ``exc``'s chain of causes, if any."""
+    while exc is not None:
+        if isinstance(exc, kind):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 class RawDataset(AbstractDataset[RawInput, Any]):
     """A raw input: loaded as its inner dataset, saved only by acquisition.
 
@@ -105,7 +114,17 @@ class RawDataset(AbstractDataset[RawInput, Any]):
         """The inner dataset's data, or a :class:`MissingRawInput` if the input is absent."""
         if not self.path.exists():
             return MissingRawInput(str(self._filepath), self._hint)
-        data = self._inner.load()
+        try:
+            data = self._inner.load()
+        except Exception as exc:
+            if not _caused_by(exc, UnicodeDecodeError):
+                raise
+            raise DatasetError(
+                f"{self._filepath} is not UTF-8 text ({_caused_by(exc, UnicodeDecodeError)}). "
+                f"Save it as UTF-8, or give its encoding in the catalog entry, e.g. "
+                f"dataset: {{type: pandas.CSVDataset, load_args: {{encoding: latin-1}}}} "
+                f"(conf/<env>/catalog.yml)"
+            ) from exc
         if self.path.is_dir():
             suffix = getattr(self._inner, "_filename_suffix", "")
             return RawFolder(str(self._filepath), dict(data), suffix)

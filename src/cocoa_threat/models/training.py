@@ -19,6 +19,7 @@ import torch
 from lightning.pytorch.callbacks import Callback, Checkpoint, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+from cocoa_threat.errors import ParameterError
 from cocoa_threat.models.config import DeepModelParams, TrainerSpec
 from cocoa_threat.models.data import InMemorySegmentationDataModule, TrainingData
 from cocoa_threat.models.fast_paths import use_fast_paths
@@ -207,8 +208,15 @@ def _version_of(package: str) -> str:
         return "absent"
 
 
-def _resume_path(run_dir: Path, fingerprint: str, resume: bool) -> Path | None:
-    """The newest epoch checkpoint of an earlier run with the same settings, if any."""
+def _resume_path(
+    run_dir: Path, fingerprint: str, resume: bool, max_epochs: int | None = None
+) -> Path | None:
+    """The newest epoch checkpoint of an earlier run with the same settings, if any.
+
+    Raises:
+        ParameterError: If that run already trained more epochs than ``max_epochs``
+            (Lightning can't resume it), saying what to change.
+    """
     newest = newest_checkpoint(run_dir / "checkpoints")
     stamp = run_dir / RUN_CONFIG
     if not (resume and newest is not None and stamp.is_file()):
@@ -217,6 +225,15 @@ def _resume_path(run_dir: Path, fingerprint: str, resume: bool) -> Path | None:
     if earlier.get("fingerprint") != fingerprint:
         logger.info("Checkpoint in %s is from other settings; training from the start", run_dir)
         return None
+    done = int(EPOCH_FILE.fullmatch(newest.name)[1]) + 1  # type: ignore[index]
+    if max_epochs is not None and done > max_epochs:
+        raise ParameterError(
+            f"{newest} is an earlier run with the same settings that already trained {done} "
+            f"epochs, more than trainer.max_epochs {max_epochs} now, so it can't be resumed. "
+            f"Raise <model>.model.trainer.max_epochs to at least {done} to continue it, set "
+            f"<model>.model.trainer.resume: false to train afresh (its checkpoints are "
+            f"replaced), or delete {run_dir / 'checkpoints'}"
+        )
     now = code_stamp()
     changed = {k: (earlier.get("code", {}).get(k), v) for k, v in now.items()}
     changed = {k: pair for k, pair in changed.items() if pair[0] != pair[1]}
@@ -375,7 +392,7 @@ def fit_segmentation_model(
     )
     run_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = _fingerprint(spec, build_config, seed)
-    ckpt_path = _resume_path(run_dir, fingerprint, spec.trainer.resume)
+    ckpt_path = _resume_path(run_dir, fingerprint, spec.trainer.resume, spec.trainer.max_epochs)
     if ckpt_path is None:  # a fresh start: no checkpoint of another run may count as best
         for old in (run_dir / "checkpoints").glob("*.ckpt"):
             old.unlink()

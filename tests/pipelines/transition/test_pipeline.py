@@ -107,6 +107,9 @@ def test_district_file_problems_are_named(tmp_path: Path, project_conf: ProjectC
     )
     with pytest.raises(ValueError, match="transition.district_name_column"):
         prepare_districts(nameless, land, params, land_use)
+    empty = gpd.GeoDataFrame({"district": []}, geometry=[], crs=32630)
+    with pytest.raises(ValueError, match=r"The district file has no features.*raw\.districts"):
+        prepare_districts(empty, land, params, land_use)
     # A district file in lon/lat is reprojected to the maps' CRS.
     ok = gpd.GeoDataFrame(
         {"district": ["Bekwai"]}, geometry=[box(616000, 712800, 616200, 713000)], crs=32630
