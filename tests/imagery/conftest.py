@@ -35,14 +35,14 @@ ASSET_KEYS = dict(zip(["B2", "B3", "B4", "B8A", "B11", "B12"], ASSETS, strict=Tr
 OTHER_UTM = "EPSG:32629"
 
 
-def params(catalog: Path, cache: Path, **overrides: Any) -> ImageryParams:
+def params(catalog: Path, cache_dir: Path, **overrides: Any) -> ImageryParams:
     """Imagery parameters for a synthetic catalog over the test area."""
     base: dict[str, Any] = {
         "catalog_url": str(catalog),
         "years": [2022],
         "area": {"source": "bbox", "bbox": list(AREA), "bbox_crs": CRS},
         "assets": ASSET_KEYS,
-        "cache": {"dir": str(cache)},
+        "cache": {"dir": str(cache_dir)},
         "output": {"window_size": 32, "threads": 1},
         "search": {"retries": 0, "backoff_s": 0.0},
         "progress": False,

@@ -26,9 +26,9 @@ from tests.imagery.reference import centres, on_target, reference
 from tests.imagery.synthetic_stac import ASSETS, CRS, POISON, SIZE, dem_value
 
 
-def make_composite(catalog: Path, out: Path, cache: Path, **overrides: object) -> np.ndarray:
+def make_composite(catalog: Path, out: Path, cache_dir: Path, **overrides: object) -> np.ndarray:
     """Search, harmonise, composite and write one year through the library; read it back."""
-    p = params(catalog, cache, **overrides)
+    p = params(catalog, cache_dir, **overrides)
     grid = workflow.output_grid(p, None)
     items = workflow.search_year(p, grid, 2022)
     scenes = workflow.scene_table(p, 2022, items, list(ASSETS))

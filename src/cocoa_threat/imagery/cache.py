@@ -111,18 +111,27 @@ def cache_asset(
 ) -> Path | None:
     """The cached window of one asset under ``grid`` (fetched if not cached yet).
 
+    The cache entry is named after the asset and the grid, so a re-run finds it
+    without opening the asset; an asset that does not reach the grid leaves an
+    empty ``.none`` marker, so it is not opened again either.
+
     Returns:
         The local file, or None if the asset does not reach the grid.
     """
-    read_href = signer(href) if signer else href
-    with rasterio.open(read_href) as src:
+    where = f"{href}|{grid.crs}|{grid.transform}|{grid.width}x{grid.height}"
+    path = folder / f"{key}-{hashlib.sha256(where.encode()).hexdigest()[:16]}.tif"
+    marker = path.with_suffix(".none")
+    if path.is_file():
+        return path
+    if marker.is_file():
+        return None
+    with rasterio.open(signer(href) if signer else href) as src:
         window = _window(src, grid)
         if window is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            marker.touch()
             return None
-        where = f"{href}|{window.col_off},{window.row_off},{window.width},{window.height}"
-        path = folder / f"{key}-{hashlib.sha256(where.encode()).hexdigest()[:12]}.tif"
-        if not path.is_file():
-            _copy_window(src, window, path, strip_rows)
+        _copy_window(src, window, path, strip_rows)
     return path
 
 

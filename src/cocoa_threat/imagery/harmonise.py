@@ -102,6 +102,12 @@ def _from_date(item: pystac.Item, assets: list[str], spec: HarmoniseSpec) -> Any
     )
 
 
+def _same_evidence(a: str, b: str) -> bool:
+    """The applied flag already reads the baseline: a file corrected by its catalog is
+    still a baseline-04.00 product, so those two never conflict."""
+    return {a, b} == {"earthsearch:boa_offset_applied", "s2:processing_baseline"}
+
+
 READERS = {
     "earthsearch:boa_offset_applied": _from_applied,
     "raster:bands": _from_raster_bands,
@@ -144,7 +150,7 @@ def decide_offset(item: pystac.Item, assets: list[str], spec: HarmoniseSpec) -> 
     conflicts = [
         f"{name} says {sorted(set(value.values()))}"
         for name, value in said.items()
-        if name != chosen and value != offsets
+        if name != chosen and value != offsets and not _same_evidence(name, chosen)
     ]
     if conflicts:
         message = (

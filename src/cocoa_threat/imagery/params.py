@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from cocoa_threat.params import StrictModel, parse_params
 
@@ -176,9 +176,9 @@ class ImageryParams(StrictModel):
     catalog_url: str = "https://earth-search.aws.element84.com/v1"
     collection: str = "sentinel-2-l2a"
     signing: Literal["none", "planetary_computer"] = "none"
-    years: list[int] = Field(default_factory=lambda: [2016, 2022], min_length=1)
     season: Season = Field(default_factory=Season)
     first_available: date = date(2015, 6, 27)
+    years: list[int] = Field(default_factory=lambda: [2016, 2022], min_length=1)
     max_cloud_cover: float = Field(80.0, ge=0, le=100)
     area: AreaSpec = Field(default_factory=AreaSpec)
     grid: GridParams = Field(default_factory=GridParams)
@@ -194,20 +194,23 @@ class ImageryParams(StrictModel):
     output: OutputSpec = Field(default_factory=OutputSpec)
     progress: bool = True
 
-    @model_validator(mode="after")
-    def _check(self) -> ImageryParams:
-        if len(set(self.years)) != len(self.years):
-            raise ValueError(f"years has duplicates: {self.years}")
-        for year in self.years:
-            first, last = self.season.window(year)
-            if last < self.first_available:
+    @field_validator("years")
+    @classmethod
+    def _years(cls, years: list[int], info: ValidationInfo) -> list[int]:
+        if len(set(years)) != len(years):
+            raise ValueError(f"duplicates in {years}")
+        season, first = info.data.get("season"), info.data.get("first_available")
+        if season is None or first is None:
+            return years  # their own errors are reported
+        for year in years:
+            start, end = season.window(year)
+            if end < first:
                 raise ValueError(
-                    f"years: the {year} season ({first} to {last}) ends before the first "
-                    f"Sentinel-2 L2A acquisition, {self.first_available} (imagery."
-                    f"first_available: the start of the collection's temporal extent in the "
-                    f"catalog); choose a later year"
+                    f"the {year} season ({start} to {end}) ends before the first Sentinel-2 "
+                    f"L2A acquisition, {first} (imagery.first_available: the start of the "
+                    f"collection's temporal extent in the catalog); choose a later year"
                 )
-        return self
+        return years
 
     def windows(self) -> dict[int, tuple[date, date]]:
         """Each year's season window."""
