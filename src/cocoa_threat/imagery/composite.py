@@ -221,7 +221,9 @@ def _read(scenes: Any, dem: Any, window: Window, s: CompositeSettings) -> tuple[
     parts = [sub[a].data for a in s.assets]
     parts += [sub[s.scl_asset].data] if s.scl_asset else []
     parts += [dem.isel(y=rows, x=cols).data] if dem is not None else []
-    got = dask.compute(*parts, scheduler="threads", num_workers=s.threads)
+    with warnings.catch_warnings():  # odc-loader's in-memory warps have no georeference
+        warnings.filterwarnings("ignore", message="Dataset has no geotransform")
+        got = dask.compute(*parts, scheduler="threads", num_workers=s.threads)
     dn = np.stack(got[: len(s.assets)], axis=1)
     scl = got[len(s.assets)] if s.scl_asset else None
     return dn, scl, (got[-1] if dem is not None else None)
