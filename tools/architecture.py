@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("pipelines (thin nodes)", ["pipelines"]),
     ("catalog I/O and presentation", ["datasets", "plots", "rendering"]),
     ("science library", ["analysis", "models"]),
-    ("data sources", ["smallminesds", "demo"]),
+    ("data sources", ["smallminesds", "demo", "imagery"]),
     (
         "foundations",
         ["geo", "params", "conf", "raw", "provenance", "locking", "tracking", "errors"],

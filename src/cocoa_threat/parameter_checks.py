@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field
 
 from cocoa_threat.errors import ParameterError
+from cocoa_threat.imagery.params import imagery_params
 from cocoa_threat.models.config import TrainingParams, parse_model_params
 from cocoa_threat.params import StrictModel, land_use_params, parse_params
 from cocoa_threat.pipelines.economics.params import economics_params
@@ -62,6 +63,7 @@ VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "mercury": mercury_params,
     "risk": risk_params,
     "reporting": reporting_params,
+    "imagery": imagery_params,
 }
 
 

@@ -6,6 +6,7 @@ from kedro.pipeline import Pipeline
 
 from cocoa_threat.pipelines import (
     economics,
+    imagery,
     inference,
     ingestion,
     mercury,
@@ -42,4 +43,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["training"] = pipelines["ingestion"] + pipelines["training"]
     # Not part of the default run: it needs a scene of the user's (inference.scene).
     pipelines["scene_inference"] = inference.create_scene_pipeline()
+    # Not part of the default run (which stays offline): composites from a STAC catalog.
+    pipelines["imagery"] = imagery.create_pipeline()
     return pipelines
