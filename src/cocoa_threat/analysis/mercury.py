@@ -49,6 +49,10 @@ def surface_producer(
     space) onto ``grid`` window by window. Pixels farther than ``max_distance_m``
     from every survey point are not covered: NaN, not a guess.
 
+    ``var`` is the model's variance of a new reading (for kriging it includes the
+    nugget), so the mean band is the expected concentration of one reading; the
+    band descriptions say so.
+
     Returns:
         A two-band float32 producer: ``gem_mean_ng_m3``, ``gem_median_ng_m3``.
     """
@@ -87,7 +91,10 @@ def surface_producer(
         dtype="float32",
         nodata=float("nan"),
         blocks=blocks,
-        band_names=["gem_mean_ng_m3", "gem_median_ng_m3"],
+        band_names=[
+            f"gem_mean_ng_m3 = exp(mu + var / 2), var = {model.variance_note}",
+            "gem_median_ng_m3 = exp(mu)",
+        ],
         tags={**tags, "not_covered": f"NaN beyond {max_distance_m:g} m from the survey"},
     )
 
