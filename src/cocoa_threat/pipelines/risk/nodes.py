@@ -54,7 +54,7 @@ def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> Mosai
 def condition_dem(dem_mosaic: RasterSource, risk: dict[str, Any]) -> RasterProducer:
     """The DEM made to drain, once, for the whole map: depressions filled, flats drained.
 
-    Global (the whole DEM in memory, ~25 bytes per pixel at the peak); the factors
+    Global (the whole DEM in memory, ~45 bytes per pixel at the peak); the factors
     then read the result window by window. ``risk.downstream.condition_dem: false``
     writes the DEM as it is.
 
