@@ -8,7 +8,9 @@ import pytest
 from cocoa_threat.analysis.interpolation import (
     IDW,
     BackgroundKriging,
+    OrdinaryKriging,
     cross_validate,
+    matern_with_nugget,
     spatial_blocks,
 )
 
@@ -89,3 +91,69 @@ def test_cross_validation_prefers_the_smooth_model_on_smooth_data() -> None:
     idw, gp = cross_validate(IDW, xy, z, blocks), cross_validate(kriging, xy, z, blocks)
     assert gp["rmse"] < idw["rmse"]
     assert cross_validate(kriging, xy, z)["r2"] > 0.9
+
+
+def _lagrange(kernel, xy: np.ndarray, z: np.ndarray, at: np.ndarray) -> tuple[float, float]:
+    """Ordinary kriging as textbooks write it: the kriging system with a Lagrange multiplier.
+
+    [[C, 1], [1', 0]] [w; m] = [c0; 1]; estimate w'z, variance C(0) - w'c0 - m
+    (Cressie 1993, eq. 3.2.12-3.2.13; C(0) with the nugget: a new reading's).
+    """
+    n = len(z)
+    system = np.ones((n + 1, n + 1))
+    system[:n, :n], system[n, n] = kernel(xy), 0.0
+    c0 = kernel(at[None], xy)[0]
+    solution = np.linalg.solve(system, np.append(c0, 1.0))
+    w, m = solution[:n], solution[n]
+    return float(w @ z), float(kernel.diag(at[None])[0] - w @ c0 - m)
+
+
+def test_ordinary_kriging_is_the_kriging_system() -> None:
+    xy, z = _field(50)
+    kernel = matern_with_nugget(700.0, 20_000.0, 1.5).clone_with_theta(np.log([0.8, 900.0, 0.02]))
+    ok = OrdinaryKriging().with_kernel(kernel, xy, z)
+    targets = np.array([[100.0, 200.0], [2500.0, 2500.0], [xy[3, 0], xy[3, 1]], [9e4, 9e4]])
+    mean, var = ok.predict(targets)
+    for i, at in enumerate(targets):
+        expected_mean, expected_var = _lagrange(kernel, xy, z, at)
+        assert mean[i] == pytest.approx(expected_mean, rel=1e-8, abs=1e-8)
+        assert var[i] == pytest.approx(expected_var, rel=1e-8, abs=1e-8)
+    # Far from every point it reverts to the survey's (GLS) mean, not to a background.
+    assert mean[3] == pytest.approx(ok.mean_, abs=1e-6)
+    assert ok.mean_ == pytest.approx(z.mean(), abs=0.5)
+    # A constant field is reproduced everywhere: the weights sum to 1.
+    flat = OrdinaryKriging().with_kernel(kernel, xy, np.full(len(z), 3.0))
+    np.testing.assert_allclose(flat.predict(targets)[0], 3.0)
+
+
+def test_ordinary_kriging_loo_closed_form_matches_refitting_without_the_point() -> None:
+    xy, z = _field(40)
+    ok = OrdinaryKriging(restarts=0).fit(xy, z)
+    loo = ok.loo()
+    for i in (0, 7, 39):
+        keep = np.arange(len(z)) != i
+        alone = OrdinaryKriging().with_kernel(ok.kernel_, xy[keep], z[keep])
+        assert loo[i] == pytest.approx(alone.predict(xy[i : i + 1])[0][0], rel=1e-7, abs=1e-7)
+
+
+def test_ordinary_kriging_fit_finds_the_nugget() -> None:
+    from cocoa_threat.analysis.interpolation import _reml
+
+    xy, z = _field(120)
+    ok = OrdinaryKriging(restarts=1).fit(xy, z)
+    # The smooth field carries a noise of sd 0.05: a nugget of 0.0025.
+    assert 0.0025 / 3 < ok.kernel_.get_params()["k2__noise_level"] < 0.0025 * 3
+    # The fit is the restricted likelihood's optimum: better than where it started.
+    start = matern_with_nugget(500.0, 20_000.0, 1.5)
+    assert _reml(ok.kernel_.theta, start, xy, z)[0] < _reml(start.theta, start, xy, z)[0] - 10
+    # Its gradient is the derivative of the likelihood (finite differences).
+    theta = np.log([0.5, 800.0, 0.01])
+    value, gradient = _reml(theta, start, xy, z)
+    for k in range(3):
+        step = np.zeros(3)
+        step[k] = 1e-6
+        numeric = (
+            _reml(theta + step, start, xy, z)[0] - _reml(theta - step, start, xy, z)[0]
+        ) / 2e-6
+        assert gradient[k] == pytest.approx(numeric, rel=1e-4, abs=1e-4)
+    assert cross_validate(lambda: OrdinaryKriging(restarts=0), xy, z)["r2"] > 0.9

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from cocoa_threat.datasets import RasterDataset
 from cocoa_threat.geo.vrt import tile_mosaic
@@ -53,3 +54,31 @@ def test_mosaic_places_tiles_and_survives_a_move(tmp_path: Path, monkeypatch) ->
     shutil.move(project, moved)
     monkeypatch.chdir(moved)
     np.testing.assert_array_equal(RasterDataset("mosaic/input.vrt").load().read(), data)
+
+
+def test_continuous_mosaics_resample_bilinearly_classes_by_nearest(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import rasterio
+
+    monkeypatch.chdir(tmp_path)
+    ramp = np.broadcast_to(np.arange(32, dtype=np.float32), (1, 32, 32)).copy()
+    path = write_tile(tmp_path / "tiles" / "t.tif", ramp, origin=(616000.0, 713000.0))
+    row = {"year": 2016, "image_path": "tiles/t.tif", "minx": 616000.0, "maxy": 713000.0}
+    row |= {"maxx": 616320.0, "miny": 712680.0, "width": 32, "height": 32, "crs": "EPSG:32630"}
+    manifest = pd.DataFrame([row])
+    assert path.is_file()
+    reads = {}
+    for resampling in ("nearest", "bilinear"):
+        spec = tile_mosaic(manifest, "image_path", 1, -9999.0, resampling=resampling)
+        RasterDataset(f"{resampling}.vrt").save(spec)
+        assert f'<ComplexSource resampling="{resampling}">' in Path(f"{resampling}.vrt").read_text()
+        with rasterio.open(f"{resampling}.vrt") as src:
+            # On the mosaic's own grid every tile is copied pixel for pixel ...
+            np.testing.assert_array_equal(src.read(), ramp)
+            # ... at another resolution the source's resampling applies.
+            reads[resampling] = src.read(1, out_shape=(12, 12))
+    assert np.array_equal(reads["nearest"], np.round(reads["nearest"]))  # picked pixels
+    assert not np.array_equal(reads["bilinear"], np.round(reads["bilinear"]))  # interpolated
+    with pytest.raises(ValueError, match="VRT resampling must be one of"):
+        tile_mosaic(manifest, "image_path", 1, -9999.0, resampling="mode")

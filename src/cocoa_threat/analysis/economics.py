@@ -76,7 +76,7 @@ def converted_share(
 
 
 def converted_area(area_estimates: pd.DataFrame, quantity: str) -> dict[str, float]:
-    """The converted area of the whole region: estimate, its 95% bounds and the map count.
+    """The converted area of the whole region: estimate, its interval's bounds and the map count.
 
     Args:
         area_estimates: The transition pipeline's error-adjusted areas.
@@ -210,20 +210,55 @@ def losses_by_season(
     return table
 
 
-def present_value(annual: float, rate: float, years: int, growth: float = 0.0) -> float:
-    """Present value of ``annual * (1 + growth) ** k`` received at the end of years k = 1..years."""
+def season_price(schedule: Mapping[dt.date, float], season: str, start_month: int) -> float:
+    """The price of a season whose price changed within it: the mean over its days.
+
+    Args:
+        schedule: Price from each date on (the first on or before the season's
+            first day, the others within the season).
+        season: The season, e.g. "2023/24".
+        start_month: Month the season begins.
+
+    Raises:
+        ValueError: If the first price starts after the season began or a change
+            falls outside the season.
+    """
+    year = season_start_year(season)
+    start, end = dt.date(year, start_month, 1), dt.date(year + 1, start_month, 1)
+    dates = sorted(schedule)
+    if dates[0] > start:
+        raise ValueError(
+            f"season {season}: the first price is from {dates[0]}, after the season began "
+            f"({start}); give the price in force on {start}"
+        )
+    outside = [str(d) for d in dates[1:] if not start < d < end]
+    if outside:
+        raise ValueError(f"season {season}: price changes {outside} are not within {start}-{end}")
+    bounds = [start, *dates[1:], end]
+    days = np.diff([d.toordinal() for d in bounds])
+    prices = [schedule[d] for d in dates]
+    return float(np.dot(days, prices) / days.sum())
+
+
+def present_value(values: np.ndarray, rate: float) -> float:
+    """Present value of ``values[k - 1]`` received at the end of years k = 1..len(values)."""
+    k = np.arange(1, len(values) + 1)
+    return float(np.sum(np.asarray(values, float) / (1.0 + rate) ** k))
+
+
+def growth_path(start: float, growth: float, years: int) -> np.ndarray:
+    """``start * (1 + growth) ** k`` for the years k = 1..years after the start."""
+    return start * (1.0 + growth) ** np.arange(1, years + 1)
+
+
+def mean_reverting_path(start: float, mean: float, half_life: float, years: int) -> np.ndarray:
+    """A value that closes half its gap to ``mean`` every ``half_life`` years, k = 1..years.
+
+    ``mean + (start - mean) * 0.5 ** (k / half_life)``: the expected path of a
+    first-order autoregressive (Ornstein-Uhlenbeck) price with that long-run mean.
+    """
     k = np.arange(1, years + 1)
-    return float(np.sum(annual * (1.0 + growth) ** k / (1.0 + rate) ** k))
-
-
-def price_trend(prices: Mapping[str, float]) -> float:
-    """Average yearly change of a price series (log-linear least squares over its seasons)."""
-    years = np.array([season_start_year(s) for s in prices], float)
-    logp = np.log(np.array(list(prices.values()), float))
-    if len(years) < 2:
-        return 0.0
-    slope = np.polyfit(years, logp, 1)[0]
-    return float(np.expm1(slope))
+    return mean + (start - mean) * 0.5 ** (k / half_life)
 
 
 def share_by_district(

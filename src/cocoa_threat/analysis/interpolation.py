@@ -14,6 +14,14 @@ of the log-concentration) and ``loo``:
   leave-one-out uses the closed form (Rasmussen & Williams 2006, eq. 5.12) with
   the hyper-parameters fitted on all points; the spatial-block CV refits them in
   every fold.
+* :class:`OrdinaryKriging`: the same covariance around an **unknown** constant
+  mean, estimated by generalised least squares (the kriging weights sum to 1),
+  the hyper-parameters by restricted maximum likelihood. Far from the survey it
+  reverts to the survey's mean. Its leave-one-out is Dubrule's (1983) closed form.
+
+The kriging variances include the nugget: they are those of a new reading at the
+place, and the mean surface ``exp(mu + var / 2)`` is the expected concentration
+of one (see :func:`cocoa_threat.analysis.mercury.surface_producer`).
 
 :func:`cross_validate` scores a method by leave-one-out or by spatial blocks
 (every point of a block left out together, the model refitted without them):
@@ -28,6 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+from scipy import linalg
+from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
 
@@ -35,6 +45,7 @@ class Interpolator(Protocol):
     """What the mercury pipeline needs of an interpolator."""
 
     name: str
+    variance_note: str  # what the predicted variance is (named in the surface's band)
 
     def fit(self, xy: np.ndarray, z: np.ndarray) -> Interpolator: ...
 
@@ -54,6 +65,7 @@ class IDW:
     k: int = 12
     residual_var: float = 0.0
     name: str = "idw"
+    variance_note: str = "the spatial-block CV mean squared error"
     _tree: Any = field(default=None, repr=False)
     _z: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
     _xy: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
@@ -110,17 +122,15 @@ class BackgroundKriging:
     nu: float = 1.5
     restarts: int = 2
     name: str = "background_kriging"
+    variance_note: str = "the kriging variance plus the nugget"
     _gp: Any = field(default=None, repr=False)
     _y: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
 
     def fit(self, xy: np.ndarray, z: np.ndarray) -> BackgroundKriging:
         """Fit the covariance hyper-parameters by maximum likelihood."""
         from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
-            self.length_scale_m, (10.0, self.max_length_scale_m), nu=self.nu
-        ) + WhiteKernel(0.1, (1e-5, 1e1))
+        kernel = matern_with_nugget(self.length_scale_m, self.max_length_scale_m, self.nu)
         self._gp = GaussianProcessRegressor(
             kernel, normalize_y=False, n_restarts_optimizer=self.restarts, random_state=0
         )
@@ -138,6 +148,111 @@ class BackgroundKriging:
         k_inv = np.linalg.inv(self._gp.kernel_(self._gp.X_train_))
         loo = self._y - (k_inv @ self._y) / np.diag(k_inv)
         return loo + self.background_log
+
+
+def matern_with_nugget(length_scale_m: float, max_length_scale_m: float, nu: float) -> Any:
+    """The kriging covariance: a variance times a Matérn correlation, plus a nugget."""
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    return ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+        length_scale_m, (10.0, max_length_scale_m), nu=nu
+    ) + WhiteKernel(0.1, (1e-5, 1e1))
+
+
+@dataclass
+class OrdinaryKriging:
+    """Ordinary kriging: a Gaussian process around an unknown constant mean.
+
+    The mean is the generalised-least-squares estimate (so the kriging weights
+    sum to 1); the covariance is :func:`matern_with_nugget`, its hyper-parameters
+    fitted by restricted maximum likelihood (the mean integrated out).
+    """
+
+    length_scale_m: float = 500.0
+    max_length_scale_m: float = 20_000.0
+    nu: float = 1.5
+    restarts: int = 2
+    name: str = "ordinary_kriging"
+    variance_note: str = "the kriging variance plus the nugget"
+    kernel_: Any = field(default=None, repr=False)
+    mean_: float = field(default=float("nan"), repr=False)
+    _xy: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    _y: np.ndarray = field(default=None, repr=False)  # type: ignore[assignment]
+    _factor: Any = field(default=None, repr=False)
+
+    def fit(self, xy: np.ndarray, z: np.ndarray) -> OrdinaryKriging:
+        """Fit the hyper-parameters by REML (``restarts`` more random starts), then condition."""
+        xy, y = np.asarray(xy, float), np.asarray(z, float)
+        kernel = matern_with_nugget(self.length_scale_m, self.max_length_scale_m, self.nu)
+        bounds = kernel.bounds
+        starts = [kernel.theta]
+        rng = np.random.default_rng(0)
+        starts += [rng.uniform(bounds[:, 0], bounds[:, 1]) for _ in range(self.restarts)]
+        fits = [
+            minimize(_reml, t, args=(kernel, xy, y), jac=True, method="L-BFGS-B", bounds=bounds)
+            for t in starts
+        ]
+        best = min(fits, key=lambda f: f.fun)
+        return self.with_kernel(kernel.clone_with_theta(best.x), xy, y)
+
+    def with_kernel(self, kernel: Any, xy: np.ndarray, z: np.ndarray) -> OrdinaryKriging:
+        """Condition on the points with a given covariance (no fitting)."""
+        self._xy, self._y, self.kernel_ = np.asarray(xy, float), np.asarray(z, float), kernel
+        self._factor = linalg.cho_factor(kernel(self._xy), lower=True)
+        ones = linalg.cho_solve(self._factor, np.ones(len(self._y)))
+        self.mean_ = float(ones @ self._y / ones.sum())
+        return self
+
+    def predict(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance (the nugget included) of the log-concentration at ``xy``."""
+        xy = np.asarray(xy, float)
+        cross = self.kernel_(xy, self._xy)  # the nugget does not correlate distinct readings
+        solved = linalg.cho_solve(self._factor, cross.T)
+        ones = linalg.cho_solve(self._factor, np.ones(len(self._y)))
+        mean = self.mean_ + cross @ linalg.cho_solve(self._factor, self._y - self.mean_)
+        var = self.kernel_.diag(xy) - np.einsum("ij,ji->i", cross, solved)
+        var += (1.0 - cross @ ones) ** 2 / ones.sum()  # the mean's own uncertainty
+        return mean, var
+
+    def loo(self) -> np.ndarray:
+        """Leave-one-out means, the mean re-estimated without each point (Dubrule 1983).
+
+        With ``A`` the kriging system ``[[K, 1], [1', 0]]``, the error at point i
+        is ``(A^-1 [y; 0])_i / (A^-1)_ii``; the hyper-parameters stay those fitted on all.
+        """
+        n = len(self._y)
+        system = np.ones((n + 1, n + 1))
+        system[:n, :n], system[n, n] = self.kernel_(self._xy), 0.0
+        inverse = np.linalg.inv(system)
+        error = (inverse[:n, :n] @ self._y) / np.diag(inverse)[:n]
+        return self._y - error
+
+
+def _reml(
+    theta: np.ndarray, kernel: Any, xy: np.ndarray, y: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Negative restricted log-likelihood of a constant-mean Gaussian process, and its gradient.
+
+    ``0.5 (r' K^-1 r + log|K| + log(1' K^-1 1))`` with ``r`` the residuals from the
+    GLS mean (constants dropped); the gradient in the kernel's log-parameters.
+    """
+    cov, grads = kernel.clone_with_theta(theta)(xy, eval_gradient=True)
+    try:
+        factor = linalg.cho_factor(cov, lower=True)
+    except linalg.LinAlgError:
+        return 1e25, np.zeros_like(theta)
+    ones = linalg.cho_solve(factor, np.ones(len(y)))
+    resid = y - ones @ y / ones.sum()
+    alpha = linalg.cho_solve(factor, resid)
+    logdet = 2.0 * np.log(np.diag(factor[0])).sum()
+    value = 0.5 * (resid @ alpha + logdet + np.log(ones.sum()))
+    inverse = linalg.cho_solve(factor, np.eye(len(y)))
+    gradient = 0.5 * (
+        -np.einsum("i,ijk,j->k", alpha, grads, alpha)
+        + np.einsum("ij,jik->k", inverse, grads)
+        - np.einsum("i,ijk,j->k", ones, grads, ones) / ones.sum()
+    )
+    return float(value), gradient
 
 
 def spatial_blocks(xy: np.ndarray, size_m: float) -> np.ndarray:

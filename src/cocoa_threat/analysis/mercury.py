@@ -42,15 +42,15 @@ def surface_producer(
     """Mean and median concentration (ng/m3) on ``grid`` from a fitted log-concentration model.
 
     Concentrations are log-normal: with ``mu`` and ``var`` the model's mean and
-    variance of the log-concentration, the median is ``exp(mu)`` and the
-    arithmetic mean, which chronic reference values compare with, is
-    ``exp(mu + var / 2)``. Both are evaluated on a coarse grid of ``resolution_m``
-    (in memory: (extent / resolution)^2 values) and resampled bilinearly (in log
-    space) onto ``grid`` window by window. Pixels farther than ``max_distance_m``
-    from every survey point are not covered: NaN, not a guess.
+    variance of the log-concentration (of a new reading: for kriging with the
+    nugget), the median is ``exp(mu)`` and the arithmetic mean, which chronic
+    reference values compare with, ``exp(mu + var / 2)``. Both are evaluated on a
+    coarse grid of ``resolution_m`` and resampled bilinearly (in log space) onto
+    ``grid`` window by window. Pixels farther than ``max_distance_m`` from every
+    survey point are not covered: NaN, not a guess.
 
     Returns:
-        A two-band float32 producer: ``gem_mean_ng_m3``, ``gem_median_ng_m3``.
+        A two-band float32 producer: the mean and the median (:func:`band_names`).
     """
     px = abs(grid.transform[0])
     step = max(1, int(round(resolution_m / px)))
@@ -87,9 +87,17 @@ def surface_producer(
         dtype="float32",
         nodata=float("nan"),
         blocks=blocks,
-        band_names=["gem_mean_ng_m3", "gem_median_ng_m3"],
+        band_names=band_names(model),
         tags={**tags, "not_covered": f"NaN beyond {max_distance_m:g} m from the survey"},
     )
+
+
+def band_names(model: Interpolator) -> list[str]:
+    """The surface's band descriptions: what each band is, and what ``var`` is."""
+    return [
+        f"gem_mean_ng_m3 = exp(mu + var / 2), var = {model.variance_note}",
+        "gem_median_ng_m3 = exp(mu)",
+    ]
 
 
 def exposure_counts(

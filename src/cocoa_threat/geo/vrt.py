@@ -27,6 +27,10 @@ GDAL_TYPES = {
 }
 
 
+# GDAL's resampling of VRT sources: nearest for classes, the others for continuous data.
+RESAMPLING = ("nearest", "bilinear", "cubic", "cubicspline", "lanczos", "average")
+
+
 @dataclass(frozen=True)
 class MosaicTile:
     """One tile file of a mosaic, on the mosaic's grid.
@@ -59,6 +63,10 @@ class MosaicSpec:
         dtype: Data type name (e.g. ``float32``).
         nodata: Nodata value (a tile's nodata never overwrites a neighbour's data).
         band_names: Band descriptions.
+        resampling: How GDAL resamples a tile whose pixels differ from the mosaic's (and
+            reads at another resolution): ``bilinear`` for continuous data such as
+            elevation, ``nearest`` for classes. Tiles on the mosaic's own grid are
+            copied pixel for pixel whatever it is.
     """
 
     tiles: tuple[MosaicTile, ...]
@@ -69,10 +77,13 @@ class MosaicSpec:
     dtype: str
     nodata: float
     band_names: tuple[str, ...] | None = None
+    resampling: str = "nearest"
 
     def __post_init__(self) -> None:
         if not self.tiles:
             raise ValueError("No tiles to mosaic")
+        if self.resampling not in RESAMPLING:
+            raise ValueError(f"VRT resampling must be one of {RESAMPLING}, not {self.resampling}")
         if self.dtype not in GDAL_TYPES:
             raise ValueError(f"VRT mosaics support {sorted(GDAL_TYPES)}, not {self.dtype}")
 
@@ -107,7 +118,7 @@ class MosaicSpec:
             parts.append(f"    <NoDataValue>{self.nodata!r}</NoDataValue>")
             for rel, xoff, yoff, w, h in sources:
                 parts += [
-                    "    <ComplexSource>",
+                    f'    <ComplexSource resampling="{self.resampling}">',
                     f'      <SourceFilename relativeToVRT="1">{rel}</SourceFilename>',
                     f"      <SourceBand>{band}</SourceBand>",
                     f'      <SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>',
@@ -128,6 +139,7 @@ def tile_mosaic(
     band_names: list[str] | None = None,
     year: int | None = None,
     dtype: str = "float32",
+    resampling: str = "nearest",
 ) -> MosaicSpec:
     """A mosaic of one year's model-input tiles on the grid of all tiles of the manifest.
 
@@ -142,6 +154,8 @@ def tile_mosaic(
         band_names: Band descriptions.
         year: The year to mosaic (default: the first).
         dtype: Data type of the files.
+        resampling: GDAL resampling of the sources (``bilinear`` for continuous data
+            such as elevation; ``nearest``, the default, for classes).
 
     Raises:
         ValueError: If the manifest has no tiles of ``year`` or mixes CRSs.
@@ -174,4 +188,5 @@ def tile_mosaic(
         dtype=dtype,
         nodata=nodata,
         band_names=tuple(band_names) if band_names else None,
+        resampling=resampling,
     )

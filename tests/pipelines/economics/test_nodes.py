@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from cocoa_threat.analysis.economics import converted_share, present_value
+from cocoa_threat.analysis.economics import (
+    converted_share,
+    growth_path,
+    mean_reverting_path,
+    present_value,
+    season_price,
+)
 from cocoa_threat.errors import NonFiniteError, ParameterError
 from cocoa_threat.pipelines.economics.nodes import (
     economic_summary,
@@ -55,6 +62,8 @@ def _params(**over) -> dict:
         "real_discount_rate": 0.10,
         "horizon_years": 2,
         "price_growth": {"flat": 0.0, "low": -0.5, "high": 0.1},
+        "price_mean_reversion": {"mean_seasons": ["2022/23", "2023/24"], "half_life_years": 1.0},
+        "confidence": 0.95,
         "conversion": "cocoa -> mining",
     }
     return {**base, **over}
@@ -96,8 +105,8 @@ def test_loss_by_season_by_hand() -> None:
 
 
 def test_present_value_and_summary() -> None:
-    assert present_value(100, 0.10, 2) == pytest.approx(100 / 1.1 + 100 / 1.21)
-    assert present_value(100, 0.10, 2, growth=0.1) == pytest.approx(200.0)
+    assert present_value(np.array([100.0, 100.0]), 0.10) == pytest.approx(100 / 1.1 + 100 / 1.21)
+    assert present_value(growth_path(100, 0.1, 2), 0.10) == pytest.approx(200.0)
     params = _params()
     by_season = loss_by_season(AREAS, params, LAND_USE)
     summary = economic_summary(AREAS, by_season, params).set_index("figure")
@@ -108,11 +117,58 @@ def test_present_value_and_summary() -> None:
     assert summary.loc[f"{pv}, US$ (real price flat)", "central"] == pytest.approx(flat / 20)
     low = summary.loc[f"{pv}, GH¢ at 2023/24 prices, real price low", "central"]
     assert low == pytest.approx(800_000 * 0.5 / 1.1 + 800_000 * 0.25 / 1.21)
-    # The real price trend of the valued seasons: 10,000 nominal in 2022/23 is 10,000 x
-    # 200/175 at 2023/24 prices, then 20,000: a real change of 20,000 / 11,428.6 - 1 = +75%.
-    trend = summary.loc[f"{pv}, GH¢ at 2023/24 prices, real price trend", "central"]
-    assert trend == pytest.approx(800_000 * 1.75 / 1.1 + 800_000 * 1.75**2 / 1.21)
+    # Mean-reverting: 10,000 nominal in 2022/23 is 10,000 x 200/175 = 11,428.6 at 2023/24
+    # prices, so the mean of the two seasons is 15,714.3; from 20,000 half the gap closes each
+    # year (half-life 1): 17,857.1, then 16,785.7. 40 t a season (100 ha x 0.4 t/ha).
+    mean = (10_000 * 200 / 175 + 20_000) / 2
+    path = [mean + (20_000 - mean) / 2, mean + (20_000 - mean) / 4]
+    reverting = summary.loc[f"{pv}, GH¢ at 2023/24 prices, real price mean_reverting", "central"]
+    assert reverting == pytest.approx(40 * path[0] / 1.1 + 40 * path[1] / 1.21)
+    assert not any("trend" in figure for figure in summary.index)
     assert summary.loc["cocoa area converted, ha (map count)", "central"] == 50.0
+
+
+def test_mean_reverting_path_closes_half_the_gap_every_half_life() -> None:
+    path = mean_reverting_path(200.0, 100.0, 2.0, 4)
+    np.testing.assert_allclose(path, [100 + 100 * 0.5**0.5, 150.0, 100 + 50 * 0.5**0.5, 125.0])
+    np.testing.assert_allclose(mean_reverting_path(80.0, 100.0, 1.0, 2), [90.0, 95.0])  # from below
+    with pytest.raises(ParameterError, match=r"mean_seasons \['2021/22', '2023/24'\]"):
+        economics_params(_params(price_mean_reversion={"mean_seasons": ["2021/22", "2023/24"]}))
+
+
+def test_a_price_changed_within_a_season_is_weighted_by_its_days() -> None:
+    import datetime as dt
+
+    # 2023/24: 20,928 from 1 October 2023, 33,120 from 5 April 2024: 187 and 179 of 366 days.
+    schedule = {dt.date(2023, 10, 1): 20928.0, dt.date(2024, 4, 5): 33120.0}
+    assert season_price(schedule, "2023/24", 10) == pytest.approx((187 * 20928 + 179 * 33120) / 366)
+    # 2025/26: 51,660 on 1-2 October 2025, then 58,000: 2 and 363 of 365 days.
+    later = {dt.date(2025, 10, 1): 51660.0, dt.date(2025, 10, 3): 58000.0}
+    assert season_price(later, "2025/26", 10) == pytest.approx((2 * 51660 + 363 * 58000) / 365)
+    params = _params(
+        producer_price_ghs_per_t={
+            "2022/23": 10000,
+            "2023/24": {"2023-09-01": 10000, "2024-04-01": 30000},
+        }
+    )  # 183 days at 10,000, 183 at 30,000
+    t = loss_by_season(AREAS, params, LAND_USE).set_index("season")
+    assert t.loc["2023/24", "price_ghs_per_t"] == pytest.approx(20000.0)
+    assert t.loc["2023/24", "value_lost_ghs_central"] == pytest.approx(800_000)
+    late = _params(producer_price_ghs_per_t={"2022/23": 10000, "2023/24": {"2023-10-02": 1.0}})
+    with pytest.raises(ParameterError, match=r"2023/24: the first price is from 2023-10-02"):
+        economics_params(late)
+    outside = {"2022/23": 10000, "2023/24": {"2023-10-01": 1.0, "2024-10-01": 2.0}}
+    with pytest.raises(ParameterError, match=r"price changes \['2024-10-01'\] are not within"):
+        economics_params(_params(producer_price_ghs_per_t=outside))
+
+
+def test_the_confidence_named_is_the_conf_s() -> None:
+    params = _params(confidence=0.9)
+    summary = economic_summary(AREAS, loss_by_season(AREAS, params, LAND_USE), params)
+    names = " ".join(summary["figure"])
+    assert "90% CI" in names and "95" not in names
+    low, high = summary.iloc[0][["low", "high"]]
+    assert (low, high) == (80.0, 120.0)  # the area table's ci_low_ha and ci_high_ha
 
 
 def test_constant_prices_deflate_each_season() -> None:

@@ -35,7 +35,14 @@ def test_mercury_outputs(transitioned: ProjectConf) -> None:
     assert surface.grid.same_as(land.grid)
     with rasterio.open(surface.path) as src:
         mean, median = src.read(1), src.read(2)
-        assert src.descriptions == ("gem_mean_ng_m3", "gem_median_ng_m3")
+        method = chosen["method"].iloc[0]
+        assert src.descriptions[1] == "gem_median_ng_m3 = exp(mu)"
+        assert src.descriptions[0].startswith("gem_mean_ng_m3 = exp(mu + var / 2), var = ")
+        nugget = "the kriging variance plus the nugget"
+        assert (nugget in src.descriptions[0]) == (method != "idw")
+        assert float(src.tags()["block_cv_bias_log"]) == pytest.approx(
+            chosen["bias"].iloc[0], abs=1e-4
+        )
         assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
     covered = np.isfinite(mean)
     assert covered.any() and (np.isfinite(median) == covered).all()
@@ -47,6 +54,10 @@ def test_mercury_outputs(transitioned: ProjectConf) -> None:
     assert len(total) == len(transitioned.params["mercury"]["class_labels"]) + 1
     assert total["concentration_class"].iloc[-1].startswith("not covered (> 1500 m")
     assert total["percent_of_district_cocoa"].sum() == pytest.approx(100)
+    # Beside the areas: the chosen surface's spatial-block CV bias (log) and its factor.
+    assert (exposure["interpolation_method"] == method).all()
+    assert (exposure["block_cv_bias_log"] == chosen["bias"].iloc[0]).all()
+    np.testing.assert_allclose(exposure["block_cv_bias_factor"], np.exp(chosen["bias"].iloc[0]))
     areas = catalog.load("map_class_areas")
     cocoa_ha = areas[(areas["period"] == "after") & (areas["class"] == "cocoa")]["hectares"].iloc[0]
     inside = exposure[~exposure["district"].isin(["all districts"])]["cocoa_ha"].sum()
@@ -82,3 +93,21 @@ def test_unknown_crs_and_missing_columns(mapped: ProjectConf) -> None:
         validate_survey(table, land, params)
     with pytest.raises(ValueError, match=r"no column\(s\) \['concentration_ng_m3'\]"):
         validate_survey(table.drop(columns="concentration_ng_m3"), land, _params(mapped))
+
+
+def test_ordinary_kriging_is_an_option(transitioned: ProjectConf) -> None:
+    import copy
+
+    from cocoa_threat.pipelines.mercury.nodes import interpolate_surface
+    from tests.conftest import run_nodes
+
+    catalog = run_nodes(transitioned, create_pipeline(), "validate_survey")
+    params = copy.deepcopy(_params(transitioned))
+    params["interpolation"]["methods"] = ["background_kriging", "ordinary_kriging"]
+    points, land = catalog.load("mercury_points"), catalog.load("after.land_use_map")
+    producer, cv = interpolate_surface(points, land, params)
+    assert set(cv["method"]) == {"background_kriging", "ordinary_kriging"}
+    ok = cv[(cv["method"] == "ordinary_kriging") & (cv["scheme"] != "leave-one-out")]
+    assert np.isfinite(ok[["rmse", "bias"]].to_numpy()).all() and ok["n_folds"].iloc[0] > 2
+    assert producer.tags["method"] in {"background_kriging", "ordinary_kriging"}
+    assert "nugget" in producer.band_names[0]

@@ -98,12 +98,13 @@ def test_risk_map_does_not_depend_on_the_window_size(
 
     SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
     SequentialRunner().run(
-        create_pipeline().only_nodes("build_dem_mosaic"), transitioned.catalog_with_params()
+        create_pipeline().only_nodes("build_dem_mosaic", "condition_dem"),
+        transitioned.catalog_with_params(),
     )
     catalog = transitioned.catalog_with_params()
     inputs = [
         catalog.load(n)
-        for n in ("before.land_use_map", "after.land_use_map", "mercury_surface", "dem_mosaic")
+        for n in ("before.land_use_map", "after.land_use_map", "mercury_surface", "dem_conditioned")
     ]
     outputs = []
     for block in (64, 1024):  # 64 px windows with a halo vs one window for the whole map
@@ -132,7 +133,8 @@ def test_a_factor_that_is_not_finite_stops_the_score_naming_it(transitioned: Pro
     SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
     catalog = transitioned.catalog_with_params()
     SequentialRunner().run(
-        create_pipeline().only_nodes("build_dem_mosaic", "compute_risk_factors"), catalog
+        create_pipeline().only_nodes("build_dem_mosaic", "condition_dem", "compute_risk_factors"),
+        catalog,
     )
     path = catalog.load("risk_factors").path
     # A corrupted factor raster: NaN in the mercury band.
@@ -147,3 +149,36 @@ def test_a_factor_that_is_not_finite_stops_the_score_naming_it(transitioned: Pro
         ):
             SequentialRunner().run(create_pipeline().only_nodes(node), catalog)
     assert not Path(transitioned.root, "data/07_model_output/risk_score.tif").exists()
+
+
+def test_the_dem_is_conditioned_once_and_drains(transitioned: ProjectConf) -> None:
+    from cocoa_threat.analysis.flow import count_undrained
+    from cocoa_threat.pipelines.risk.nodes import condition_dem
+
+    SequentialRunner().run(
+        create_pipeline().only_nodes("build_dem_mosaic", "condition_dem"),
+        transitioned.catalog_with_params(),
+    )
+    catalog = transitioned.catalog_with_params()
+    mosaic, conditioned = catalog.load("dem_mosaic"), catalog.load("dem_conditioned")
+    xml = Path(mosaic.path).read_text()
+    assert 'ComplexSource resampling="bilinear"' in xml  # elevation: continuous
+    assert conditioned.grid.same_as(mosaic.grid) and conditioned.dtype == "float64"
+    assert conditioned.band_names == ("elevation, conditioned",)
+    tags = conditioned.tags
+    assert int(tags["undrained_cells_before"]) > 10 and tags["undrained_cells_after"] == "0"
+    z = conditioned.read(bands=[1])[0]
+    raw = mosaic.read(bands=[1])[0].astype(np.float64)
+    nodata = transitioned.params["risk"]["dem_nodata"]
+    assert ((z == nodata) == (raw == nodata)).all()
+    z[z == nodata] = np.nan
+    assert count_undrained(z, 10.0) == 0 and (z[np.isfinite(z)] >= raw[np.isfinite(z)]).all()
+    # Switched off, the DEM is written as it is.
+    params = {**transitioned.params["risk"]}
+    params["downstream"] = {**params["downstream"], "condition_dem": False}
+    off = condition_dem(mosaic, params)
+    assert off.tags["undrained_cells_after"] == tags["undrained_cells_before"]
+    written = np.empty_like(raw)
+    for window, block in off.blocks():
+        written[window.toslices()] = block[0]
+    np.testing.assert_array_equal(written, raw)

@@ -18,9 +18,11 @@ from cocoa_threat.analysis.economics import (
     conversion_rows,
     converted_area,
     converted_share,
+    growth_path,
     losses_by_season,
+    mean_reverting_path,
     present_value,
-    price_trend,
+    seasons_between,
     share_by_district,
 )
 from cocoa_threat.errors import require_finite
@@ -52,7 +54,7 @@ def _figures(p: EconomicsParams) -> dict[str, str]:
     gross = f"gross value of lost production {seasons}"
     pv = f"present value of the next {p.horizon_years} seasons' gross value"
     names = {
-        "area": "cocoa area converted, ha (estimate; low, high: 95% CI)",
+        "area": f"cocoa area converted, ha (estimate; low, high: {p.confidence:.0%} CI)",
         "map": "cocoa area converted, ha (map count)",
         "beans": f"beans lost in {p.latest_season}, t",
         "ghs": f"{gross}, GH¢ nominal",
@@ -67,14 +69,35 @@ def _figures(p: EconomicsParams) -> dict[str, str]:
     return names
 
 
-PRICE_SCENARIOS = ("flat", "trend", "low", "high")
+PRICE_SCENARIOS = ("flat", "mean_reverting", "low", "high")
 
 
-def _growth(p: EconomicsParams, value: Valuation) -> dict[str, float]:
-    """Real yearly price change of each scenario (``trend``: that of the valued seasons)."""
+def _price_paths(p: EconomicsParams, value: Valuation) -> dict[str, np.ndarray]:
+    """The real price (base-season cedis) of each future season under each price scenario.
+
+    ``flat``, ``low`` and ``high`` change by ``price_growth`` a year from the base
+    season's real price; ``mean_reverting`` closes half its gap to the mean real price
+    of ``price_mean_reversion.mean_seasons`` every ``half_life_years``.
+    """
     real = {s: value.price_per_t[s] * value.deflator[s] for s in p.seasons()}
-    g = p.price_growth
-    return {"flat": g.flat, "trend": price_trend(real), "low": g.low, "high": g.high}
+    base, years, g = real[p.price_base_season], p.horizon_years, p.price_growth
+    lo, hi = p.price_mean_reversion.mean_seasons
+    window = seasons_between(lo, hi)
+    mean = float(np.mean([real[s] for s in window]))
+    paths = {name: growth_path(base, getattr(g, name), years) for name in ("flat", "low", "high")}
+    half_life = p.price_mean_reversion.half_life_years
+    paths["mean_reverting"] = mean_reverting_path(base, mean, half_life, years)
+    logger.info(
+        "Real producer price paths from %.0f GH¢/t (%s): mean-reverting to %.0f (mean of %s "
+        "to %s) with a half-life of %g years",
+        base,
+        p.price_base_season,
+        mean,
+        lo,
+        hi,
+        half_life,
+    )
+    return {name: paths[name] for name in PRICE_SCENARIOS}
 
 
 def loss_by_season(
@@ -109,8 +132,9 @@ def economic_summary(
     """Headline figures: area, gross value lost (nominal, constant, US$), present values.
 
     The future losses are a season's gross value of all the converted area at the
-    base season's real price, growing at each price scenario's real rate
-    (``economics.price_growth``; ``trend`` from the valued seasons), over
+    real price of each price scenario (``economics.price_growth``: flat, low, high
+    yearly changes from the base season's real price; ``mean_reverting``: towards a
+    long-run mean, ``economics.price_mean_reversion``), over
     ``economics.horizon_years`` seasons, discounted at ``economics.real_discount_rate``;
     in US$ at the base season's rate.
 
@@ -127,7 +151,6 @@ def economic_summary(
     )
     names, value = _figures(p), p.valuation()
     area, last = _area(area_estimates, p), economic_loss_by_season.iloc[-1]
-    base_price = value.price_per_t[p.price_base_season] * value.deflator[p.price_base_season]
     fx = value.local_per_usd[p.price_base_season]
     rows = {
         names["area"]: {s: area[s] for s in SCENARIOS},
@@ -137,14 +160,9 @@ def economic_summary(
         names["ghs_const"]: {s: last[f"cumulative_ghs_const_{s}"] for s in SCENARIOS},
         names["usd"]: {s: last[f"cumulative_usd_{s}"] for s in SCENARIOS},
     }
-    for scenario, growth in _growth(p, value).items():
+    for scenario, path in _price_paths(p, value).items():
         pv = {
-            s: present_value(
-                area[s] * value.yield_t_per_ha[s] * base_price,
-                p.real_discount_rate,
-                p.horizon_years,
-                growth,
-            )
+            s: present_value(area[s] * value.yield_t_per_ha[s] * path, p.real_discount_rate)
             for s in SCENARIOS
         }
         rows[names[f"pv_{scenario}"]] = pv

@@ -98,6 +98,7 @@ def interpolate_surface(
     if isinstance(model, IDW):  # its variance: the block-CV error (log space)
         model.residual_var = float(by_block.loc[best, "rmse"]) ** 2
     tags = {"units": "ng/m3", "method": best, "quantity": "gaseous elemental mercury"}
+    tags["block_cv_bias_log"] = f"{by_block.loc[best, 'bias']:.4f}"
     producer = surface_producer(
         model,
         xy,
@@ -113,15 +114,23 @@ def interpolate_surface(
 def cocoa_exposure(
     after_map: RasterSource,
     mercury_surface: RasterSource,
+    mercury_interpolation_cv: pd.DataFrame,
     districts: gpd.GeoDataFrame,
     mercury: dict[str, Any],
     land_use: dict[str, Any],
 ) -> pd.DataFrame:
     """Cocoa area of the latest map in each concentration class, per district.
 
+    Beside the areas, how biased the surface was where it had to predict away from
+    the readings: the chosen method's spatial-block CV bias of log-concentration
+    (mean of predicted - observed) and its factor ``exp(bias)`` (the held-out
+    readings' geometric-mean ratio predicted / observed; below 1, the surface
+    under-reads and the classes are too low).
+
     Returns:
         ``mercury_exposure_by_district``: district, concentration_class,
-        cocoa_ha, percent_of_district_cocoa (with an ``all districts`` total first).
+        cocoa_ha, percent_of_district_cocoa (with an ``all districts`` total first),
+        interpolation_method, block_cv_bias_log, block_cv_bias_factor.
     """
     p, lu = mercury_params(mercury), land_use_params(land_use)
     cocoa = require_cocoa(lu, "Mercury exposure of cocoa")
@@ -143,12 +152,30 @@ def cocoa_exposure(
         "percent_of_district_cocoa",
         total_label=ALL_DISTRICTS,
     )
+    table = table.assign(**_block_cv_bias(mercury_interpolation_cv))
     total = table[table["district"] == ALL_DISTRICTS]
     logger.info(
         "Cocoa by mercury class: %s",
         ", ".join(f"{r.concentration_class} {r.cocoa_ha:.0f} ha" for r in total.itertuples()),
     )
     return stamped(table, raster_version(after_map))
+
+
+def _block_cv_bias(cv: pd.DataFrame) -> dict[str, Any]:
+    """The chosen method's spatial-block CV bias (log) and its factor."""
+    chosen = cv[cv["chosen"].astype(bool) & (cv["scheme"] != "leave-one-out")]
+    if len(chosen) != 1:
+        raise ValueError(
+            "mercury_interpolation_cv must hold one chosen method with a spatial-block row; "
+            "re-run the mercury pipeline's interpolate_surface"
+        )
+    row = chosen.iloc[0]
+    bias = float(row["bias"])
+    return {
+        "interpolation_method": str(row["method"]),
+        "block_cv_bias_log": bias,
+        "block_cv_bias_factor": float(np.exp(bias)),
+    }
 
 
 def distance_decay(

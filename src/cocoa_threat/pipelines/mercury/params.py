@@ -8,7 +8,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from cocoa_threat.analysis.interpolation import IDW, BackgroundKriging, Interpolator
+from cocoa_threat.analysis.interpolation import (
+    IDW,
+    BackgroundKriging,
+    Interpolator,
+    OrdinaryKriging,
+)
 from cocoa_threat.params import StrictModel, parse_params
 
 
@@ -27,7 +32,7 @@ class SurveySpec(StrictModel):
 class InterpolationSpec(StrictModel):
     """Surface interpolation."""
 
-    methods: list[Literal["idw", "background_kriging"]] = Field(
+    methods: list[Literal["idw", "background_kriging", "ordinary_kriging"]] = Field(
         default_factory=lambda: ["idw", "background_kriging"], min_length=1
     )
     idw_power: float = Field(2.0, gt=0)
@@ -78,6 +83,9 @@ def interpolators(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
             background_log=float(np.log(p.background_ng_m3)),
             length_scale_m=i.gp_length_scale_m,
             restarts=i.gp_restarts,
+        ),
+        "ordinary_kriging": lambda: OrdinaryKriging(
+            length_scale_m=i.gp_length_scale_m, restarts=i.gp_restarts
         ),
     }
     return {name: available[name] for name in i.methods}

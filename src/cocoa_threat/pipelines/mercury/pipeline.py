@@ -36,6 +36,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 inputs=[
                     "after.land_use_map",
                     "mercury_surface",
+                    "mercury_interpolation_cv",
                     "districts",
                     "params:mercury",
                     "params:land_use",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cocoa_threat.analysis.flow import conditioned_producer
 from cocoa_threat.analysis.risk import (
     Scenario,
     class_producer,
@@ -47,14 +48,32 @@ def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> Mosai
         relative paths, read back lazily).
     """
     p = risk_params(risk)
-    return tile_mosaic(tile_manifest, "dem_path", 1, p.dem_nodata, ["DEM"])
+    return tile_mosaic(tile_manifest, "dem_path", 1, p.dem_nodata, ["DEM"], resampling="bilinear")
+
+
+def condition_dem(dem_mosaic: RasterSource, risk: dict[str, Any]) -> RasterProducer:
+    """The DEM made to drain, once, for the whole map: depressions filled, flats drained.
+
+    Global (the whole DEM in memory, ~45 bytes per pixel at the peak); the factors
+    then read the result window by window. ``risk.downstream.condition_dem: false``
+    writes the DEM as it is.
+
+    Returns:
+        ``dem_conditioned``: float64 elevation, tagged with the cells where flow
+        stopped inside the map before and after.
+    """
+    p = risk_params(risk)
+    d = p.downstream
+    return conditioned_producer(
+        dem_mosaic, p.dem_nodata, d.condition_dem, d.flat_increment_m, p.block_size
+    )
 
 
 def compute_risk_factors(
     before_map: RasterSource,
     after_map: RasterSource,
     mercury_surface: RasterSource,
-    dem_mosaic: RasterSource,
+    dem_conditioned: RasterSource,
     risk: dict[str, Any],
     land_use: dict[str, Any],
 ) -> RasterProducer:
@@ -77,7 +96,7 @@ def compute_risk_factors(
         before_map,
         after_map,
         mercury_surface,
-        dem_mosaic,
+        dem_conditioned,
         risk_spec(p, lu),
         p.dem_nodata,
         p.block_size,
@@ -138,7 +157,7 @@ def risk_sensitivity(
     before_map: RasterSource,
     after_map: RasterSource,
     mercury_surface: RasterSource,
-    dem_mosaic: RasterSource,
+    dem_conditioned: RasterSource,
     risk: dict[str, Any],
     land_use: dict[str, Any],
 ) -> tuple[pd.DataFrame, Figure]:
@@ -161,7 +180,7 @@ def risk_sensitivity(
     _, counts = risk_counts(risk_factors, after_map, None, shared, cocoa, p.block_size)
     moved = [sc for sc in scenarios if sc.group == "distance"]
     if moved:
-        inputs = (before_map, after_map, mercury_surface, dem_mosaic)
+        inputs = (before_map, after_map, mercury_surface, dem_conditioned)
         extra = recomputed_counts(inputs, moved, cocoa, p.dem_nodata, p.block_size)
         counts = np.vstack([counts, extra])
     table = sensitivity_table([*shared, *moved], counts, p.class_labels, after_map.grid.hectares(1))

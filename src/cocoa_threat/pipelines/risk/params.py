@@ -44,6 +44,8 @@ class DownstreamSpec(StrictModel):
 
     half_distance_m: float = Field(500.0, gt=0)
     max_distance_m: float = Field(2000.0, gt=0)
+    condition_dem: bool = True
+    flat_increment_m: float = Field(1e-9, gt=0, le=1e-6)
 
 
 class RiskParams(StrictModel):

@@ -9,6 +9,7 @@ from kedro.pipeline import Node, Pipeline
 from cocoa_threat.pipelines.risk.nodes import (
     build_dem_mosaic,
     compute_risk_factors,
+    condition_dem,
     make_risk_map,
     make_risk_score,
     plot_risk_map,
@@ -30,12 +31,18 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 name="build_dem_mosaic",
             ),
             Node(
+                condition_dem,
+                inputs=["dem_mosaic", "params:risk"],
+                outputs="dem_conditioned",
+                name="condition_dem",
+            ),
+            Node(
                 compute_risk_factors,
                 inputs=[
                     "before.land_use_map",
                     "after.land_use_map",
                     "mercury_surface",
-                    "dem_mosaic",
+                    "dem_conditioned",
                     *PARAMS,
                 ],
                 outputs="risk_factors",
@@ -54,7 +61,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                     "before.land_use_map",
                     "after.land_use_map",
                     "mercury_surface",
-                    "dem_mosaic",
+                    "dem_conditioned",
                     *PARAMS,
                 ],
                 outputs=["risk_sensitivity", "risk_sensitivity_chart"],
