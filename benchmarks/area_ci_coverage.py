@@ -92,7 +92,7 @@ def _ingest(tmp: Path, seed: int) -> tuple[dict[str, Any], Any]:
 def map_study_region(study: Any, other: Any, params: dict[str, Any]) -> pd.DataFrame:
     """Per-tile mapped and reference counts of the study region, mapped by a forest of the other."""
     from cocoa_threat.analysis.accuracy import TilePair, measure_tile
-    from cocoa_threat.models.config import parse_model_params
+    from cocoa_threat.params.training import parse_model_params
     from cocoa_threat.models.data import load_training_data
     from cocoa_threat.models.forest import ForestSegmenter, fit_random_forest
     from cocoa_threat.params import land_use_params
@@ -165,7 +165,7 @@ def draw_splits(
     tiles: pd.DataFrame, block_size: int, seed: int, params: dict[str, Any]
 ) -> pd.Series:
     """tile id -> split of one re-drawn blocked allocation (the project's own)."""
-    from cocoa_threat.smallminesds.spec import SplitSpec
+    from cocoa_threat.params.ingestion import SplitSpec
     from cocoa_threat.smallminesds.splits import blocked_splits
 
     inventory = tiles.drop_duplicates("tile_id")[

@@ -29,7 +29,7 @@ import torch
 import yaml
 from lightning.pytorch.callbacks import Callback
 
-from cocoa_threat.models.config import DeepModelParams, parse_model_params
+from cocoa_threat.params.training import DeepModelParams, parse_model_params
 from cocoa_threat.models.data import SplitArrays, TrainingData
 from cocoa_threat.models.predict import predict_logits
 from cocoa_threat.models.terratorch_build import build_model

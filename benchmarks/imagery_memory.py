@@ -63,7 +63,7 @@ def run_one(catalog: Path, size: int, cache: Path, out: Path) -> dict[str, float
     """The composite of the catalog, in this process; returns time and peak RSS."""
     from cocoa_threat.geo.cog import write_cog
     from cocoa_threat.imagery import workflow
-    from cocoa_threat.imagery.params import ImageryParams
+    from cocoa_threat.params.imagery import ImageryParams
 
     p = ImageryParams.model_validate(
         {

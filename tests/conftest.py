@@ -49,18 +49,36 @@ class ProjectConf:
     catalog: dict[str, Any]
 
     def catalog_with_params(self) -> DataCatalog:
-        """A DataCatalog of the project's datasets plus ``params:<key>`` entries."""
+        """A DataCatalog of the project's datasets plus ``params:<key>`` entries.
+
+        The parameters are typed as Kedro types them for a run: every block a
+        node of the project's pipelines declares (``risk: RiskParams``) is that
+        object; nested keys of plain dicts get their own entries.
+        """
         catalog = DataCatalog.from_config(copy.deepcopy(self.catalog))
 
         def add(prefix: str, value: Any) -> None:  # as Kedro does: every nested key too
-            catalog[f"params:{prefix}"] = MemoryDataset(copy.deepcopy(value))
+            catalog[f"params:{prefix}"] = MemoryDataset(value, copy_mode="assign")
             if isinstance(value, dict):
                 for key, sub in value.items():
                     add(f"{prefix}.{key}", sub)
 
-        for key, value in self.params.items():
+        typed = self.typed_params()
+        for key, value in typed.items():
             add(key, value)
+        catalog["parameters"] = MemoryDataset(typed, copy_mode="assign")
         return catalog
+
+    def typed_params(self) -> dict[str, Any]:
+        """The parameters as a run's nodes receive them (Kedro's validation of node hints)."""
+        return typed(self.params)
+
+    def typed(self, key: str) -> Any:
+        """One block as nodes receive it, e.g. ``conf.typed("risk")`` (a RiskParams)."""
+        value = self.typed_params()
+        for part in key.split("."):
+            value = value[part]
+        return value
 
     def raw_path(self, name: str) -> Path:
         """Where a raw catalog entry (``raw_tiles``, ``cocoa_layer_raw`` ...) points."""
@@ -69,6 +87,15 @@ class ProjectConf:
     def point_raw(self, name: str, path: Path) -> None:
         """Point a raw catalog entry at another file or folder."""
         self.catalog[name]["filepath"] = str(path)
+
+
+def typed(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with every block that a node of the project's pipelines types, typed."""
+    from kedro.validation.parameter_validator import ParameterValidator
+
+    from cocoa_threat.pipeline_registry import register_pipelines
+
+    return ParameterValidator(register_pipelines()).validate_raw_params(copy.deepcopy(params))
 
 
 def run_nodes(conf: ProjectConf, pipeline: Any, *names: str) -> DataCatalog:
@@ -97,7 +124,7 @@ def tiny_project_conf(root: Path) -> ProjectConf:
     """Project conf on a tiny demo region under ``root``."""
     conf = load_project_conf(root)
     ing = conf.params["ingestion"]
-    ing["synthetic"].update(TINY_REGION)
+    conf.params["demo"].update(TINY_REGION)
     ing["raster"]["tile_size"] = TINY_REGION["tile_size"]
     ing["split"]["block_size"] = 1
     # The tiny region's test split is 2 tiles: allow intervals from 2 units there.

@@ -24,7 +24,7 @@ PICTURE = ROOT / "docs" / "images" / "architecture.png"
 
 # Top to bottom. "pipelines" stands for every pipelines.<name>.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("project wiring", ["__main__", "pipeline_registry", "settings", "hooks", "parameter_checks"]),
+    ("project wiring", ["__main__", "pipeline_registry", "settings", "hooks"]),
     ("pipelines (thin nodes)", ["pipelines"]),
     ("catalog I/O and presentation", ["datasets", "plots", "rendering"]),
     ("science library", ["analysis", "models"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
+from cocoa_threat.conf import model_names
 from cocoa_threat.pipelines import (
     economics,
     imagery,
@@ -41,6 +42,9 @@ def register_pipelines() -> dict[str, Pipeline]:
     # `kedro run --pipeline=training` works on a fresh clone: ingestion comes first
     # (it reuses the demo region and rewrites the model input in seconds).
     pipelines["training"] = pipelines["ingestion"] + pipelines["training"]
+    # The comparison of every model whose metrics exist: after training one model
+    # (`--namespaces=resnet50`), `kedro run --pipeline=comparison` brings it up to date.
+    pipelines["comparison"] = training.comparison_pipeline(model_names())
     # Not part of the default run: it needs a scene of the user's (inference.scene).
     pipelines["scene_inference"] = inference.create_scene_pipeline()
     # Not part of the default run (which stays offline): composites from a STAC catalog.

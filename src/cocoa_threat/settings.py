@@ -3,12 +3,12 @@
 from kedro.config import OmegaConfigLoader
 
 from cocoa_threat.conf import MERGE_STRATEGY, ProjectContext
-from cocoa_threat.hooks import ParameterCheckHook, ProjectLockHook, RefreshComparisonHook
+from cocoa_threat.hooks import ParameterCheckHook, ProjectLockHook
 from cocoa_threat.tracking import TrackingHook
 
 # The parameters are checked before the lock is taken (ProjectLockHook runs last before a
-# run and last after it, so the refreshed comparison is written while the lock is held).
-HOOKS = (ParameterCheckHook(), RefreshComparisonHook(), ProjectLockHook(), TrackingHook())
+# run and last after it).
+HOOKS = (ParameterCheckHook(), ProjectLockHook(), TrackingHook())
 
 # kedro-mlflow (the optional [mlflow] extra) tracks only with --env=mlflow, through
 # TrackingHook: its own hooks would otherwise track every run once it is installed.

@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 
 from cocoa_threat.analysis.survey import clean_survey, distinct_locations
-from cocoa_threat.pipelines.mercury.params import mercury_params
+from cocoa_threat.params.mercury import MercuryParams
 
 UTM = "EPSG:32630"
 BOUNDS = (600000.0, 700000.0, 610000.0, 710000.0)
 
 
 def _spec(**survey: object):  # noqa: ANN202
-    return mercury_params(
+    return MercuryParams.model_validate(
         {
             "survey": {"x_column": "x", "y_column": "y", "crs": UTM, **survey},
             "class_breaks_ng_m3": [10, 50, 200],

@@ -156,9 +156,9 @@ def test_cocoa_and_forest_overlap_spectrally(tmp_path: Path) -> None:
 
 
 def test_bad_demo_parameters_name_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ParameterError, match=r"synthetic\.edge_trim_x"):
+    with pytest.raises(ParameterError, match=r"demo\.edge_trim_x"):
         parse_params(
             DemoRegionConfig,
             {"tile_size": 32, "edge_trim_x": 40},
-            "ingestion.synthetic",
+            "demo",
         )

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from cocoa_threat.imagery.params import ImageryParams
+from cocoa_threat.params.imagery import ImageryParams
 from tests.imagery.synthetic_stac import (
     AREA,
     ASSETS,

@@ -9,8 +9,8 @@ import pytest
 
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.imagery.harmonise import decide_offset
-from cocoa_threat.imagery.params import HarmoniseSpec, Season, imagery_params
-from cocoa_threat.parameter_checks import check_parameters
+from cocoa_threat.params.checks import check_parameters
+from cocoa_threat.params.imagery import HarmoniseSpec, ImageryParams, Season
 
 ASSETS = {"B2": "blue"}
 
@@ -28,12 +28,12 @@ def test_season_windows() -> None:
 
 def test_a_year_before_sentinel2_l2a_names_the_first_date() -> None:
     with pytest.raises(ParameterError) as err:
-        imagery_params({"assets": ASSETS, "years": [2014, 2022]})
+        ImageryParams.model_validate({"assets": ASSETS, "years": [2014, 2022]})
     message = str(err.value)
     assert "imagery.years" in message and "2015-06-27" in message
     assert "imagery.first_available" in message
     # A December-February season of 2016 starts in 2015, after the first date: fine.
-    p = imagery_params(
+    p = ImageryParams.model_validate(
         {"assets": ASSETS, "years": [2016], "season": {"start": "12-01", "end": "02-28"}}
     )
     assert p.windows()[2016][0] == date(2015, 12, 1)

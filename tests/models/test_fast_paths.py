@@ -55,8 +55,8 @@ def test_prithvi_keeps_its_keys_and_outputs() -> None:
 
 
 def test_project_models_are_built_with_the_fast_path(tmp_path) -> None:  # noqa: ANN001
-    from cocoa_threat.models.config import parse_model_params
     from cocoa_threat.models.terratorch_build import architecture_args, build_model
+    from cocoa_threat.params.training import parse_model_params
     from tests.conftest import load_project_conf
 
     block = load_project_conf(tmp_path).params["prithvi"]["model"]

@@ -14,10 +14,10 @@ import torch
 from lightning.pytorch.callbacks import Callback
 
 from cocoa_threat.errors import ParameterError, SourceUnavailableError
-from cocoa_threat.models.config import DeepModelParams, parse_model_params
 from cocoa_threat.models.data import SplitArrays, TrainingData
 from cocoa_threat.models.terratorch_build import build_model, training_args
 from cocoa_threat.models.training import build_task, fit_segmentation_model
+from cocoa_threat.params.training import DeepModelParams, parse_model_params
 from tests.conftest import load_project_conf
 
 BANDS = ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]

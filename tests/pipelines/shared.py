@@ -81,7 +81,7 @@ def forest_stage(
     forest = training_pipeline().only_nodes_with_namespaces(["random_forest"])
     catalog = conf.catalog_with_params()
     SequentialRunner().run(forest, catalog)
-    comparison = compare_models(conf.params["training"], catalog.load("random_forest.metrics"))
+    comparison = compare_models(conf.typed("training"), catalog.load("random_forest.metrics"))
     catalog.save("model_comparison", comparison)
     return conf
 

@@ -41,7 +41,7 @@ def test_two_class_study_runs_from_ingestion_to_transition(two_class: ProjectCon
     from cocoa_threat.pipelines.training.nodes import compare_models
 
     comparison = compare_models(
-        two_class.params["training"],
+        two_class.typed("training"),
         catalog.load("resnet50.metrics"),
         catalog.load("random_forest.metrics"),
     )

@@ -28,7 +28,7 @@ RAW_KEYS = {
 
 def write_released(folder: Path, **overrides: Any) -> dict[str, Path]:
     """Write the four raw inputs under ``folder``; return their paths by ``raw.*`` key."""
-    base = load_project_conf(folder).params["ingestion"]["synthetic"]
+    base = load_project_conf(folder).params["demo"]
     cfg = DemoRegionConfig.model_validate({**base, **overrides})
     region = DemoRegion(cfg)
     paths = {key: folder / name for key, name in RAW_KEYS.items()}

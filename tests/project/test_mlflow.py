@@ -14,11 +14,11 @@ from tests.project.cli import kedro, project_copy  # noqa: E402
 
 TINY = ",".join(
     [
-        "ingestion.synthetic.n_tiles_x=4",
-        "ingestion.synthetic.n_tiles_y=4",
-        "ingestion.synthetic.tile_size=32",
-        "ingestion.synthetic.edge_trim_x=10",
-        "ingestion.synthetic.edge_trim_y=13",
+        "demo.n_tiles_x=4",
+        "demo.n_tiles_y=4",
+        "demo.tile_size=32",
+        "demo.edge_trim_x=10",
+        "demo.edge_trim_y=13",
         "ingestion.raster.tile_size=32",
         "ingestion.split.block_size=1",
         "random_forest.model.n_estimators=10",

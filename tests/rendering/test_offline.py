@@ -50,4 +50,4 @@ def test_the_report_refuses_a_template_that_loads_from_the_web(monkeypatch) -> N
 
     monkeypatch.setattr(report, "_environment", Env)
     with pytest.raises(ValueError, match=r"link to or load 2 thing.*https://cdn.example.org/x.js"):
-        render_report({})
+        render_report(*[None] * 7)  # type: ignore[arg-type]

@@ -11,7 +11,6 @@ economics pipeline validates the parameters and calls it.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -19,30 +18,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from cocoa_threat.params.economics import (
+    EconomicsParams,
+    check_schedule,
+    season_bounds,
+    season_start_year,
+)
+
 SCENARIOS = ("low", "central", "high")
-SEASON = re.compile(r"^(\d{4})/(\d{2})$")
-
-
-def season_start_year(season: str) -> int:
-    """2016 for "2016/17".
-
-    Raises:
-        ValueError: If the season is not written like 2016/17.
-    """
-    match = SEASON.match(season)
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise ValueError(f"season {season!r} is not of the form 2016/17")
-    return int(match[1])
-
-
-def season_name(start_year: int) -> str:
-    """ "2016/17" for 2016."""
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
-
-
-def seasons_between(first: str, last: str) -> list[str]:
-    """The seasons from ``first`` to ``last``, both included."""
-    return [season_name(y) for y in range(season_start_year(first), season_start_year(last) + 1)]
 
 
 def converted_share(
@@ -223,17 +206,9 @@ def season_price(schedule: Mapping[dt.date, float], season: str, start_month: in
         ValueError: If the first price starts after the season began or a change
             falls outside the season.
     """
-    year = season_start_year(season)
-    start, end = dt.date(year, start_month, 1), dt.date(year + 1, start_month, 1)
+    check_schedule(schedule, season, start_month)
+    start, end = season_bounds(season, start_month)
     dates = sorted(schedule)
-    if dates[0] > start:
-        raise ValueError(
-            f"season {season}: the first price is from {dates[0]}, after the season began "
-            f"({start}); give the price in force on {start}"
-        )
-    outside = [str(d) for d in dates[1:] if not start < d < end]
-    if outside:
-        raise ValueError(f"season {season}: price changes {outside} are not within {start}-{end}")
     bounds = [start, *dates[1:], end]
     days = np.diff([d.toordinal() for d in bounds])
     prices = [schedule[d] for d in dates]
@@ -292,3 +267,23 @@ def conversion_rows(transitions: pd.DataFrame, conversion: str) -> pd.DataFrame:
     """The rows of a from/to table for ``"<from> -> <to>"``."""
     src, dst = (part.strip() for part in conversion.split("->"))
     return transitions[(transitions["from_class"] == src) & (transitions["to_class"] == dst)]
+
+
+def season_prices(p: EconomicsParams) -> dict[str, float]:
+    """Each season's producer price; one that changed within the season, its day mean."""
+    return {
+        season: season_price(v, season, p.season_start_month) if isinstance(v, dict) else float(v)
+        for season, v in p.producer_price_ghs_per_t.items()
+    }
+
+
+def valuation(p: EconomicsParams) -> Valuation:
+    """Yields (t/ha), producer prices, the deflator and exchange rates of ``economics``."""
+    index = season_price_index(p.cpi_inflation_pct, p.seasons(), p.season_start_month)
+    base = index[p.price_base_season]
+    return Valuation(
+        yield_t_per_ha={k: v / 1000.0 for k, v in p.yield_kg_per_ha.model_dump().items()},
+        price_per_t=season_prices(p),
+        local_per_usd=p.exchange_rate_ghs_per_usd,
+        deflator={season: base / value for season, value in index.items()},
+    )

@@ -40,6 +40,8 @@ from scipy import linalg
 from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
+from cocoa_threat.params.mercury import MercuryParams
+
 
 class Interpolator(Protocol):
     """What the mercury pipeline needs of an interpolator."""
@@ -304,3 +306,20 @@ def cross_validate(
             raise ValueError("One spatial block holds every point; make the blocks smaller")
         pred[out] = make().fit(xy[~out], z[~out]).predict(xy[out])[0]
     return {**_scores(pred, z), "n_folds": len(folds)}
+
+
+def interpolators(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
+    """A builder of a fresh, unfitted interpolator for each of ``interpolation.methods``."""
+    i = p.interpolation
+    available: dict[str, Callable[[], Interpolator]] = {
+        "idw": lambda: IDW(power=i.idw_power, k=i.idw_neighbours),
+        "background_kriging": lambda: BackgroundKriging(
+            background_log=float(np.log(p.background_ng_m3)),
+            length_scale_m=i.gp_length_scale_m,
+            restarts=i.gp_restarts,
+        ),
+        "ordinary_kriging": lambda: OrdinaryKriging(
+            length_scale_m=i.gp_length_scale_m, restarts=i.gp_restarts
+        ),
+    }
+    return {name: available[name] for name in i.methods}

@@ -29,8 +29,8 @@ from scipy.signal import fftconvolve
 
 from cocoa_threat.analysis.flow import d8_directions, flow_distance_from, flow_halo
 from cocoa_threat.errors import NonFiniteError
-
-FACTORS = ("proximity", "pressure", "mercury", "downstream")
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.risk import FACTORS, RiskParams
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,23 @@ class RiskSpec:
     downstream_half_distance_m: float
     downstream_max_distance_m: float
     nodata: int = 255
+
+    @classmethod
+    def of(cls, p: RiskParams, land_use: LandUse) -> RiskSpec:
+        """The factor settings of ``risk`` on the maps of ``land_use``."""
+        return cls(
+            pixel_size=land_use.pixel_size,
+            mining=land_use.mining,
+            half_distance_m=p.proximity.half_distance_m,
+            max_distance_m=p.proximity.max_distance_m,
+            pressure_radius_m=p.pressure.radius_m,
+            pressure_saturation=p.pressure.saturation,
+            mercury_background=p.mercury.background_ng_m3,
+            mercury_reference=p.mercury.reference_ng_m3,
+            downstream_half_distance_m=p.downstream.half_distance_m,
+            downstream_max_distance_m=p.downstream.max_distance_m,
+            nodata=land_use.nodata,
+        )
 
     @property
     def halo(self) -> int:

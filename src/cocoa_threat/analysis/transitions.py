@@ -23,6 +23,8 @@ from shapely.geometry import shape
 from cocoa_threat.analysis.accuracy import TilePair, measure_tile
 from cocoa_threat.analysis.zonal import count_by_zone, zone_table, zones_of
 from cocoa_threat.geo.grid import RasterSource, iter_windows, read_all, same_grid_or_raise
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.smallminesds.splits import split_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -40,6 +42,18 @@ class ChangeScheme:
     from_class: str
     to_class: str
     conversion_colour: str
+
+    @classmethod
+    def of(cls, p: TransitionParams, land_use: LandUse) -> ChangeScheme:
+        """The classes of ``land_use`` and the conversion of ``transition``."""
+        return cls(
+            classes=land_use.classes,
+            colours=land_use.colours,
+            nodata=land_use.nodata,
+            from_class=p.from_class,
+            to_class=p.to_class,
+            conversion_colour=p.conversion_colour,
+        )
 
     @property
     def k(self) -> int:

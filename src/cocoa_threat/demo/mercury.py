@@ -12,29 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from affine import Affine
-from pydantic import Field
 from pyproj import Transformer
 
-from cocoa_threat.params import StrictModel
-
-
-class MercurySurveyConfig(StrictModel):
-    """Parameters of the demo survey (``ingestion.synthetic.mercury``)."""
-
-    n_road_points: int = Field(220, ge=10)
-    n_transects: int = Field(4, ge=0)
-    points_per_transect: int = Field(20, ge=2)
-    background_ng_m3: float = Field(1.3, gt=0)  # Soerensen et al. 2010
-    background_log_sd: float = Field(0.3, ge=0)
-    n_burning_sites: int = Field(40, ge=0)
-    site_median_ng_m3: float = Field(150.0, gt=0)
-    site_log_sd: float = Field(1.0, ge=0)
-    plume_length_m: float = Field(250.0, gt=0)
-    measurement_log_sd: float = Field(0.15, ge=0)
-    survey_date: str = "2022-01-20"
-    crs: str = "EPSG:4326"
-    instrument: str = "Lumex RA-915M"
-    height_m: float = 1.5
+from cocoa_threat.params.demo import MercurySurveyConfig
 
 
 def make_mercury_survey(

@@ -32,19 +32,18 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from affine import Affine
-from pydantic import Field, model_validator
 from rasterio.crs import CRS
 from scipy import ndimage
 from tqdm.auto import tqdm
 
 from cocoa_threat.demo import fields
-from cocoa_threat.demo.mercury import MercurySurveyConfig, make_mercury_survey
+from cocoa_threat.demo.mercury import make_mercury_survey
 from cocoa_threat.geo.raster import Raster, write_raster
-from cocoa_threat.params import StrictModel
+from cocoa_threat.params.demo import DEMO_BANDS, DemoRegionConfig
 from cocoa_threat.raw import RawInput
 
 logger = logging.getLogger(__name__)
@@ -106,116 +105,8 @@ TEXTURE_LOADING = {
 # Additive haze per optical band at full strength (Harmattan dust, visible-heavy).
 HAZE = {"B2": 120.0, "B3": 90.0, "B4": 70.0, "B5": 50.0, "B6": 35.0, "B7": 30.0}
 
-SMALLMINESDS_BANDS = [
-    "B2",
-    "B3",
-    "B4",
-    "B5",
-    "B6",
-    "B7",
-    "B8",
-    "B8A",
-    "B11",
-    "B12",
-    "VV",
-    "VH",
-    "DEM",
-]
-
-
-class DemoCocoaLayerConfig(StrictModel):
-    """The demo's cocoa-probability layer (``ingestion.synthetic.cocoa_layer``)."""
-
-    crs: str = Field("EPSG:4326", description="CRS of the layer (national maps: lon/lat).")
-    resolution: float = Field(0.00009, gt=0, description="Pixel size in CRS units (~10 m).")
-    scale: float = Field(100.0, gt=0, description="Stored value = probability x scale.")
-    dtype: Literal["uint8", "float32"] = "uint8"
-    nodata: float = 255.0
-    margin_px: int = Field(20, ge=0, description="Nodata margin around the region (px).")
-    n_gaps: int = Field(3, ge=0, description="Small nodata gaps inside (e.g. cloud).")
-
-
-class DemoRegionConfig(StrictModel):
-    """Parameters of the synthetic demo region (``ingestion.synthetic``)."""
-
-    regenerate: bool = Field(False, description="Rewrite the demo region even if it is up to date.")
-    seed: int = 2016
-    n_tiles_x: int = Field(8, ge=2)
-    n_tiles_y: int = Field(8, ge=2)
-    tile_size: int = Field(128, ge=16)
-    edge_trim_x: int = Field(50, ge=0, description="Pixels missing from the last tile column.")
-    edge_trim_y: int = Field(91, ge=0, description="Pixels missing from the last tile row.")
-    pixel_size: float = Field(10.0, gt=0)
-    crs: str = "EPSG:32630"
-    center_x: float = 616000.0
-    center_y: float = 713000.0
-    years: list[int] = Field(default_factory=lambda: [2016, 2022], min_length=2)
-    band_names: list[str] = Field(default_factory=lambda: list(SMALLMINESDS_BANDS))
-    image_nodata: float = -9999.0
-    mask_nodata: float = 255.0
-    tile_id_start: int = Field(1000, ge=0)
-    image_template: str = "IMG_GH_{tile}_{year}.tif"
-    mask_template: str = "MASK_GH_{tile}_{year}.tif"
-    mask_layout: Literal["mining", "mining_cocoa"] = Field(
-        "mining",
-        description="mining: 1-band masks as released; mining_cocoa: 2-band (mining, cocoa).",
-    )
-    cocoa_layer: DemoCocoaLayerConfig = Field(default_factory=DemoCocoaLayerConfig)
-    cocoa_fraction: float = Field(0.47, gt=0, lt=1)
-    mining_fraction_first: float = Field(0.055, gt=0, lt=1)
-    mining_fraction_last: float = Field(0.075, gt=0, lt=1)
-    revegetated_fraction: float = Field(
-        0.08, ge=0, lt=1, description="Share of first-year mining that re-vegetates."
-    )
-    nodata_tile_fraction: float = Field(0.12, ge=0, le=1)
-    districts: dict[str, tuple[float, float]] = Field(
-        default_factory=dict,
-        description="District name -> (x, y) seed as a fraction of the region.",
-    )
-    districts_crs: str = Field("EPSG:4326", description="CRS the demo boundaries are written in.")
-    mercury: MercurySurveyConfig | None = Field(
-        default_factory=MercurySurveyConfig,
-        description="Demo survey of gaseous mercury (null: none).",
-    )
-
-    @model_validator(mode="after")
-    def _check(self) -> DemoRegionConfig:
-        unknown = [b for b in self.band_names if b not in SIGNATURES and b != "DEM"]
-        if unknown:
-            raise ValueError(
-                f"ingestion.synthetic.band_names has bands the demo generator can't "
-                f"paint: {unknown}; use names from {SMALLMINESDS_BANDS}"
-            )
-        if self.edge_trim_x >= self.tile_size or self.edge_trim_y >= self.tile_size:
-            raise ValueError(
-                "ingestion.synthetic.edge_trim_x/edge_trim_y must be smaller than tile_size"
-            )
-        if sorted(self.years) != self.years or len(set(self.years)) != len(self.years):
-            raise ValueError("ingestion.synthetic.years must be increasing, e.g. [2016, 2022]")
-        if self.tile_id_start + self.n_tiles_x * self.n_tiles_y > 9999:
-            raise ValueError(
-                "ingestion.synthetic: tile ids must stay 4-digit; lower tile_id_start "
-                "or the number of tiles"
-            )
-        return self
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(rows, cols) of the whole region in pixels."""
-        return (
-            self.n_tiles_y * self.tile_size - self.edge_trim_y,
-            self.n_tiles_x * self.tile_size - self.edge_trim_x,
-        )
-
-    @property
-    def transform(self) -> Affine:
-        """Affine transform of the region's top-left corner, snapped to the pixel grid."""
-        rows, cols = self.shape
-        x0 = round((self.center_x - cols * self.pixel_size / 2) / self.pixel_size)
-        y0 = round((self.center_y + rows * self.pixel_size / 2) / self.pixel_size)
-        return Affine(
-            self.pixel_size, 0, x0 * self.pixel_size, 0, -self.pixel_size, y0 * self.pixel_size
-        )
+# The bands the generator paints (the SmallMinesDS order): params.demo.DEMO_BANDS.
+SMALLMINESDS_BANDS = DEMO_BANDS
 
 
 @dataclass

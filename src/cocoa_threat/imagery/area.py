@@ -9,7 +9,7 @@ from affine import Affine
 from rasterio.warp import transform_bounds
 
 from cocoa_threat.geo.grid import GridSpec
-from cocoa_threat.imagery.params import AreaSpec, GridParams
+from cocoa_threat.params.imagery import AreaSpec, GridParams
 from cocoa_threat.raw import MissingRawInput
 
 Bounds = tuple[float, float, float, float]

@@ -18,7 +18,7 @@ from typing import Any
 
 import pystac
 
-from cocoa_threat.imagery.params import HarmoniseSpec
+from cocoa_threat.params.imagery import HarmoniseSpec
 
 logger = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from cocoa_threat.imagery.area import area_bounds, lonlat_box, snapped_grid
 from cocoa_threat.imagery.cache import localise_items, make_signer
 from cocoa_threat.imagery.composite import CompositeSettings, composite_producer, solar_days
 from cocoa_threat.imagery.harmonise import decide_offset
-from cocoa_threat.imagery.params import ImageryParams
 from cocoa_threat.imagery.search import RetryPolicy, SearchRequest, search_items
+from cocoa_threat.params.imagery import ImageryParams
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from cocoa_threat.models.base import FitReport, SegmentationModel, manifest_json, read_manifest
-from cocoa_threat.models.config import DeepModelParams, RandomForestParams
 from cocoa_threat.models.data import TrainingData
+from cocoa_threat.params.training import DeepModelParams, RandomForestParams
 
 logger = logging.getLogger(__name__)
 

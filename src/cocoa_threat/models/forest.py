@@ -17,8 +17,8 @@ from sklearn.ensemble import RandomForestClassifier
 
 from cocoa_threat.analysis.metrics import confusion_matrix, scores_from_confusion
 from cocoa_threat.models.base import FitReport, SegmentationModel, scaled_from_proba
-from cocoa_threat.models.config import RandomForestParams
 from cocoa_threat.models.data import SplitArrays, TrainingData
+from cocoa_threat.params.training import RandomForestParams
 
 WEIGHTS = "forest.skops"
 # The only type skops does not trust by default: sklearn's tree node storage.

@@ -29,8 +29,8 @@ import torch
 from torch import nn
 
 from cocoa_threat.errors import SourceUnavailableError
-from cocoa_threat.models.config import DeepModelParams, WeightsSpec
 from cocoa_threat.models.fast_paths import use_fast_paths
+from cocoa_threat.params.training import DeepModelParams, WeightsSpec
 
 logger = logging.getLogger(__name__)
 

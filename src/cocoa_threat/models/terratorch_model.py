@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 from cocoa_threat.models.base import FitReport, SegmentationModel
-from cocoa_threat.models.config import DeepModelParams
 from cocoa_threat.models.data import TrainingData
 from cocoa_threat.models.predict import DevicePredictor
 from cocoa_threat.models.terratorch_build import model_from_build_config
+from cocoa_threat.params.training import DeepModelParams
 
 WEIGHTS = "weights.pt"
 

@@ -20,7 +20,6 @@ from lightning.pytorch.callbacks import Callback, Checkpoint, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
 from cocoa_threat.errors import ParameterError
-from cocoa_threat.models.config import DeepModelParams, TrainerSpec
 from cocoa_threat.models.data import InMemorySegmentationDataModule, TrainingData
 from cocoa_threat.models.fast_paths import use_fast_paths
 from cocoa_threat.models.terratorch_build import (
@@ -28,6 +27,7 @@ from cocoa_threat.models.terratorch_build import (
     resolve_pretrained,
     training_args,
 )
+from cocoa_threat.params.training import DeepModelParams, TrainerSpec
 from cocoa_threat.tracking import lightning_loggers
 
 logger = logging.getLogger(__name__)

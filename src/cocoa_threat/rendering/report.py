@@ -1,17 +1,16 @@
 """The report: one Jinja2 template (Markdown) rendered to ``report.md`` and ``report.html``.
 
 The template (``templates/report.md.j2``) holds the prose; every number in it
-(confidence level, sensitivity step, class names, the conversion) comes from the
-parameters and tables handed in. Tables are pre-rendered as Markdown, figures
-embedded as base64 PNGs, and the HTML is the same Markdown converted, in one
-self-contained page with no external reference.
+(confidence levels, sensitivity step, class names, the conversion) comes from the
+typed sections handed in (:mod:`cocoa_threat.rendering.sections`). Tables are
+rendered as Markdown, figures embedded as base64 PNGs, and the HTML is the same
+Markdown converted, in one self-contained page with no external reference.
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from typing import Any
 
 import markdown as markdown_lib
 import pandas as pd
@@ -19,6 +18,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from cocoa_threat.provenance import VERSION
 from cocoa_threat.rendering.offline import foreign_references
+from cocoa_threat.rendering.sections import (
+    ChangeSection,
+    DataSection,
+    EconomicsSection,
+    MercurySection,
+    ModelSection,
+    ParametersSection,
+    RiskSection,
+)
 from cocoa_threat.rendering.tables import markdown_table, markdown_text
 
 CSS = """
@@ -72,11 +80,25 @@ def _environment() -> Environment:
     return env
 
 
-def render_report(context: dict[str, Any]) -> tuple[str, str]:
-    """The report as ``(html, markdown)`` from the template and a context.
+def render_report(
+    data: DataSection,
+    models: ModelSection,
+    change: ChangeSection,
+    economics: EconomicsSection,
+    mercury: MercurySection,
+    risk: RiskSection,
+    parameters: ParametersSection,
+) -> tuple[str, str]:
+    """The report as ``(html, markdown)`` from the template and its sections.
 
     Args:
-        context: What the template refers to (tables, figures, parameters).
+        data: Study area and data.
+        models: The models' scores and verdicts.
+        change: Land use, change and areas.
+        economics: The value lost.
+        mercury: Atmospheric mercury.
+        risk: Cocoa risk.
+        parameters: The parameters and the code behind the results.
 
     Returns:
         A self-contained HTML page and its Markdown twin.
@@ -86,7 +108,16 @@ def render_report(context: dict[str, Any]) -> tuple[str, str]:
             ``map.html`` and its embedded figures (it must open offline, and names
             from the data never become links).
     """
-    md = _environment().get_template("report.md.j2").render(**context)
+    sections = {
+        "data": data,
+        "models": models,
+        "change": change,
+        "economics": economics,
+        "mercury": mercury,
+        "risk": risk,
+        "parameters": parameters,
+    }
+    md = _environment().get_template("report.md.j2").render(**sections)
     body = markdown_lib.markdown(md, extensions=["tables", "fenced_code"])
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

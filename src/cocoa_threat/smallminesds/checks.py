@@ -12,7 +12,7 @@ import pandas as pd
 from rasterio.crs import CRS
 
 from cocoa_threat.geo.grid import RasterSource
-from cocoa_threat.smallminesds.spec import LabelSpec, RasterSpec
+from cocoa_threat.params.ingestion import LabelSpec, RasterSpec
 
 MASK_BANDS = {"mining": 1, "mining_cocoa": 2, "class_map": 1}
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from cocoa_threat.errors import SourceUnavailableError
-from cocoa_threat.smallminesds.spec import FileNaming, HuggingFaceSource
+from cocoa_threat.params.ingestion import FileNaming, HuggingFaceSource
 
 logger = logging.getLogger(__name__)
 

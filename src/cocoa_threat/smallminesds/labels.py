@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from cocoa_threat.errors import DataValidationError
 from cocoa_threat.geo.grid import GridSpec, RasterSource
 from cocoa_threat.params import LandUse
-from cocoa_threat.smallminesds.spec import CocoaSource, LabelSpec
+from cocoa_threat.params.ingestion import CocoaSource, LabelSpec
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from cocoa_threat.errors import DataValidationError
-from cocoa_threat.smallminesds.spec import FileNaming
+from cocoa_threat.params.ingestion import FileNaming
 
 logger = logging.getLogger(__name__)
 

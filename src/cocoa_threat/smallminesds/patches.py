@@ -14,9 +14,9 @@ import pandas as pd
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster, pad_to
 from cocoa_threat.params import LandUse
+from cocoa_threat.params.ingestion import LabelSpec, RasterSpec
 from cocoa_threat.smallminesds.checks import mask_nodata
 from cocoa_threat.smallminesds.labels import build_labels, cocoa_from_mask_band
-from cocoa_threat.smallminesds.spec import LabelSpec, RasterSpec
 
 
 @dataclass

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cocoa_threat.errors import DataValidationError
-from cocoa_threat.smallminesds.spec import SplitSpec
+from cocoa_threat.params.ingestion import SplitSpec
 
 logger = logging.getLogger(__name__)
 

@@ -14,17 +14,20 @@ from cocoa_threat.analysis.economics import (
     season_price,
 )
 from cocoa_threat.errors import NonFiniteError, ParameterError
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.economics import EconomicsParams
 from cocoa_threat.pipelines.economics.nodes import (
     economic_summary,
     loss_by_district,
     loss_by_season,
 )
-from cocoa_threat.pipelines.economics.params import economics_params
 
-LAND_USE = {
-    "classes": ["background", "mining", "cocoa"],
-    "colours": {"background": "#eeeeee", "mining": "#ff0000", "cocoa": "#00ff00"},
-}
+LAND_USE = LandUse.model_validate(
+    {
+        "classes": ["background", "mining", "cocoa"],
+        "colours": {"background": "#eeeeee", "mining": "#ff0000", "cocoa": "#00ff00"},
+    }
+)
 
 AREAS = pd.DataFrame(
     [
@@ -44,6 +47,10 @@ AREAS = pd.DataFrame(
         },
     ]
 )
+
+
+def _typed(**over) -> EconomicsParams:
+    return EconomicsParams.model_validate(_params(**over))
 
 
 def _params(**over) -> dict:
@@ -70,7 +77,7 @@ def _params(**over) -> dict:
 
 
 def test_season_boundaries() -> None:
-    p = economics_params(_params())
+    p = EconomicsParams.model_validate(_params())
     dates = (p.image_dates["before"], p.image_dates["after"], p.season_start_month)
 
     def share(season: str, timing: str) -> float:
@@ -90,7 +97,7 @@ def test_season_boundaries() -> None:
 
 
 def test_loss_by_season_by_hand() -> None:
-    t = loss_by_season(AREAS, _params(), LAND_USE).set_index("season")
+    t = loss_by_season(AREAS, _typed(), LAND_USE).set_index("season")
     # central: 100 ha x 0.4 t/ha x 10,000 GH¢/t = 400,000 GH¢ = US$ 40,000
     assert t.loc["2022/23", "beans_lost_t_central"] == pytest.approx(40.0)
     assert t.loc["2022/23", "value_lost_ghs_central"] == pytest.approx(400_000)
@@ -107,7 +114,7 @@ def test_loss_by_season_by_hand() -> None:
 def test_present_value_and_summary() -> None:
     assert present_value(np.array([100.0, 100.0]), 0.10) == pytest.approx(100 / 1.1 + 100 / 1.21)
     assert present_value(growth_path(100, 0.1, 2), 0.10) == pytest.approx(200.0)
-    params = _params()
+    params = _typed()
     by_season = loss_by_season(AREAS, params, LAND_USE)
     summary = economic_summary(AREAS, by_season, params).set_index("figure")
     pv = "present value of the next 2 seasons' gross value"
@@ -133,7 +140,9 @@ def test_mean_reverting_path_closes_half_the_gap_every_half_life() -> None:
     np.testing.assert_allclose(path, [100 + 100 * 0.5**0.5, 150.0, 100 + 50 * 0.5**0.5, 125.0])
     np.testing.assert_allclose(mean_reverting_path(80.0, 100.0, 1.0, 2), [90.0, 95.0])  # from below
     with pytest.raises(ParameterError, match=r"mean_seasons \['2021/22', '2023/24'\]"):
-        economics_params(_params(price_mean_reversion={"mean_seasons": ["2021/22", "2023/24"]}))
+        EconomicsParams.model_validate(
+            _params(price_mean_reversion={"mean_seasons": ["2021/22", "2023/24"]})
+        )
 
 
 def test_a_price_changed_within_a_season_is_weighted_by_its_days() -> None:
@@ -145,7 +154,7 @@ def test_a_price_changed_within_a_season_is_weighted_by_its_days() -> None:
     # 2025/26: 51,660 on 1-2 October 2025, then 58,000: 2 and 363 of 365 days.
     later = {dt.date(2025, 10, 1): 51660.0, dt.date(2025, 10, 3): 58000.0}
     assert season_price(later, "2025/26", 10) == pytest.approx((2 * 51660 + 363 * 58000) / 365)
-    params = _params(
+    params = _typed(
         producer_price_ghs_per_t={
             "2022/23": 10000,
             "2023/24": {"2023-09-01": 10000, "2024-04-01": 30000},
@@ -156,14 +165,14 @@ def test_a_price_changed_within_a_season_is_weighted_by_its_days() -> None:
     assert t.loc["2023/24", "value_lost_ghs_central"] == pytest.approx(800_000)
     late = _params(producer_price_ghs_per_t={"2022/23": 10000, "2023/24": {"2023-10-02": 1.0}})
     with pytest.raises(ParameterError, match=r"2023/24: the first price is from 2023-10-02"):
-        economics_params(late)
+        EconomicsParams.model_validate(late)
     outside = {"2022/23": 10000, "2023/24": {"2023-10-01": 1.0, "2024-10-01": 2.0}}
     with pytest.raises(ParameterError, match=r"price changes \['2024-10-01'\] are not within"):
-        economics_params(_params(producer_price_ghs_per_t=outside))
+        EconomicsParams.model_validate(_params(producer_price_ghs_per_t=outside))
 
 
 def test_the_confidence_named_is_the_conf_s() -> None:
-    params = _params(confidence=0.9)
+    params = _typed(confidence=0.9)
     summary = economic_summary(AREAS, loss_by_season(AREAS, params, LAND_USE), params)
     names = " ".join(summary["figure"])
     assert "90% CI" in names and "95" not in names
@@ -177,7 +186,7 @@ def test_constant_prices_deflate_each_season() -> None:
     # Index 100 in 2022, 200 in 2023, 200 in 2024; seasons start in October (3 months in Y).
     index = season_price_index({2022: 0.0, 2023: 100.0, 2024: 0.0}, ["2022/23", "2023/24"], 10)
     assert index == pytest.approx({"2022/23": 175.0, "2023/24": 200.0})
-    t = loss_by_season(AREAS, _params(), LAND_USE).set_index("season")
+    t = loss_by_season(AREAS, _typed(), LAND_USE).set_index("season")
     # 2022/23: 400,000 GH¢ nominal is 400,000 x 200/175 at 2023/24 prices.
     assert t.loc["2022/23", "deflator"] == pytest.approx(200 / 175)
     assert t.loc["2022/23", "value_lost_ghs_const_central"] == pytest.approx(400_000 * 200 / 175)
@@ -185,7 +194,7 @@ def test_constant_prices_deflate_each_season() -> None:
     assert t.loc["2023/24", "cumulative_ghs_const_central"] == pytest.approx(
         400_000 * 200 / 175 + 800_000
     )
-    summary = economic_summary(AREAS, t.reset_index(), _params()).set_index("figure")
+    summary = economic_summary(AREAS, t.reset_index(), _typed()).set_index("figure")
     gross = "gross value of lost production 2022/23-2023/24"
     assert summary.loc[f"{gross}, GH¢ nominal", "central"] == pytest.approx(1_200_000)
     assert summary.loc[f"{gross}, GH¢ at 2023/24 prices", "central"] == pytest.approx(
@@ -194,11 +203,11 @@ def test_constant_prices_deflate_each_season() -> None:
     with pytest.raises(
         ParameterError, match=r"cpi_inflation_pct has no value for year\(s\) \[2024\]"
     ):
-        economics_params(_params(cpi_inflation_pct={2022: 1.0, 2023: 1.0}))
+        EconomicsParams.model_validate(_params(cpi_inflation_pct={2022: 1.0, 2023: 1.0}))
 
 
 def test_districts_share_the_totals() -> None:
-    params = _params()
+    params = _typed()
     summary = economic_summary(AREAS, loss_by_season(AREAS, params, LAND_USE), params)
     transitions = pd.DataFrame(
         [
@@ -224,12 +233,14 @@ def test_price_table_missing_a_season_names_it() -> None:
     with pytest.raises(
         ParameterError, match=r"producer_price_ghs_per_t has no value for season\(s\) \['2024/25'\]"
     ):
-        economics_params(params)
+        EconomicsParams.model_validate(params)
 
 
 def test_yields_must_be_ordered() -> None:
     with pytest.raises(ParameterError, match="yield_kg_per_ha"):
-        economics_params(_params(yield_kg_per_ha={"low": 500, "central": 400, "high": 600}))
+        EconomicsParams.model_validate(
+            _params(yield_kg_per_ha={"low": 500, "central": 400, "high": 600})
+        )
 
 
 @pytest.mark.parametrize("column", ["adjusted_ha", "ci_high_ha"])
@@ -237,16 +248,16 @@ def test_an_infinite_area_stops_the_node_naming_its_input(column: str) -> None:
     areas = AREAS.copy()
     areas.loc[areas["quantity"] == "cocoa -> mining", column] = float("inf")
     with pytest.raises(NonFiniteError, match=r"economic_loss_by_season has .*area_estimates"):
-        loss_by_season(areas, _params(), LAND_USE)
+        loss_by_season(areas, _typed(), LAND_USE)
 
 
 def test_a_missing_interval_is_not_an_error_but_a_missing_central_value_is() -> None:
     areas = AREAS.copy()
     conv = areas["quantity"] == "cocoa -> mining"
     areas.loc[conv, ["ci_low_ha", "ci_high_ha"]] = float("nan")
-    season = loss_by_season(areas, _params(), LAND_USE)
+    season = loss_by_season(areas, _typed(), LAND_USE)
     assert season["value_lost_ghs_low"].isna().all()
     assert season["value_lost_ghs_central"].notna().all()
     areas.loc[conv, "adjusted_ha"] = float("nan")
     with pytest.raises(NonFiniteError, match="area_lost_ha_central"):
-        loss_by_season(areas, _params(), LAND_USE)
+        loss_by_season(areas, _typed(), LAND_USE)

@@ -10,6 +10,7 @@ import pytest
 import rasterio
 from kedro.runner import SequentialRunner
 
+from cocoa_threat.params.inference import InferenceParams
 from cocoa_threat.pipelines.inference import create_pipeline
 from cocoa_threat.pipelines.inference.nodes import select_model
 from tests.conftest import ProjectConf
@@ -54,8 +55,8 @@ def _select(conf: ProjectConf, candidates: dict, **inference: object) -> tuple:
     catalog = conf.catalog_with_params()
     return select_model(
         catalog.load("tile_manifest"),
-        {**conf.params["inference"], **inference},
-        conf.params["land_use"],
+        InferenceParams.model_validate({**conf.params["inference"], **inference}),
+        conf.typed("land_use"),
         **candidates,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import pytest
 
 from cocoa_threat.errors import DataValidationError, ParameterError
 from cocoa_threat.geo.raster import read_raster
-from cocoa_threat.params import LandUse, land_use_params
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.checks import check_parameters
+from cocoa_threat.params.ingestion import IngestionParams, LabelSpec
 from cocoa_threat.pipelines.ingestion import create_pipeline
 from cocoa_threat.pipelines.ingestion.nodes import (
     assign_splits,
@@ -21,9 +24,7 @@ from cocoa_threat.pipelines.ingestion.nodes import (
     index_raw_tiles,
     validate_raw_tiles,
 )
-from cocoa_threat.pipelines.ingestion.params import checked_params, ingestion_params
 from cocoa_threat.smallminesds.labels import build_labels
-from cocoa_threat.smallminesds.spec import LabelSpec
 from cocoa_threat.smallminesds.splits import allocate_blocks
 from tests.conftest import ProjectConf, run_nodes, write_tile
 
@@ -46,18 +47,18 @@ def local_region(project_conf: ProjectConf, tmp_path: Path) -> ProjectConf:
 
 def _index(conf: ProjectConf) -> pd.DataFrame:
     catalog = conf.catalog_with_params()
-    return index_raw_tiles(catalog.load("raw_tiles"), conf.params["ingestion"])
+    return index_raw_tiles(catalog.load("raw_tiles"), conf.typed("ingestion"))
 
 
 def _validate(conf: ProjectConf) -> tuple[pd.DataFrame, object]:
     catalog = conf.catalog_with_params()
-    index = index_raw_tiles(catalog.load("raw_tiles"), conf.params["ingestion"])
+    index = index_raw_tiles(catalog.load("raw_tiles"), conf.typed("ingestion"))
     return validate_raw_tiles(
         catalog.load("raw_tiles"),
         index,
         catalog.load("cocoa_layer_raw"),
-        conf.params["ingestion"],
-        conf.params["land_use"],
+        conf.typed("ingestion"),
+        conf.typed("land_use"),
     )
 
 
@@ -99,7 +100,7 @@ def test_labels_from_class_map() -> None:
 def test_unknown_band_names_the_key(project_conf: ProjectConf) -> None:
     params = project_conf.params["ingestion"]
     with pytest.raises(ParameterError, match=r"ingestion\.bands.*unknown band 'RED_EDGE_9'"):
-        ingestion_params({**params, "bands": ["BLUE", "RED_EDGE_9"]})
+        IngestionParams.model_validate({**params, "bands": ["BLUE", "RED_EDGE_9"]})
 
 
 def test_bad_split_fractions_name_the_key(project_conf: ProjectConf) -> None:
@@ -109,7 +110,7 @@ def test_bad_split_fractions_name_the_key(project_conf: ProjectConf) -> None:
         "split": {**params["split"], "fractions": {"train": 0.9, "val": 0.2, "test": 0.1}},
     }
     with pytest.raises(ParameterError, match=r"ingestion\.split"):
-        ingestion_params(bad)
+        IngestionParams.model_validate(bad)
 
 
 @pytest.mark.parametrize(
@@ -134,19 +135,23 @@ def test_bad_cocoa_source_names_the_key(
     merged = {**params["labels"], **labels}
     merged["cocoa"] = {**params["labels"]["cocoa"], **labels["cocoa"]}
     with pytest.raises(ParameterError, match=message):
-        ingestion_params({**params, "labels": merged})
+        IngestionParams.model_validate({**params, "labels": merged})
 
 
 def test_cocoa_source_and_land_use_must_agree(project_conf: ProjectConf) -> None:
     params = project_conf.params["ingestion"]
     none = {**params, "labels": {**params["labels"], "cocoa": {"source": "none"}}}
-    with pytest.raises(ParameterError, match=r"source is none.*land_use\.cocoa_class"):
-        checked_params(none, project_conf.params["land_use"])
+
+    def problems(ingestion: dict, land_use: dict) -> str:
+        return "\n".join(check_parameters({"ingestion": ingestion, "land_use": land_use}))
+
+    assert re.search(
+        r"source is none.*land_use\.cocoa_class", problems(none, project_conf.params["land_use"])
+    )
     two = {**project_conf.params["land_use"], "classes": ["background", "mining"]}
     two["cocoa_class"] = None
-    checked_params(none, two)  # a consistent two-class study
-    with pytest.raises(ParameterError, match=r"land_use\.cocoa_class is null"):
-        checked_params(params, two)
+    assert problems(none, two) == ""  # a consistent two-class study
+    assert re.search(r"land_use\.cocoa_class is null", problems(params, two))
 
 
 # ---- discovery and validation ---------------------------------------------------
@@ -246,7 +251,7 @@ def inventory(local_region: ProjectConf) -> tuple[ProjectConf, pd.DataFrame, obj
 
 def test_same_split_for_a_tile_in_both_years(inventory: tuple) -> None:
     conf, inv, _ = inventory
-    splits = assign_splits(inv, None, conf.params["ingestion"])
+    splits = assign_splits(inv, None, conf.typed("ingestion"))
     assert (splits.groupby("tile_id")["split"].nunique() == 1).all()
     assert set(splits["split"]) == {"train", "val", "test"}
 
@@ -254,7 +259,7 @@ def test_same_split_for_a_tile_in_both_years(inventory: tuple) -> None:
 def test_whole_blocks_go_to_one_split(inventory: tuple) -> None:
     conf, inv, _ = inventory
     conf.params["ingestion"]["split"]["block_size"] = 2
-    splits = assign_splits(inv, None, conf.params["ingestion"])
+    splits = assign_splits(inv, None, conf.typed("ingestion"))
     assert splits["block"].nunique() == 4  # 4 x 4 tiles in 2 x 2 blocks
     assert (splits.groupby("block")["split"].nunique() == 1).all()
     block_of = splits.drop_duplicates("tile_id").set_index("tile_id")["block"]
@@ -264,8 +269,8 @@ def test_whole_blocks_go_to_one_split(inventory: tuple) -> None:
 
 def test_splits_are_seeded(inventory: tuple) -> None:
     conf, inv, _ = inventory
-    first = assign_splits(inv, None, conf.params["ingestion"])
-    pd.testing.assert_frame_equal(first, assign_splits(inv, None, conf.params["ingestion"]))
+    first = assign_splits(inv, None, conf.typed("ingestion"))
+    pd.testing.assert_frame_equal(first, assign_splits(inv, None, conf.typed("ingestion")))
 
 
 def test_block_allocation_matches_fractions_and_strata() -> None:
@@ -301,7 +306,7 @@ def test_published_splits_through_the_catalog_warn_about_leakage(
     conf.params["ingestion"]["split"]["method"] = "published"
     raw = conf.catalog_with_params().load("published_splits_raw")
     with caplog.at_level(logging.WARNING):
-        splits = assign_splits(inv, raw, conf.params["ingestion"])
+        splits = assign_splits(inv, raw, conf.typed("ingestion"))
     assert "different splits in different years" in caplog.text
     assert set(splits["split"]) == {"train", "val", "test"}
     # Missing files with method published: a clear error saying where they go.
@@ -313,9 +318,9 @@ def test_published_splits_through_the_catalog_warn_about_leakage(
 # ---- model input ------------------------------------------------------------------
 def _build(conf: ProjectConf, inv: pd.DataFrame, cocoa: object) -> tuple[dict, pd.DataFrame]:
     raw = conf.catalog_with_params().load("raw_tiles")
-    splits = assign_splits(inv, None, conf.params["ingestion"])
+    splits = assign_splits(inv, None, conf.typed("ingestion"))
     return build_model_input(
-        raw, inv, splits, cocoa, conf.params["ingestion"], conf.params["land_use"]
+        raw, inv, splits, cocoa, conf.typed("ingestion"), conf.typed("land_use")
     )
 
 
@@ -369,7 +374,7 @@ def test_band_stats_from_training_split_only(inventory: tuple) -> None:
     conf, inv, cocoa = inventory
     parts, manifest = _build(conf, inv, cocoa)
     loaders = {k: (lambda r=r: r) for k, r in parts.items()}
-    stats = compute_band_stats(loaders, manifest, conf.params["ingestion"])
+    stats = compute_band_stats(loaders, manifest, conf.typed("ingestion"))
     train = [parts[k].data for k in parts if k.startswith("train/") and k.endswith("_img")]
     pixels = np.ma.masked_equal(np.concatenate([a.reshape(6, -1) for a in train], axis=1), -9999)
     np.testing.assert_allclose(stats["means"], pixels.mean(axis=1), rtol=1e-5)
@@ -377,15 +382,13 @@ def test_band_stats_from_training_split_only(inventory: tuple) -> None:
     # Changing a validation image must not change the statistics.
     val_key = next(k for k in parts if k.startswith(("val/", "test/")) and k.endswith("_img"))
     parts[val_key].data[:] = 1e6
-    assert (
-        compute_band_stats(loaders, manifest, conf.params["ingestion"])["means"] == stats["means"]
-    )
+    assert compute_band_stats(loaders, manifest, conf.typed("ingestion"))["means"] == stats["means"]
 
 
 def test_land_use_nodata_is_the_label_nodata(inventory: tuple) -> None:
     conf, inv, cocoa = inventory
     conf.params["land_use"]["nodata"] = 250
-    land_use_params(conf.params["land_use"])
+    LandUse.model_validate(conf.params["land_use"])
     parts, _ = _build(conf, inv, cocoa)
     labels = np.concatenate([p.data.ravel() for k, p in parts.items() if k.endswith("_lbl")])
     assert 250 in labels and 255 not in labels

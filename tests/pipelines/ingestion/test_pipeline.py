@@ -73,7 +73,7 @@ def test_rerun_leaves_raw_data_byte_identical(project_conf: ProjectConf) -> None
     SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _files(raw)} == snapshot
     # Changed generator parameters rewrite the demo (and only what depends on them) ...
-    project_conf.params["ingestion"]["synthetic"]["mercury"]["n_road_points"] = 50
+    project_conf.params["demo"]["mercury"]["n_road_points"] = 50
     SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
     changed = {p for p in _files(raw) if snapshot.get(p, (None, None))[1] != p.stat().st_mtime_ns}
     assert survey in changed and not any("tiles" in str(p) for p in changed)

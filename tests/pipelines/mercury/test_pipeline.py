@@ -8,6 +8,7 @@ import pytest
 import rasterio
 from kedro.runner import SequentialRunner
 
+from cocoa_threat.params.mercury import MercuryParams
 from cocoa_threat.pipelines.mercury import create_pipeline
 from cocoa_threat.pipelines.mercury.nodes import validate_survey
 from tests.conftest import ProjectConf
@@ -66,8 +67,8 @@ def test_mercury_outputs(transitioned: ProjectConf) -> None:
     assert decay["decay_length_m"].iloc[0] > 0
 
 
-def _params(conf: ProjectConf) -> dict:
-    return conf.params["mercury"]
+def _params(conf: ProjectConf) -> MercuryParams:
+    return conf.typed("mercury")
 
 
 def test_file_without_usable_rows_names_the_lines(mapped: ProjectConf) -> None:
@@ -88,7 +89,10 @@ def test_file_without_usable_rows_names_the_lines(mapped: ProjectConf) -> None:
 def test_unknown_crs_and_missing_columns(mapped: ProjectConf) -> None:
     land = mapped.catalog_with_params().load("after.land_use_map")
     table = pd.DataFrame({"longitude": [-1.95], "latitude": [6.45], "concentration_ng_m3": [5.0]})
-    params = {**_params(mapped), "survey": {**_params(mapped)["survey"], "crs": "EPSG:999999"}}
+    raw = mapped.params["mercury"]
+    params = MercuryParams.model_validate(
+        {**raw, "survey": {**raw["survey"], "crs": "EPSG:999999"}}
+    )
     with pytest.raises(ValueError, match="mercury.survey.crs 'EPSG:999999' is not a known CRS"):
         validate_survey(table, land, params)
     with pytest.raises(ValueError, match=r"no column\(s\) \['concentration_ng_m3'\]"):
@@ -102,8 +106,9 @@ def test_ordinary_kriging_is_an_option(transitioned: ProjectConf) -> None:
     from tests.conftest import run_nodes
 
     catalog = run_nodes(transitioned, create_pipeline(), "validate_survey")
-    params = copy.deepcopy(_params(transitioned))
-    params["interpolation"]["methods"] = ["background_kriging", "ordinary_kriging"]
+    raw = copy.deepcopy(transitioned.params["mercury"])
+    raw["interpolation"]["methods"] = ["background_kriging", "ordinary_kriging"]
+    params = MercuryParams.model_validate(raw)
     points, land = catalog.load("mercury_points"), catalog.load("after.land_use_map")
     producer, cv = interpolate_surface(points, land, params)
     assert set(cv["method"]) == {"background_kriging", "ordinary_kriging"}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kedro.io import MemoryDataset
 from kedro.runner import SequentialRunner
 
-from cocoa_threat.hooks import RefreshComparisonHook
+from cocoa_threat.pipeline_registry import register_pipelines
 from cocoa_threat.pipelines.economics import create_pipeline as economics_pipeline
 from cocoa_threat.pipelines.mercury import create_pipeline as mercury_pipeline
 from cocoa_threat.pipelines.reporting import create_pipeline as reporting_pipeline
@@ -18,14 +17,13 @@ from cocoa_threat.rendering.offline import external_resources
 from tests.conftest import ProjectConf
 
 
-def test_training_one_namespace_refreshes_the_comparison(ingested: ProjectConf) -> None:
+def test_the_comparison_follows_the_models_that_exist(ingested: ProjectConf) -> None:
     forest = training_pipeline().only_nodes_with_namespaces(["random_forest"])
     catalog = ingested.catalog_with_params()
-    catalog["parameters"] = MemoryDataset(ingested.params)
     assert not catalog.exists("model_comparison")
     SequentialRunner().run(forest, catalog)
     assert not catalog.exists("model_comparison")  # the namespace alone does not compare
-    RefreshComparisonHook().after_pipeline_run({}, forest, catalog)
+    SequentialRunner().run(register_pipelines()["comparison"], catalog)
     table = catalog.load("model_comparison")
     assert set(table["model"]) == {"random_forest", "majority_class"}
     version = catalog.load("random_forest.trained_model").version

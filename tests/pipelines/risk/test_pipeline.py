@@ -10,9 +10,9 @@ import rasterio
 from kedro.runner import SequentialRunner
 
 from cocoa_threat.errors import ParameterError
+from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.pipelines.mercury import create_pipeline as mercury_pipeline
 from cocoa_threat.pipelines.risk import create_pipeline
-from cocoa_threat.pipelines.risk.params import risk_params
 from tests.conftest import ProjectConf
 
 
@@ -65,7 +65,7 @@ def test_weights_must_sum_to_one(project_conf: ProjectConf) -> None:
     with pytest.raises(
         ParameterError, match=r"risk: risk.weights must sum to 1, they sum to 1.1500"
     ):
-        risk_params(params)
+        RiskParams.model_validate(params)
 
 
 def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Path) -> None:
@@ -84,8 +84,8 @@ def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Pa
             land,
             other,
             other,
-            transitioned.params["risk"],
-            transitioned.params["land_use"],
+            transitioned.typed("risk"),
+            transitioned.typed("land_use"),
         )
 
 
@@ -108,12 +108,12 @@ def test_risk_map_does_not_depend_on_the_window_size(
     ]
     outputs = []
     for block in (64, 1024):  # 64 px windows with a halo vs one window for the whole map
-        params = {**transitioned.params["risk"], "block_size": block}
+        params = RiskParams.model_validate({**transitioned.params["risk"], "block_size": block})
         factors_path, score_path = (
             tmp_path / f"factors_{block}.tif",
             tmp_path / f"score_{block}.tif",
         )
-        land_use = transitioned.params["land_use"]
+        land_use = transitioned.typed("land_use")
         write_cog(factors_path, compute_risk_factors(*inputs, params, land_use), overview_levels=[])
         factors = RasterSource.open(factors_path)
         write_cog(
@@ -176,7 +176,7 @@ def test_the_dem_is_conditioned_once_and_drains(transitioned: ProjectConf) -> No
     # Switched off, the DEM is written as it is.
     params = {**transitioned.params["risk"]}
     params["downstream"] = {**params["downstream"], "condition_dem": False}
-    off = condition_dem(mosaic, params)
+    off = condition_dem(mosaic, RiskParams.model_validate(params))
     assert off.tags["undrained_cells_after"] == tags["undrained_cells_before"]
     written = np.empty_like(raw)
     for window, block in off.blocks():

@@ -97,5 +97,5 @@ def test_seeds_train_several_models_and_keep_the_best_on_validation(
     assert len({round(s["test_miou"], 6) for s in seeds}) > 1  # the seeds do differ
     from cocoa_threat.pipelines.training.nodes import compare_models
 
-    row = compare_models(ingested.params["training"], metrics).iloc[2]
+    row = compare_models(ingested.typed("training"), metrics).iloc[2]
     assert row["n_seeds"] == 3 and row["miou_seed_sd"] > 0

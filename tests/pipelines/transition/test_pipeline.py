@@ -77,7 +77,7 @@ def _tiny_map(
 def test_maps_on_different_grids_fail_before_output(
     tmp_path: Path, project_conf: ProjectConf
 ) -> None:
-    params, land_use = project_conf.params["transition"], project_conf.params["land_use"]
+    params, land_use = project_conf.typed("transition"), project_conf.typed("land_use")
     a = _tiny_map(tmp_path, "a.tif", (616000, 713000))
     b = _tiny_map(tmp_path, "b.tif", (616010, 713000))
     districts = gpd.GeoDataFrame(
@@ -91,7 +91,7 @@ def test_maps_on_different_grids_fail_before_output(
 
 
 def test_district_file_problems_are_named(tmp_path: Path, project_conf: ProjectConf) -> None:
-    params, land_use = project_conf.params["transition"], project_conf.params["land_use"]
+    params, land_use = project_conf.typed("transition"), project_conf.typed("land_use")
     land = _tiny_map(tmp_path, "a.tif", (616000, 713000))
     far = gpd.GeoDataFrame({"district": ["Far"]}, geometry=[box(0, 0, 1, 1)], crs=4326)
     with pytest.raises(ValueError, match="do not overlap the maps"):
@@ -130,6 +130,6 @@ def test_too_few_test_blocks_give_no_interval(mapped: ProjectConf) -> None:
     # Economics then has no low / high case, and says so instead of inventing one.
     from cocoa_threat.pipelines.economics.nodes import loss_by_season
 
-    season = loss_by_season(estimates, mapped.params["economics"], mapped.params["land_use"])
+    season = loss_by_season(estimates, mapped.typed("economics"), mapped.typed("land_use"))
     assert season["area_lost_ha_low"].isna().all()
     assert season["area_lost_ha_central"].notna().all()

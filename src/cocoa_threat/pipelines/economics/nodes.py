@@ -6,7 +6,6 @@ The arithmetic is in :mod:`cocoa_threat.analysis.economics`.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,12 +21,12 @@ from cocoa_threat.analysis.economics import (
     losses_by_season,
     mean_reverting_path,
     present_value,
-    seasons_between,
     share_by_district,
+    valuation,
 )
 from cocoa_threat.errors import require_finite
-from cocoa_threat.params import land_use_params, require_cocoa
-from cocoa_threat.pipelines.economics.params import EconomicsParams, economics_params
+from cocoa_threat.params import LandUse, require_cocoa
+from cocoa_threat.params.economics import EconomicsParams, seasons_between
 from cocoa_threat.plots import charts
 from cocoa_threat.provenance import one_version, stamped, table_version
 
@@ -101,7 +100,7 @@ def _price_paths(p: EconomicsParams, value: Valuation) -> dict[str, np.ndarray]:
 
 
 def loss_by_season(
-    area_estimates: pd.DataFrame, economics: dict[str, Any], land_use: dict[str, Any]
+    area_estimates: pd.DataFrame, economics: EconomicsParams, land_use: LandUse
 ) -> pd.DataFrame:
     """Area lost to date, beans and value lost per season (low / central / high).
 
@@ -113,21 +112,21 @@ def loss_by_season(
     Returns:
         ``economic_loss_by_season``.
     """
-    p = economics_params(economics)
-    require_cocoa(land_use_params(land_use), "The economics pipeline")
+    p = economics
+    require_cocoa(land_use, "The economics pipeline")
     before, after = p.image_dates["before"], p.image_dates["after"]
     shares = {
         s: converted_share(s, before, after, p.season_start_month, p.conversion_timing)
         for s in p.seasons()
     }
-    table = losses_by_season(_area(area_estimates, p), shares, p.valuation())
+    table = losses_by_season(_area(area_estimates, p), shares, valuation(p))
     optional = [c for c in table.columns if c.endswith(("_low", "_high"))]
     require_finite(table, "economic_loss_by_season", INPUTS, optional, key="season")
     return stamped(table, table_version(area_estimates, "area_estimates"))
 
 
 def economic_summary(
-    area_estimates: pd.DataFrame, economic_loss_by_season: pd.DataFrame, economics: dict[str, Any]
+    area_estimates: pd.DataFrame, economic_loss_by_season: pd.DataFrame, economics: EconomicsParams
 ) -> pd.DataFrame:
     """Headline figures: area, gross value lost (nominal, constant, US$), present values.
 
@@ -141,7 +140,7 @@ def economic_summary(
     Returns:
         ``economic_summary``: one row per figure, columns low / central / high.
     """
-    p = economics_params(economics)
+    p = economics
     version = one_version(
         {
             "area_estimates": table_version(area_estimates, "area_estimates"),
@@ -149,7 +148,7 @@ def economic_summary(
         },
         "Economic summary",
     )
-    names, value = _figures(p), p.valuation()
+    names, value = _figures(p), valuation(p)
     area, last = _area(area_estimates, p), economic_loss_by_season.iloc[-1]
     fx = value.local_per_usd[p.price_base_season]
     rows = {
@@ -183,7 +182,7 @@ def economic_summary(
 def loss_by_district(
     transition_by_district: pd.DataFrame,
     economic_summary: pd.DataFrame,
-    economics: dict[str, Any],
+    economics: EconomicsParams,
 ) -> pd.DataFrame:
     """Split the headline figures over districts by their share of the mapped conversion.
 
@@ -191,7 +190,7 @@ def loss_by_district(
         ``economic_loss_by_district``: district, mapped hectares, share and the
         error-adjusted area and values (low / central / high).
     """
-    p = economics_params(economics)
+    p = economics
     version = one_version(
         {
             "transition_by_district": table_version(transition_by_district, "transitions"),
@@ -209,7 +208,7 @@ def loss_by_district(
     return stamped(table, version)
 
 
-def plot_losses(economic_loss_by_season: pd.DataFrame, economics: dict[str, Any]) -> Figure:
+def plot_losses(economic_loss_by_season: pd.DataFrame, economics: EconomicsParams) -> Figure:
     """Chart of the gross value lost per season and cumulated, at constant prices."""
-    p = economics_params(economics)
+    p = economics
     return charts.plot_losses(economic_loss_by_season, p.price_base_season)

@@ -16,7 +16,8 @@ import pystac
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import GridSpec, RasterSource
 from cocoa_threat.imagery import workflow
-from cocoa_threat.imagery.params import ImageryParams, imagery_params
+from cocoa_threat.params.imagery import ImageryParams
+from cocoa_threat.params.ingestion import IngestionParams
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +29,15 @@ def partition(year: int) -> str:
 
 def search_imagery(
     imagery: ImageryParams,
-    bands: list[str],
-    band_aliases: dict[str, str],
+    ingestion: IngestionParams,
     districts_raw: Any,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Find every year's scenes and the DEM tiles over the area; read each scene's offset.
 
     Args:
         imagery: The ``imagery`` parameters.
-        bands: The model's bands (``ingestion.bands``).
-        band_aliases: Their Sentinel-2 names (``ingestion.raster.band_aliases``).
+        ingestion: The ``ingestion`` parameters: the model's bands (``bands``) and
+            their Sentinel-2 names (``raster.band_aliases``).
         districts_raw: District boundaries (for ``imagery.area.source: districts``).
 
     Returns:
@@ -45,8 +45,8 @@ def search_imagery(
         and ``imagery_scenes`` (one row per scene: date, baseline, the offset added
         and the metadata field it came from).
     """
-    p = imagery_params(imagery)
-    assets = workflow.model_assets(p, bands, band_aliases)
+    p, bands = imagery, list(ingestion.bands)
+    assets = workflow.model_assets(p, bands, ingestion.raster.band_aliases)
     grid = workflow.output_grid(p, districts_raw)
     logger.info("Composite grid: %s, %d x %d px", grid.crs, grid.width, grid.height)
     years, tables = {}, []
@@ -87,7 +87,7 @@ def build_composites(
         composite (float32, reflectance x 10000, the model's bands by name, the
         DEM and the count of clear observations).
     """
-    p = imagery_params(imagery)
+    p = imagery
     g = imagery_items["grid"]
     grid = GridSpec(g["crs"], tuple(g["transform"]), g["width"], g["height"])
     dem = _items(imagery_items["dem"])
@@ -121,7 +121,7 @@ def summarise_imagery(
     Returns:
         ``imagery_summary``, one row per year of ``imagery.years``.
     """
-    p = imagery_params(imagery)
+    p = imagery
     rows = []
     for year in p.years:
         source = imagery_composites[partition(year)]()

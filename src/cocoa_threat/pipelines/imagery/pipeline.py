@@ -22,8 +22,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 search_imagery,
                 inputs=[
                     "params:imagery",
-                    "params:ingestion.bands",
-                    "params:ingestion.raster.band_aliases",
+                    "params:ingestion",
                     "districts_raw",
                 ],
                 outputs=["imagery_items", "imagery_scenes"],

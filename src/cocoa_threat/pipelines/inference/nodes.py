@@ -16,8 +16,9 @@ from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.models.base import SegmentationModel
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
 from cocoa_threat.models.selection import check_model_matches, choose_model, matching_test_score
-from cocoa_threat.params import LandUse, land_use_params
-from cocoa_threat.pipelines.inference.params import InferenceParams, inference_params
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.inference import InferenceParams
+from cocoa_threat.params.study import PeriodParams
 from cocoa_threat.plots.maps import plot_class_raster
 from cocoa_threat.raw import MissingRawInput
 from cocoa_threat.smallminesds.splits import split_fingerprint
@@ -27,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 def select_model(
     tile_manifest: pd.DataFrame,
-    inference: dict[str, Any],
-    land_use: dict[str, Any],
+    inference: InferenceParams,
+    land_use: LandUse,
     **candidates: Any,
 ) -> tuple[SegmentationModel, dict[str, Any]]:
     """Take the model named by ``inference.model`` (``best``: highest validation mIoU).
@@ -51,7 +52,7 @@ def select_model(
         ValueError: If no model, or not the named one, has been trained, or it
             was trained on another split or for other classes.
     """
-    p, lu = inference_params(inference), land_use_params(land_use)
+    p, lu = inference, land_use
     models = {
         k.removesuffix("__model"): v
         for k, v in candidates.items()
@@ -80,7 +81,10 @@ def select_model(
 
 
 def build_input_mosaic(
-    tile_manifest: pd.DataFrame, band_stats: dict[str, Any], year: int, inference: dict[str, Any]
+    tile_manifest: pd.DataFrame,
+    band_stats: dict[str, Any],
+    period: PeriodParams,
+    inference: InferenceParams,
 ) -> MosaicSpec:
     """A mosaic of one year's model-input tiles, placed by their georeference.
 
@@ -89,15 +93,16 @@ def build_input_mosaic(
     Args:
         tile_manifest: The ingestion manifest (all splits: every tile is mapped).
         band_stats: The model input's bands (their names and number).
-        year: The year of this namespace.
+        period: This namespace's image date (``before`` or ``after``).
         inference: The ``inference`` parameters.
 
     Returns:
         The mosaic, saved by the catalog as a VRT and read back lazily.
     """
-    p = inference_params(inference)
-    bands = list(band_stats["bands"])
-    mosaic = tile_mosaic(tile_manifest, "image_path", len(bands), p.image_nodata, bands, year)
+    year, bands = period.year, list(band_stats["bands"])
+    mosaic = tile_mosaic(
+        tile_manifest, "image_path", len(bands), inference.image_nodata, bands, year
+    )
     logger.info("Mosaic of %d tiles of %d, extent %s", len(mosaic.tiles), year, mosaic.extent)
     return mosaic
 
@@ -145,9 +150,9 @@ def predict_land_use(
     input_mosaic: RasterSource,
     chosen_model: SegmentationModel,
     chosen_model_info: dict[str, Any],
-    inference: dict[str, Any],
-    land_use: dict[str, Any],
-    year: int,
+    inference: InferenceParams,
+    land_use: LandUse,
+    period: PeriodParams,
 ) -> tuple[RasterProducer, RasterProducer]:
     """Seamless land-use map of one year and its class probabilities.
 
@@ -161,20 +166,19 @@ def predict_land_use(
         chosen_model_info: Its name, version and split (written as GeoTIFF tags).
         inference: The ``inference`` parameters.
         land_use: The ``land_use`` parameters.
-        year: The year of this namespace.
+        period: This namespace's image date.
 
     Returns:
         ``land_use_map`` (class codes of ``land_use.classes``, nodata, colour
         table) and ``land_use_probabilities`` (uint8 p x 254 per class, 255
         nodata), written by the catalog as COGs in one pass.
     """
-    p, lu = inference_params(inference), land_use_params(land_use)
     tags = {
-        "year": str(year),
+        "year": str(period.year),
         "model_version": str(chosen_model_info.get("version")),
         "split_hash": str(chosen_model_info.get("split_hash")),
     }
-    return _class_map(p, lu, input_mosaic, chosen_model, None, tags)
+    return _class_map(inference, land_use, input_mosaic, chosen_model, None, tags)
 
 
 def _class_map(
@@ -198,29 +202,28 @@ def _class_map(
 def plot_land_use(
     land_use_map: RasterSource,
     districts_raw: Any,
-    inference: dict[str, Any],
-    land_use: dict[str, Any],
-    year: int,
+    inference: InferenceParams,
+    land_use: LandUse,
+    period: PeriodParams,
 ) -> Figure:
     """Quicklook of a yearly map with legend, scale bar and district outlines (if any)."""
-    p, lu = inference_params(inference), land_use_params(land_use)
     return plot_class_raster(
         land_use_map,
-        values=list(range(lu.n_classes)),
-        labels=lu.classes,
-        colours=lu.colour_list(),
-        title=f"Land use {year}",
+        values=list(range(land_use.n_classes)),
+        labels=land_use.classes,
+        colours=land_use.colour_list(),
+        title=f"Land use {period.year}",
         districts=None if isinstance(districts_raw, MissingRawInput) else districts_raw,
-        max_size=p.quicklook_max_size,
-        nodata=lu.nodata,
+        max_size=inference.quicklook_max_size,
+        nodata=land_use.nodata,
     )
 
 
 def predict_scene(
     scene: RasterSource,
     chosen_model: SegmentationModel,
-    inference: dict[str, Any],
-    land_use: dict[str, Any],
+    inference: InferenceParams,
+    land_use: LandUse,
 ) -> tuple[RasterProducer, RasterProducer]:
     """Land-use map of any multi-band GeoTIFF scene (e.g. a Sentinel-2 mosaic).
 
@@ -236,6 +239,6 @@ def predict_scene(
     Returns:
         A lazy raster written by the catalog as a COG.
     """
-    p, lu = inference_params(inference), land_use_params(land_use)
+    p, lu = inference, land_use
     logger.info("Scene %s: %d x %d px", scene.path, scene.grid.width, scene.grid.height)
     return _class_map(p, lu, scene, chosen_model, p.scene.band_indexes, {"source": scene.path})

@@ -51,7 +51,7 @@ def year_pipeline(namespace: str) -> Pipeline:
         [
             Node(
                 build_input_mosaic,
-                inputs=["tile_manifest", "band_stats", "params:year", "params:inference"],
+                inputs=["tile_manifest", "band_stats", "params:period", "params:inference"],
                 outputs="input_mosaic",
                 name="build_input_mosaic",
             ),
@@ -63,7 +63,7 @@ def year_pipeline(namespace: str) -> Pipeline:
                     "chosen_model_info",
                     "params:inference",
                     "params:land_use",
-                    "params:year",
+                    "params:period",
                 ],
                 outputs=["land_use_map", "land_use_probabilities"],
                 name="predict_land_use",
@@ -75,7 +75,7 @@ def year_pipeline(namespace: str) -> Pipeline:
                     "districts_raw",
                     "params:inference",
                     "params:land_use",
-                    "params:year",
+                    "params:period",
                 ],
                 outputs="land_use_quicklook",
                 name="plot_land_use",
@@ -92,7 +92,11 @@ def year_pipeline(namespace: str) -> Pipeline:
             "chosen_model_info",
             "districts_raw",
         },
-        parameters={"params:inference", "params:land_use"},
+        parameters={
+            "params:inference": "params:inference",
+            "params:land_use": "params:land_use",
+            "params:period": f"params:{namespace}",
+        },
     )
 
 

@@ -17,7 +17,9 @@ import pandas as pd
 from cocoa_threat.demo.region import DemoRegion
 from cocoa_threat.errors import DataValidationError
 from cocoa_threat.geo.raster import Raster
-from cocoa_threat.pipelines.ingestion.params import checked_params, ingestion_params
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.demo import DemoRegionConfig
+from cocoa_threat.params.ingestion import IngestionParams
 from cocoa_threat.raw import RawFolder, RawInput, require
 from cocoa_threat.smallminesds.checks import inspect_tiles
 from cocoa_threat.smallminesds.labels import CocoaOnTiles, cocoa_on_tiles
@@ -42,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 
 def acquire_raw_data(
-    ingestion: dict[str, Any],
+    ingestion: IngestionParams, demo: DemoRegionConfig
 ) -> tuple[RawInput, RawInput, RawInput, RawInput, RawInput]:
     """Say where each raw input comes from; the catalog writes only what is new.
 
@@ -53,17 +55,24 @@ def acquire_raw_data(
 
     Args:
         ingestion: The ``ingestion`` parameters.
+        demo: The demo region's parameters (``demo``).
 
     Returns:
         ``raw_tiles``, ``cocoa_layer_raw``, ``districts_raw``, ``mercury_survey_raw``
         and ``published_splits_raw`` (what the catalog's raw datasets save).
     """
-    p = ingestion_params(ingestion)
+    p = ingestion
     needs_cocoa = p.labels.cocoa.source == "raster"
     published = RawInput.existing(required=p.split.method == "published")
     if p.source == "synthetic":
-        demo = DemoRegion(p.synthetic)
-        return demo.tiles(), demo.cocoa_layer(), demo.districts(), demo.mercury_survey(), published
+        region = DemoRegion(demo)
+        return (
+            region.tiles(),
+            region.cocoa_layer(),
+            region.districts(),
+            region.mercury_survey(),
+            published,
+        )
     if p.source == "huggingface":
         from cocoa_threat.smallminesds.hub import download_tiles
 
@@ -80,7 +89,7 @@ def acquire_raw_data(
     return tiles, RawInput.existing(required=needs_cocoa), optional, optional, published
 
 
-def index_raw_tiles(raw_tiles: RawFolder, ingestion: dict[str, Any]) -> pd.DataFrame:
+def index_raw_tiles(raw_tiles: RawFolder, ingestion: IngestionParams) -> pd.DataFrame:
     """Pair images and masks per year by tile id.
 
     Args:
@@ -90,7 +99,7 @@ def index_raw_tiles(raw_tiles: RawFolder, ingestion: dict[str, Any]) -> pd.DataF
     Returns:
         ``raw_tile_index``: year, tile_id, image_key, mask_key.
     """
-    p = ingestion_params(ingestion)
+    p = ingestion
     tiles: RawFolder = require(raw_tiles, "raw_tiles (the SmallMinesDS folder)")
     index = index_tiles(tiles.partitions, p.years, p.files, tiles.path)
     logger.info(
@@ -106,8 +115,8 @@ def validate_raw_tiles(
     raw_tiles: RawFolder,
     raw_tile_index: pd.DataFrame,
     cocoa_layer_raw: Any,
-    ingestion: dict[str, Any],
-    land_use: dict[str, Any],
+    ingestion: IngestionParams,
+    land_use: LandUse,
 ) -> tuple[pd.DataFrame, CocoaOnTiles]:
     """Check every raw file and the cocoa layer; fail once with every problem.
 
@@ -131,7 +140,7 @@ def validate_raw_tiles(
     Raises:
         DataValidationError: Listing every bad file and what is wrong with it.
     """
-    p, _ = checked_params(ingestion, land_use)
+    p = ingestion
     tiles: RawFolder = require(raw_tiles, "raw_tiles")
     facts, problems = inspect_tiles(
         raw_tile_index, tiles.partitions, p.raster, p.labels, tiles.file
@@ -153,7 +162,7 @@ def validate_raw_tiles(
 
 
 def assign_splits(
-    raw_tile_inventory: pd.DataFrame, published_splits_raw: Any, ingestion: dict[str, Any]
+    raw_tile_inventory: pd.DataFrame, published_splits_raw: Any, ingestion: IngestionParams
 ) -> pd.DataFrame:
     """Split tiles into train/val/test, the same split for a tile in every year.
 
@@ -170,7 +179,7 @@ def assign_splits(
     Returns:
         ``tile_splits``: tile_id, year, block, split.
     """
-    p = ingestion_params(ingestion)
+    p = ingestion
     if p.split.method == "published":
         files = require(published_splits_raw, "published_splits_raw (ingestion.split.method)")
         table = read_published_splits(files.partitions, p.split, p.files.mask_pattern)
@@ -187,7 +196,7 @@ def assign_splits(
     return out.sort_values(["year", "tile_id"]).reset_index(drop=True)
 
 
-def _provenance(p: Any, cocoa: CocoaOnTiles) -> dict[str, Any]:
+def _provenance(p: IngestionParams, cocoa: CocoaOnTiles) -> dict[str, Any]:
     facts = cocoa.provenance
     return {
         "mask_format": p.labels.mask_format,
@@ -205,8 +214,8 @@ def build_model_input(
     raw_tile_inventory: pd.DataFrame,
     tile_splits: pd.DataFrame,
     cocoa_on_tiles: CocoaOnTiles,
-    ingestion: dict[str, Any],
-    land_use: dict[str, Any],
+    ingestion: IngestionParams,
+    land_use: LandUse,
 ) -> tuple[dict[str, Raster], pd.DataFrame]:
     """Select bands, build labels, copy the DEM, handle edge tiles, lay out the model input.
 
@@ -229,7 +238,7 @@ def build_model_input(
         ``model_input`` partitions and the ``tile_manifest`` (one row per tile
         and year, with the label provenance and the split's hash).
     """
-    p, lu = checked_params(ingestion, land_use)
+    p, lu = ingestion, land_use
     tiles: RawFolder = require(raw_tiles, "raw_tiles")
     bands = [i + 1 for i in p.band_indices()]
     rows = raw_tile_inventory.merge(tile_splits, on=["tile_id", "year"]).to_dict("records")
@@ -265,7 +274,7 @@ def build_model_input(
 def compute_band_stats(
     model_input: dict[str, Callable[[], Raster]],
     tile_manifest: pd.DataFrame,
-    ingestion: dict[str, Any],
+    ingestion: IngestionParams,
 ) -> dict[str, Any]:
     """Per-band mean and standard deviation over the training split only.
 
@@ -279,7 +288,7 @@ def compute_band_stats(
     Returns:
         ``band_stats``: bands, means, stds, n_pixels, n_tiles.
     """
-    p = ingestion_params(ingestion)
+    p = ingestion
     train = tile_manifest[tile_manifest["split"] == "train"]
     missing = [s for s in train["sample"] if f"train/{s}_img" not in model_input]
     if missing:

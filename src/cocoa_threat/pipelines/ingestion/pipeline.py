@@ -26,7 +26,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 acquire_raw_data,
-                inputs="params:ingestion",
+                inputs=["params:ingestion", "params:demo"],
                 outputs=RAW_INPUTS,
                 name="acquire_raw_data",
             ),

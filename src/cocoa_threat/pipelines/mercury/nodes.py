@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from cocoa_threat.analysis.interpolation import (
     IDW,
     cross_validate,
+    interpolators,
     spatial_blocks,
 )
 from cocoa_threat.analysis.mercury import (
@@ -29,8 +30,8 @@ from cocoa_threat.analysis.survey import clean_survey
 from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
-from cocoa_threat.params import land_use_params, require_cocoa
-from cocoa_threat.pipelines.mercury.params import interpolators, mercury_params
+from cocoa_threat.params import LandUse, require_cocoa
+from cocoa_threat.params.mercury import MercuryParams
 from cocoa_threat.plots import mercury as mercury_plots
 from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 
 def validate_survey(
-    mercury_survey_raw: pd.DataFrame, after_map: RasterSource, mercury: dict[str, Any]
+    mercury_survey_raw: pd.DataFrame, after_map: RasterSource, mercury: MercuryParams
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Check the survey and say what was done about each problem (see :mod:`~cocoa_threat.analysis.survey`).
 
@@ -47,13 +48,13 @@ def validate_survey(
         ``mercury_points`` (valid points in the maps' CRS) and
         ``mercury_validation_report`` (issue, n_rows, file line numbers, action).
     """
-    p = mercury_params(mercury)
+    p = mercury
     raw = require(mercury_survey_raw, "mercury_survey_raw (the mercury survey)")
     return clean_survey(raw, p, after_map.grid.crs, after_map.grid.bounds)
 
 
 def interpolate_surface(
-    mercury_points: gpd.GeoDataFrame, after_map: RasterSource, mercury: dict[str, Any]
+    mercury_points: gpd.GeoDataFrame, after_map: RasterSource, mercury: MercuryParams
 ) -> tuple[RasterProducer, pd.DataFrame]:
     """Mean and median concentration surfaces (ng/m3) by the method best in spatial-block CV.
 
@@ -68,7 +69,7 @@ def interpolate_surface(
         ``mercury_interpolation_cv`` (method, scheme, rmse/mae/bias/r2 of
         log-concentration, folds, chosen).
     """
-    p = mercury_params(mercury)
+    p = mercury
     xy = np.column_stack([mercury_points.geometry.x, mercury_points.geometry.y])
     z = mercury_points["log_concentration"].to_numpy()
     blocks = spatial_blocks(xy, p.interpolation.cv_block_size_m)
@@ -116,8 +117,8 @@ def cocoa_exposure(
     mercury_surface: RasterSource,
     mercury_interpolation_cv: pd.DataFrame,
     districts: gpd.GeoDataFrame,
-    mercury: dict[str, Any],
-    land_use: dict[str, Any],
+    mercury: MercuryParams,
+    land_use: LandUse,
 ) -> pd.DataFrame:
     """Cocoa area of the latest map in each concentration class, per district.
 
@@ -132,7 +133,7 @@ def cocoa_exposure(
         cocoa_ha, percent_of_district_cocoa (with an ``all districts`` total first),
         interpolation_method, block_cv_bias_log, block_cv_bias_factor.
     """
-    p, lu = mercury_params(mercury), land_use_params(land_use)
+    p, lu = mercury, land_use
     cocoa = require_cocoa(lu, "Mercury exposure of cocoa")
     counts = exposure_counts(
         after_map, mercury_surface, districts, cocoa, p.class_breaks_ng_m3, p.block_size
@@ -181,8 +182,8 @@ def _block_cv_bias(cv: pd.DataFrame) -> dict[str, Any]:
 def distance_decay(
     mercury_points: gpd.GeoDataFrame,
     after_map: RasterSource,
-    mercury: dict[str, Any],
-    land_use: dict[str, Any],
+    mercury: MercuryParams,
+    land_use: LandUse,
 ) -> tuple[pd.DataFrame, Figure]:
     """Concentration against distance to the nearest mining pixel, with a fitted decay.
 
@@ -194,7 +195,7 @@ def distance_decay(
     Returns:
         ``mercury_distance_decay`` (fitted parameters and fit quality) and a figure.
     """
-    p, lu = mercury_params(mercury), land_use_params(land_use)
+    p, lu = mercury, land_use
     d = nearest_mining_m(mercury_points, after_map, lu.mining, p.decay_search_radius_m, lu.nodata)
     c = mercury_points["concentration_ng_m3"].to_numpy()
     pixel = after_map.grid.pixel_area**0.5
@@ -207,10 +208,10 @@ def plot_mercury_surface(
     mercury_surface: RasterSource,
     mercury_points: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
-    mercury: dict[str, Any],
+    mercury: MercuryParams,
 ) -> Figure:
     """Map of the concentration surface (log colour scale), survey points and districts."""
-    p = mercury_params(mercury)
+    p = mercury
     return mercury_plots.plot_mercury_surface(
         mercury_surface, mercury_points, districts, p.background_ng_m3
     )

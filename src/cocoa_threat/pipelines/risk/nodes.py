@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +16,7 @@ from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.flow import conditioned_producer
 from cocoa_threat.analysis.risk import (
+    RiskSpec,
     Scenario,
     class_producer,
     factor_producer,
@@ -31,8 +31,8 @@ from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
-from cocoa_threat.params import land_use_params, require_cocoa
-from cocoa_threat.pipelines.risk.params import risk_params, risk_spec
+from cocoa_threat.params import LandUse, require_cocoa
+from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.plots import charts as risk_plots
 from cocoa_threat.plots.maps import plot_class_raster
 from cocoa_threat.provenance import VERSION, one_version, raster_version, stamped
@@ -40,18 +40,18 @@ from cocoa_threat.provenance import VERSION, one_version, raster_version, stampe
 logger = logging.getLogger(__name__)
 
 
-def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: dict[str, Any]) -> MosaicSpec:
+def build_dem_mosaic(tile_manifest: pd.DataFrame, risk: RiskParams) -> MosaicSpec:
     """A mosaic of the tiles' elevation (copied into the model input at ingestion).
 
     Returns:
         The mosaic on the land-use grid (saved by the catalog as a VRT with
         relative paths, read back lazily).
     """
-    p = risk_params(risk)
+    p = risk
     return tile_mosaic(tile_manifest, "dem_path", 1, p.dem_nodata, ["DEM"], resampling="bilinear")
 
 
-def condition_dem(dem_mosaic: RasterSource, risk: dict[str, Any]) -> RasterProducer:
+def condition_dem(dem_mosaic: RasterSource, risk: RiskParams) -> RasterProducer:
     """The DEM made to drain, once, for the whole map: depressions filled, flats drained.
 
     Global (the whole DEM in memory, ~45 bytes per pixel at the peak); the factors
@@ -62,7 +62,7 @@ def condition_dem(dem_mosaic: RasterSource, risk: dict[str, Any]) -> RasterProdu
         ``dem_conditioned``: float64 elevation, tagged with the cells where flow
         stopped inside the map before and after.
     """
-    p = risk_params(risk)
+    p = risk
     d = p.downstream
     return conditioned_producer(
         dem_mosaic, p.dem_nodata, d.condition_dem, d.flat_increment_m, p.block_size
@@ -74,8 +74,8 @@ def compute_risk_factors(
     after_map: RasterSource,
     mercury_surface: RasterSource,
     dem_conditioned: RasterSource,
-    risk: dict[str, Any],
-    land_use: dict[str, Any],
+    risk: RiskParams,
+    land_use: LandUse,
 ) -> RasterProducer:
     """The proximity, pressure, mercury and downstream factors of every pixel (0-1).
 
@@ -83,7 +83,7 @@ def compute_risk_factors(
         ``risk_factors``: one float32 band per factor, computed in windows with
         a halo (exactly the whole-array result).
     """
-    p, lu = risk_params(risk), land_use_params(land_use)
+    p, lu = risk, land_use
     require_cocoa(lu, "The risk pipeline")
     version = one_version(
         {
@@ -97,7 +97,7 @@ def compute_risk_factors(
         after_map,
         mercury_surface,
         dem_conditioned,
-        risk_spec(p, lu),
+        RiskSpec.of(p, lu),
         p.dem_nodata,
         p.block_size,
     )
@@ -122,18 +122,18 @@ def risk_by_district(
     risk_factors: RasterSource,
     after_map: RasterSource,
     districts: gpd.GeoDataFrame,
-    risk: dict[str, Any],
-    land_use: dict[str, Any],
+    risk: RiskParams,
+    land_use: LandUse,
 ) -> pd.DataFrame:
     """Cocoa area per risk class and district.
 
     Returns:
         ``risk_by_district``: district, risk_class, cocoa_ha, percent_of_district_cocoa.
     """
-    p, lu = risk_params(risk), land_use_params(land_use)
+    p, lu = risk, land_use
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk tables")
-    baseline = [Scenario("baseline", "baseline", p.weights, p.class_breaks, risk_spec(p, lu))]
+    baseline = [Scenario("baseline", "baseline", p.weights, p.class_breaks, RiskSpec.of(p, lu))]
     by_district, by_scenario = risk_counts(
         risk_factors, after_map, districts, baseline, cocoa, p.block_size
     )
@@ -158,8 +158,8 @@ def risk_sensitivity(
     after_map: RasterSource,
     mercury_surface: RasterSource,
     dem_conditioned: RasterSource,
-    risk: dict[str, Any],
-    land_use: dict[str, Any],
+    risk: RiskParams,
+    land_use: LandUse,
 ) -> tuple[pd.DataFrame, Figure]:
     """How the cocoa area per risk class moves when each setting moves by +/- ``sensitivity_change``.
 
@@ -170,11 +170,11 @@ def risk_sensitivity(
         ``risk_sensitivity`` (one row per scenario: group, the setting, hectares per
         class and their change against the baseline) and its tornado chart.
     """
-    p, lu = risk_params(risk), land_use_params(land_use)
+    p, lu = risk, land_use
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk sensitivity")
     scenarios = sensitivity_scenarios(
-        p.weights, p.class_breaks, risk_spec(p, lu), p.sensitivity_change, p.sensitivity_distances
+        p.weights, p.class_breaks, RiskSpec.of(p, lu), p.sensitivity_change, p.sensitivity_distances
     )
     shared = [sc for sc in scenarios if sc.group != "distance"]
     _, counts = risk_counts(risk_factors, after_map, None, shared, cocoa, p.block_size)
@@ -191,22 +191,20 @@ def risk_sensitivity(
 def make_risk_score(
     risk_factors: RasterSource,
     after_map: RasterSource,
-    risk: dict[str, Any],
-    land_use: dict[str, Any],
+    risk: RiskParams,
+    land_use: LandUse,
 ) -> RasterProducer:
     """The 0-1 risk score (weighted sum of the factors) of every cocoa pixel, -1 elsewhere."""
-    p, lu = risk_params(risk), land_use_params(land_use)
+    p, lu = risk, land_use
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk score")
     producer = score_producer(risk_factors, after_map, p.weights, cocoa, p.block_size)
     return _tagged(producer, version)
 
 
-def make_risk_map(
-    risk_score: RasterSource, risk: dict[str, Any], land_use: dict[str, Any]
-) -> RasterProducer:
+def make_risk_map(risk_score: RasterSource, risk: RiskParams, land_use: LandUse) -> RasterProducer:
     """Risk class of every cocoa pixel (0 low ... 3 very high, nodata elsewhere), colour table."""
-    p, lu = risk_params(risk), land_use_params(land_use)
+    p, lu = risk, land_use
     tags = {f"class_{i}": c for i, c in enumerate(p.class_labels)}
     tags |= {f"weight_{k}": str(v) for k, v in p.weights.items()}
     tags[VERSION] = str(raster_version(risk_score))
@@ -223,11 +221,11 @@ def make_risk_map(
 def plot_risk_map(
     risk_map: RasterSource,
     districts: gpd.GeoDataFrame,
-    risk: dict[str, Any],
-    land_use: dict[str, Any],
+    risk: RiskParams,
+    land_use: LandUse,
 ) -> Figure:
     """Quicklook of the risk classes of cocoa with legend, scale bar and districts."""
-    p, lu = risk_params(risk), land_use_params(land_use)
+    p, lu = risk, land_use
     return plot_class_raster(
         risk_map,
         values=list(range(len(p.class_labels))),

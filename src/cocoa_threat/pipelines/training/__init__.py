@@ -1,5 +1,5 @@
 """Training: one pipeline, one namespace per model (prithvi, resnet50, random_forest)."""
 
-from cocoa_threat.pipelines.training.pipeline import create_pipeline
+from cocoa_threat.pipelines.training.pipeline import comparison_pipeline, create_pipeline
 
-__all__ = ["create_pipeline"]
+__all__ = ["comparison_pipeline", "create_pipeline"]

@@ -13,11 +13,6 @@ import pandas as pd
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.models import factory
 from cocoa_threat.models.base import SegmentationModel
-from cocoa_threat.models.config import (
-    DeepModelParams,
-    TrainingParams,
-    parse_model_params,
-)
 from cocoa_threat.models.data import TrainingData, load_training_data
 from cocoa_threat.models.evaluation import (
     ALL,
@@ -27,22 +22,19 @@ from cocoa_threat.models.evaluation import (
     majority_metrics,
     verdicts,
 )
-from cocoa_threat.params import land_use_params, parse_params
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.training import DeepModelParams, ModelSpec, TrainingParams
 from cocoa_threat.smallminesds.splits import split_fingerprint
 
 logger = logging.getLogger(__name__)
-
-
-def _training_params(params: dict[str, Any]) -> TrainingParams:
-    return parse_params(TrainingParams, params, "training")
 
 
 def prepare_training_data(
     model_input: dict[str, Callable[[], Raster]],
     tile_manifest: pd.DataFrame,
     band_stats: dict[str, Any],
-    training: dict[str, Any],
-    land_use: dict[str, Any],
+    training: TrainingParams,
+    land_use: LandUse,
 ) -> TrainingData:
     """Read the model input once and normalise it with the training-split statistics.
 
@@ -56,14 +48,13 @@ def prepare_training_data(
     Returns:
         Normalised train, val and test arrays, and the split's hash.
     """
-    t, lu = _training_params(training), land_use_params(land_use)
     data = load_training_data(
         model_input,
         tile_manifest,
         band_stats,
-        class_names=lu.classes,
-        ignore_index=lu.nodata,
-        image_nodata=t.image_nodata,
+        class_names=land_use.classes,
+        ignore_index=land_use.nodata,
+        image_nodata=training.image_nodata,
     )
     data.split_hash = split_fingerprint(tile_manifest)
     return data
@@ -71,8 +62,8 @@ def prepare_training_data(
 
 def train_model(
     training_data: TrainingData,
-    model: dict[str, Any],
-    training: dict[str, Any],
+    model: ModelSpec,
+    training: TrainingParams,
     namespace: str,
 ) -> tuple[SegmentationModel, pd.DataFrame, list[tuple[int, float | None, SegmentationModel]]]:
     """Train one model once per seed (``training.seeds``); keep the best on validation.
@@ -88,11 +79,10 @@ def train_model(
         per-epoch ``history`` and ``seed_runs`` (seed, validation mIoU and model
         of every seed, for the spread of the test scores).
     """
-    spec = parse_model_params(model, f"{namespace}.model")
-    t = _training_params(training)
+    spec = model.root
     runs = []
-    for seed in t.seeds:
-        run_dir = Path(t.run_dir) / namespace / f"seed_{seed}"
+    for seed in training.seeds:
+        run_dir = Path(training.run_dir) / namespace / f"seed_{seed}"
         trained, report = factory.train_model(namespace, spec, training_data, seed, run_dir)
         runs.append((trained, report))
         logger.info("%s, seed %d: validation mIoU %s", namespace, seed, report.val_miou)
@@ -113,8 +103,8 @@ def evaluate_model(
     trained_model: SegmentationModel,
     training_data: TrainingData,
     seed_runs: list[tuple[int, float | None, SegmentationModel]],
-    model: dict[str, Any],
-    training: dict[str, Any],
+    model: ModelSpec,
+    training: TrainingParams,
     namespace: str,
 ) -> dict[str, Any]:
     """Score the trained model once on the **test** split, with block-bootstrap intervals.
@@ -137,10 +127,11 @@ def evaluate_model(
         test scores with intervals per year and overall, seeds, per-tile
         confusion matrices.
     """
-    spec = parse_model_params(model, f"{namespace}.model")
-    t = _training_params(training)
-    trained_model.configure(t.eval_batch_size, "auto")
-    result = evaluate_on_test(trained_model, training_data, seed_runs, t.bootstrap.model_dump())
+    spec = model.root
+    trained_model.configure(training.eval_batch_size, "auto")
+    result = evaluate_on_test(
+        trained_model, training_data, seed_runs, training.bootstrap.model_dump()
+    )
     overall = result["test"][ALL]
     logger.info(
         "%s: TEST mIoU %.3f (95%% CI %s, %d blocks; seeds %s)",
@@ -170,7 +161,7 @@ def evaluate_model(
     }
 
 
-def compare_models(training: dict[str, Any], *metrics: dict[str, Any] | None) -> pd.DataFrame:
+def compare_models(training: TrainingParams, *metrics: dict[str, Any] | None) -> pd.DataFrame:
     """One row per model and year (and all years), with intervals, plus a majority baseline.
 
     Every score carries a 95% interval from resampling whole test blocks; the
@@ -186,12 +177,11 @@ def compare_models(training: dict[str, Any], *metrics: dict[str, Any] | None) ->
     Returns:
         ``model_comparison`` (with each model's version).
     """
-    t = _training_params(training)
     metrics = tuple(m for m in metrics if m is not None)
     if not metrics:
         raise ValueError("No model metrics to compare; train at least one model")
     check_same_test_split(list(metrics))
-    baseline = majority_metrics(metrics[0], t.bootstrap.model_dump())
+    baseline = majority_metrics(metrics[0], training.bootstrap.model_dump())
     table = comparison_rows([*metrics, baseline])
     verdict = verdicts(table)
     table["comparison"] = [

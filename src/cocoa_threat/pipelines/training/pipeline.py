@@ -1,20 +1,19 @@
 """The training pipeline: ``kedro run --pipeline=training``.
 
 One template reused through namespaces, one per model of ``training.models``
-(conf). Run a single model with ``kedro run --pipeline=training --namespaces=resnet50``;
-the comparison is then refreshed from every model's metrics (see
-:class:`cocoa_threat.hooks.RefreshComparisonHook`).
+(conf). Run a single model with ``kedro run --pipeline=training --namespaces=resnet50``,
+then ``kedro run --pipeline=comparison`` to compare it with the models that exist
+(the comparison reads every model's metrics; a model not trained yet is left out).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial, update_wrapper
 from typing import Any
 
 from kedro.pipeline import Node, Pipeline, pipeline
 
 from cocoa_threat.conf import model_names
+from cocoa_threat.pipelines import bind
 from cocoa_threat.pipelines.training.nodes import (
     compare_models,
     evaluate_model,
@@ -25,11 +24,6 @@ from cocoa_threat.pipelines.training.nodes import (
 from cocoa_threat.plots.models import plot_confusion_matrices, plot_training_curves
 
 SHARED_INPUTS = {"model_input", "tile_manifest", "band_stats"}
-
-
-def _bind(func: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
-    """``partial`` that keeps the function's name and docstring (for kedro viz)."""
-    return update_wrapper(partial(func, **kwargs), func)
 
 
 def model_pipeline(namespace: str) -> Pipeline:
@@ -49,13 +43,13 @@ def model_pipeline(namespace: str) -> Pipeline:
                 name="prepare_training_data",
             ),
             Node(
-                _bind(train_model, namespace=namespace),
+                bind(train_model, namespace=namespace),
                 inputs=["training_data", "params:model", "params:training"],
                 outputs=["trained_model", "history", "seed_runs"],
                 name="train_model",
             ),
             Node(
-                _bind(evaluate_model, namespace=namespace),
+                bind(evaluate_model, namespace=namespace),
                 inputs=[
                     "trained_model",
                     "training_data",
@@ -73,7 +67,7 @@ def model_pipeline(namespace: str) -> Pipeline:
                 name="plot_confusion_matrices",
             ),
             Node(
-                _bind(plot_training_curves, namespace=namespace),
+                bind(plot_training_curves, namespace=namespace),
                 inputs="history",
                 outputs="training_curves_figure",
                 name="plot_training_curves",

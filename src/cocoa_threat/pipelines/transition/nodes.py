@@ -21,6 +21,7 @@ from cocoa_threat.analysis import districts as district_lib
 from cocoa_threat.analysis.accuracy import conversion_quantity
 from cocoa_threat.analysis.area import POPULATIONS, area_table
 from cocoa_threat.analysis.transitions import (
+    ChangeScheme,
     change_codes,
     check_maps_agree,
     conversion_patches,
@@ -33,7 +34,9 @@ from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster
-from cocoa_threat.pipelines.transition.params import transition_params
+from cocoa_threat.params import LandUse
+from cocoa_threat.params.study import PeriodParams
+from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.plots import change as change_plots
 from cocoa_threat.provenance import raster_version, stamped, table_version
 from cocoa_threat.raw import require
@@ -44,15 +47,15 @@ logger = logging.getLogger(__name__)
 def prepare_districts(
     districts_raw: gpd.GeoDataFrame,
     before_map: RasterSource,
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> gpd.GeoDataFrame:
     """Check district boundaries and reproject them to the maps' CRS.
 
     Returns:
         ``districts``: one row per district (``district``, geometry) in the map CRS.
     """
-    p = transition_params(transition, land_use)
+    p = transition
     raw = require(districts_raw, "districts_raw (district boundaries)")
     grid = before_map.grid
     return district_lib.prepare_districts(raw, p.district_name_column, grid.crs, grid.bounds)
@@ -62,8 +65,8 @@ def compute_transitions(
     before_map: RasterSource,
     after_map: RasterSource,
     districts: gpd.GeoDataFrame,
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Transition matrix, per-district transitions and mapped class areas, in one windowed pass.
 
@@ -71,8 +74,8 @@ def compute_transitions(
         ``transition_matrix``, ``transition_by_district`` and ``map_class_areas``,
         each with the ``model_version`` of the maps.
     """
-    p = transition_params(transition, land_use)
-    scheme = p.scheme()
+    p = transition
+    scheme = ChangeScheme.of(p, land_use)
     matrix, by_district, areas = transition_tables(
         before_map, after_map, districts, scheme, p.outside_label, p.block_size
     )
@@ -85,16 +88,16 @@ def compute_transitions(
 def make_change_map(
     before_map: RasterSource,
     after_map: RasterSource,
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> RasterProducer:
     """Change raster coding each transition as ``from * 10 + to`` (e.g. 21 cocoa -> mining).
 
     Returns:
         A lazy uint8 raster (nodata, colour table) written by the catalog as a COG.
     """
-    p = transition_params(transition, land_use)
-    scheme = p.scheme()
+    p = transition
+    scheme = ChangeScheme.of(p, land_use)
     check_maps_agree(before_map, after_map)
 
     def blocks() -> Iterator[tuple[Window, np.ndarray]]:
@@ -117,8 +120,8 @@ def extract_conversion_polygons(
     before_map: RasterSource,
     after_map: RasterSource,
     districts: gpd.GeoDataFrame,
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> gpd.GeoDataFrame:
     """One polygon per connected patch of the conversion, at least the mapping unit.
 
@@ -126,8 +129,10 @@ def extract_conversion_polygons(
         ``cocoa_to_mining``: patch_id, area_ha, n_pixels, district (largest
         overlap), geometry in the maps' CRS.
     """
-    p = transition_params(transition, land_use)
-    frame, n = conversion_patches(before_map, after_map, p.scheme(), p.min_mapping_unit_ha)
+    p = transition
+    frame, n = conversion_patches(
+        before_map, after_map, ChangeScheme.of(p, land_use), p.min_mapping_unit_ha
+    )
     frame["district"] = district_lib.majority_district(frame.geometry, districts, p.outside_label)
     frame["model_version"] = raster_version(before_map)
     logger.info(
@@ -147,10 +152,10 @@ def measure_tiles(
     after_map: RasterSource,
     tile_manifest: pd.DataFrame,
     model_input: dict[str, Callable[[], Raster]],
-    before_year: int,
-    after_year: int,
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    before: PeriodParams,
+    after: PeriodParams,
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Map against reference labels on every tile, in both years.
 
@@ -160,13 +165,18 @@ def measure_tiles(
         (confusion matrices, rows = map, columns = reference, summed over the
         **test** tiles, and per tile).
     """
-    p = transition_params(transition, land_use)
+    p = transition
 
     def labels_of(split: str, sample: str) -> np.ndarray:
         return model_input[f"{split}/{sample}_lbl"]().data[0]
 
     tiles, accuracy = tile_measures(
-        before_map, after_map, tile_manifest, labels_of, (before_year, after_year), p.scheme()
+        before_map,
+        after_map,
+        tile_manifest,
+        labels_of,
+        (before.year, after.year),
+        ChangeScheme.of(p, land_use),
     )
     return stamped(tiles, raster_version(before_map)), accuracy
 
@@ -174,8 +184,8 @@ def measure_tiles(
 def estimate_areas(
     tile_areas: pd.DataFrame,
     map_accuracy: dict[str, Any],
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> pd.DataFrame:
     """Areas adjusted with the test sample, with intervals that hold for whole blocks of tiles.
 
@@ -185,12 +195,12 @@ def estimate_areas(
     Returns:
         ``area_estimates``.
     """
-    p = transition_params(transition, land_use)
+    p = transition
     table = area_table(tile_areas, p.confidence, p.sampling_unit, p.min_test_units)
     accuracies = [
         pixel_accuracies(map_accuracy["change"], 1)
         if r["period"] == "change"
-        else pixel_accuracies(map_accuracy[r["period"]], p.classes.index(r["class"]))
+        else pixel_accuracies(map_accuracy[r["period"]], land_use.classes.index(r["class"]))
         for r in table.to_dict("records")
     ]
     table["users_accuracy"] = [ua for ua, _ in accuracies]
@@ -217,17 +227,19 @@ def estimate_areas(
 def plot_change_map(
     change_map: RasterSource,
     districts: gpd.GeoDataFrame,
-    transition: dict[str, Any],
-    land_use: dict[str, Any],
+    transition: TransitionParams,
+    land_use: LandUse,
 ) -> Figure:
     """Quicklook of the change map: stable classes pale, changes strong."""
-    p = transition_params(transition, land_use)
-    return change_plots.plot_change_map(change_map, districts, p.scheme(), p.quicklook_max_size)
+    p = transition
+    return change_plots.plot_change_map(
+        change_map, districts, ChangeScheme.of(p, land_use), p.quicklook_max_size
+    )
 
 
 def plot_transitions(
-    transition_by_district: pd.DataFrame, transition: dict[str, Any], land_use: dict[str, Any]
+    transition_by_district: pd.DataFrame, transition: TransitionParams, land_use: LandUse
 ) -> Figure:
     """Bar chart of the changes (hectares) per district."""
-    p = transition_params(transition, land_use)
-    return change_plots.plot_transitions(transition_by_district, p.scheme())
+    p = transition
+    return change_plots.plot_transitions(transition_by_district, ChangeScheme.of(p, land_use))

@@ -1,21 +1,65 @@
-"""Validated parameters of the economics pipeline (``economics`` in conf)."""
+"""Economics: yields, prices, exchange rates and the valuation (``economics`` in
+parameters_economics.yml), and the season notation of its tables ("2016/17")."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+import re
+from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from cocoa_threat.analysis.economics import (
-    Valuation,
-    season_name,
-    season_price,
-    season_price_index,
-    season_start_year,
-    seasons_between,
-)
-from cocoa_threat.params import StrictModel, parse_params
+from cocoa_threat.params.base import Block, StrictModel
+
+SEASON = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+def season_start_year(season: str) -> int:
+    """2016 for "2016/17".
+
+    Raises:
+        ValueError: If the season is not written like 2016/17.
+    """
+    match = SEASON.match(season)
+    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
+        raise ValueError(f"season {season!r} is not of the form 2016/17")
+    return int(match[1])
+
+
+def season_name(start_year: int) -> str:
+    """ "2016/17" for 2016."""
+    return f"{start_year}/{(start_year + 1) % 100:02d}"
+
+
+def seasons_between(first: str, last: str) -> list[str]:
+    """The seasons from ``first`` to ``last``, both included."""
+    return [season_name(y) for y in range(season_start_year(first), season_start_year(last) + 1)]
+
+
+def season_bounds(season: str, start_month: int) -> tuple[dt.date, dt.date]:
+    """The first day of a season and of the next one."""
+    year = season_start_year(season)
+    return dt.date(year, start_month, 1), dt.date(year + 1, start_month, 1)
+
+
+def check_schedule(schedule: Mapping[dt.date, float], season: str, start_month: int) -> None:
+    """A season's price schedule: the first price in force when it began, changes within it.
+
+    Raises:
+        ValueError: If the first price starts after the season began or a change
+            falls outside the season.
+    """
+    start, end = season_bounds(season, start_month)
+    dates = sorted(schedule)
+    if dates[0] > start:
+        raise ValueError(
+            f"season {season}: the first price is from {dates[0]}, after the season began "
+            f"({start}); give the price in force on {start}"
+        )
+    outside = [str(d) for d in dates[1:] if not start < d < end]
+    if outside:
+        raise ValueError(f"season {season}: price changes {outside} are not within {start}-{end}")
 
 
 class Scenario(StrictModel):
@@ -47,8 +91,10 @@ class MeanReversion(StrictModel):
     half_life_years: float = Field(3.0, gt=0, le=100)
 
 
-class EconomicsParams(StrictModel):
+class EconomicsParams(Block):
     """All of ``economics``."""
+
+    conf_key = "economics"
 
     yield_kg_per_ha: Scenario
     producer_price_ghs_per_t: dict[str, float | dict[dt.date, float]]
@@ -119,35 +165,10 @@ class EconomicsParams(StrictModel):
         for season, value in self.producer_price_ghs_per_t.items():
             if isinstance(value, dict):
                 try:
-                    season_price(value, season, self.season_start_month)
+                    check_schedule(value, season, self.season_start_month)
                 except ValueError as exc:
                     raise ValueError(f"economics.producer_price_ghs_per_t: {exc}") from exc
-
-    def prices(self) -> dict[str, float]:
-        """Each season's producer price; one that changed within the season, its day mean."""
-        return {
-            season: season_price(v, season, self.season_start_month)
-            if isinstance(v, dict)
-            else float(v)
-            for season, v in self.producer_price_ghs_per_t.items()
-        }
 
     def seasons(self) -> list[str]:
         """The valued seasons, first to latest."""
         return seasons_between(self.first_season, self.latest_season)
-
-    def valuation(self) -> Valuation:
-        """Yields (t/ha), producer prices, the deflator and exchange rates for the library."""
-        index = season_price_index(self.cpi_inflation_pct, self.seasons(), self.season_start_month)
-        base = index[self.price_base_season]
-        return Valuation(
-            yield_t_per_ha={k: v / 1000.0 for k, v in self.yield_kg_per_ha.model_dump().items()},
-            price_per_t=self.prices(),
-            local_per_usd=self.exchange_rate_ghs_per_usd,
-            deflator={season: base / value for season, value in index.items()},
-        )
-
-
-def economics_params(params: dict[str, Any]) -> EconomicsParams:
-    """Validate the ``economics`` parameters."""
-    return parse_params(EconomicsParams, params, "economics")

@@ -1,96 +1,15 @@
-"""Validation of parameter blocks from ``conf/`` with pydantic models.
-
-Every schema derives from :class:`StrictModel` (unknown keys are errors), and
-:func:`parse_params` turns pydantic's errors into one message that names each
-offending key in full (e.g. ``risk.weights.mercury``), so a typo is fixed in
-one go. :class:`LandUse` is the one land-use scheme every pipeline refers to
-(``land_use`` in ``conf/base/parameters.yml``).
-"""
+"""The one land-use scheme of every class raster (``land_use`` in ``conf/base/parameters.yml``)."""
 
 from __future__ import annotations
 
-import math
-from typing import Any, TypeVar
-
 from matplotlib.colors import to_rgba
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from cocoa_threat.errors import ParameterError
+from cocoa_threat.params.base import Block
 
 
-def non_finite_keys(value: Any, path: tuple[str, ...] = ()) -> list[str]:
-    """The dotted keys under ``value`` that hold NaN or an infinity (any depth)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [".".join(path)]
-    if isinstance(value, dict):
-        return [k for key, v in value.items() for k in non_finite_keys(v, (*path, str(key)))]
-    if isinstance(value, list | tuple):
-        return [k for i, v in enumerate(value) for k in non_finite_keys(v, (*path, str(i)))]
-    return []
-
-
-class StrictModel(BaseModel):
-    """Base of every parameter schema.
-
-    Unknown keys are errors, values are checked on assignment, and every number
-    is finite: NaN and infinities are refused at any depth, also inside free-form
-    blocks (e.g. a model's ``model_args``).
-    """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _finite(cls, data: Any) -> Any:
-        bad = non_finite_keys(data) if isinstance(data, dict) else []
-        if bad:
-            raise ValueError(
-                f"{', '.join(bad)}: not a finite number (NaN and infinities are not "
-                f"allowed; give a real number)"
-            )
-        return data
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def parse_params(
-    model: type[M],
-    params: dict[str, Any] | BaseModel,
-    prefix: str,
-    drop_loc: set[str] | None = None,
-) -> M:
-    """Validate a parameter block, naming the offending keys on failure.
-
-    Args:
-        model: The pydantic model of the block.
-        params: The block as loaded from conf (or an already validated model).
-        prefix: The block's key in conf, e.g. ``"ingestion"``.
-        drop_loc: Error-location parts that are not conf keys (union tags).
-
-    Returns:
-        The validated model.
-
-    Raises:
-        ParameterError: With one line per problem, each naming the full key.
-    """
-    if isinstance(params, model):
-        return params
-    try:
-        return model.model_validate(params)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            parts = [str(p) for p in err["loc"] if str(p) not in (drop_loc or set())]
-            key = ".".join([prefix, *parts])
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"  - {key}: {msg}")
-        raise ParameterError(
-            f"Invalid parameters under '{prefix}' (fix them in conf/):\n" + "\n".join(lines)
-        ) from None
-
-
-class LandUse(StrictModel):
+class LandUse(Block):
     """The land-use scheme of every class raster of the project (``land_use``).
 
     A class's code is its position in ``classes``; ``nodata`` marks pixels with
@@ -98,6 +17,8 @@ class LandUse(StrictModel):
     training). A two-class study (no cocoa layer) has ``classes: [background,
     mining]`` and ``cocoa_class: null``.
     """
+
+    conf_key = "land_use"
 
     classes: list[str] = Field(min_length=2, max_length=10)
     nodata: int = Field(255, ge=0, le=255)
@@ -161,11 +82,6 @@ class LandUse(StrictModel):
         from cocoa_threat.geo.colours import colour_table
 
         return colour_table(dict(enumerate(self.colour_list())), self.nodata)
-
-
-def land_use_params(params: dict[str, Any] | LandUse) -> LandUse:
-    """Validate the ``land_use`` parameters."""
-    return parse_params(LandUse, params, "land_use")
 
 
 def require_cocoa(land_use: LandUse, what: str) -> int:

@@ -1,12 +1,10 @@
-"""Validated parameters of the reporting pipeline (``reporting`` in conf)."""
+"""Reporting: the report and the interactive map (``reporting`` in parameters_reporting.yml)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
-from cocoa_threat.params import StrictModel, parse_params
+from cocoa_threat.params.base import Block, StrictModel
 
 
 class WebMapSpec(StrictModel):
@@ -25,8 +23,10 @@ class WebMapSpec(StrictModel):
     mercury_colour_map: str = "magma_r"
 
 
-class ReportingParams(StrictModel):
+class ReportingParams(Block):
     """All of ``reporting``."""
+
+    conf_key = "reporting"
 
     sample_patches: int = Field(3, ge=1, le=12, description="Tiles shown with their labels.")
     rgb_bands: list[str] = Field(
@@ -36,8 +36,3 @@ class ReportingParams(StrictModel):
         description="The model-input bands shown as red, green and blue.",
     )
     map: WebMapSpec = Field(default_factory=WebMapSpec)
-
-
-def reporting_params(params: dict[str, Any]) -> ReportingParams:
-    """Validate the ``reporting`` parameters."""
-    return parse_params(ReportingParams, params, "reporting")

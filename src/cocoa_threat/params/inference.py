@@ -1,12 +1,12 @@
-"""Validated parameters of the inference pipeline (``inference`` in conf)."""
+"""Inference: which model maps, and how (``inference`` in parameters_inference.yml)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, model_validator
 
-from cocoa_threat.params import StrictModel, parse_params
+from cocoa_threat.params.base import Block, StrictModel
 
 
 class DaskSpec(StrictModel):
@@ -32,8 +32,10 @@ class SceneSpec(StrictModel):
     band_indexes: list[int] | None = None
 
 
-class InferenceParams(StrictModel):
+class InferenceParams(Block):
     """All of ``inference``."""
+
+    conf_key = "inference"
 
     model: str = Field("best", description="A model of training.models, or best.")
     device: str = "auto"
@@ -60,8 +62,3 @@ class InferenceParams(StrictModel):
                 f"32 (the models' total stride); e.g. 128 and 32"
             )
         return self
-
-
-def inference_params(params: dict[str, Any]) -> InferenceParams:
-    """Validate the ``inference`` parameters."""
-    return parse_params(InferenceParams, params, "inference")

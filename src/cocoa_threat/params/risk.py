@@ -1,15 +1,16 @@
-"""Validated parameters of the risk pipeline (``risk`` in conf)."""
+"""Risk: the factors, their weights and the classes (``risk`` in parameters_risk.yml)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from matplotlib.colors import to_rgba
 from pydantic import Field, model_validator
 
-from cocoa_threat.analysis.risk import FACTORS, RiskSpec
-from cocoa_threat.params import LandUse, StrictModel, parse_params
+from cocoa_threat.params.base import Block, StrictModel
+
+# The factors of the risk score, in the order of the bands of risk_factors.tif.
+FACTORS = ("proximity", "pressure", "mercury", "downstream")
 
 
 class ProximitySpec(StrictModel):
@@ -48,8 +49,10 @@ class DownstreamSpec(StrictModel):
     flat_increment_m: float = Field(1e-9, gt=0, le=1e-6)
 
 
-class RiskParams(StrictModel):
+class RiskParams(Block):
     """All of ``risk``."""
+
+    conf_key = "risk"
 
     dem_nodata: float = -9999.0
     weights: dict[str, float]
@@ -91,25 +94,3 @@ class RiskParams(StrictModel):
         for colour in self.class_colours:
             to_rgba(colour)
         return self
-
-
-def risk_params(params: dict[str, Any]) -> RiskParams:
-    """Validate the ``risk`` parameters."""
-    return parse_params(RiskParams, params, "risk")
-
-
-def risk_spec(p: RiskParams, land_use: LandUse) -> RiskSpec:
-    """The factor settings of the analysis module."""
-    return RiskSpec(
-        pixel_size=land_use.pixel_size,
-        mining=land_use.mining,
-        half_distance_m=p.proximity.half_distance_m,
-        max_distance_m=p.proximity.max_distance_m,
-        pressure_radius_m=p.pressure.radius_m,
-        pressure_saturation=p.pressure.saturation,
-        mercury_background=p.mercury.background_ng_m3,
-        mercury_reference=p.mercury.reference_ng_m3,
-        downstream_half_distance_m=p.downstream.half_distance_m,
-        downstream_max_distance_m=p.downstream.max_distance_m,
-        nodata=land_use.nodata,
-    )

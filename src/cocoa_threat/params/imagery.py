@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from cocoa_threat.params import StrictModel, parse_params
+from cocoa_threat.params.base import Block, StrictModel
 
 MONTH_DAY = re.compile(r"^(?P<month>\d{2})-(?P<day>\d{2})$")
 SCL_CLASSES = range(12)  # the Sentinel-2 L2A scene classification's classes 0..11
@@ -170,8 +170,10 @@ class OutputSpec(StrictModel):
     threads: int = Field(2, ge=1)
 
 
-class ImageryParams(StrictModel):
+class ImageryParams(Block):
     """All of ``imagery``."""
+
+    conf_key = "imagery"
 
     catalog_url: str = "https://earth-search.aws.element84.com/v1"
     collection: str = "sentinel-2-l2a"
@@ -215,8 +217,3 @@ class ImageryParams(StrictModel):
     def windows(self) -> dict[int, tuple[date, date]]:
         """Each year's season window."""
         return {year: self.season.window(year) for year in self.years}
-
-
-def imagery_params(params: dict[str, Any] | ImageryParams) -> ImageryParams:
-    """Validate the ``imagery`` parameters."""
-    return parse_params(ImageryParams, params, "imagery")

@@ -1,13 +1,15 @@
-"""Validated parameters of the models (one block per namespace in parameters_training.yml)."""
+"""Training: the models (one block per namespace) and what they share (``training``),
+in conf/base/parameters_training.yml."""
 
 from __future__ import annotations
 
 import os
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, RootModel, ValidationError, model_validator
 
-from cocoa_threat.params import StrictModel
+from cocoa_threat.errors import ParameterError
+from cocoa_threat.params.base import Block, StrictModel, describe
 
 
 class WeightsSpec(StrictModel):
@@ -126,11 +128,34 @@ class RandomForestParams(StrictModel):
     n_jobs: int = -1
 
 
-ModelParams = Annotated[DeepModelParams | RandomForestParams, Field(discriminator="kind")]
+class ModelSpec(
+    RootModel[Annotated[DeepModelParams | RandomForestParams, Field(discriminator="kind")]]
+):
+    """One model's block (``<model>.model``): a TerraTorch model or a random forest, by ``kind``.
+
+    Nodes receive it from ``params:<model>.model``; ``.root`` is the model's parameters.
+    """
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Validate a model block; a :class:`ParameterError` names every bad key."""
+        if isinstance(obj, cls):
+            return obj
+        try:
+            return super().model_validate(obj, *args, **kwargs)
+        except ValidationError as exc:
+            kind = obj.get("kind") if isinstance(obj, dict) else None
+            raise ParameterError(describe(exc, "<model>.model", {str(kind)})) from None
 
 
-class _ModelBlock(StrictModel):
-    model: ModelParams
+def parse_model_params(params: Any, key: str) -> DeepModelParams | RandomForestParams:
+    """Validate one model block (conf key ``key``, e.g. ``prithvi.model``)."""
+    if isinstance(params, ModelSpec):
+        return params.root
+    try:
+        return ModelSpec.model_validate(params).root
+    except ParameterError as exc:
+        raise ParameterError(str(exc).replace("<model>.model", key)) from None
 
 
 class BootstrapSpec(StrictModel):
@@ -142,8 +167,10 @@ class BootstrapSpec(StrictModel):
     min_blocks: int = Field(5, ge=2, description="Fewest test blocks for an interval.")
 
 
-class TrainingParams(StrictModel):
+class TrainingParams(Block):
     """Settings shared by every model (``training``); the classes are ``land_use``."""
+
+    conf_key = "training"
 
     models: list[str] = Field(
         default_factory=lambda: ["prithvi", "resnet50", "random_forest"],
@@ -167,18 +194,3 @@ class TrainingParams(StrictModel):
         if len(set(self.models)) != len(self.models):
             raise ValueError(f"training.models has duplicates: {self.models}")
         return self
-
-
-def parse_model_params(params: dict[str, Any], key: str) -> ModelParams:
-    """Validate one model block (conf key ``key``, e.g. ``prithvi.model``)."""
-    from cocoa_threat.params import parse_params
-
-    # Wrapped as {"model": ...} for the discriminated union; the error locations
-    # then start with "model", so the prefix is the key's parent.
-    parent, _, leaf = key.rpartition(".")
-    return parse_params(
-        _ModelBlock,
-        {"model": params},
-        parent or leaf,
-        drop_loc={"terratorch", "random_forest"} | ({"model"} if not parent else set()),
-    ).model

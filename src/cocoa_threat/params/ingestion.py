@@ -1,4 +1,5 @@
-"""What the raw data looks like and how labels and splits are made (parts of ``ingestion``)."""
+"""Ingestion: what the raw SmallMinesDS data looks like, and how labels and splits are made
+(``ingestion`` in conf/base/parameters_ingestion.yml)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from cocoa_threat.params import StrictModel
+from cocoa_threat.params.base import Block, StrictModel
+from cocoa_threat.params.land_use import LandUse
 
 
 class HuggingFaceSource(StrictModel):
@@ -152,3 +154,66 @@ class SplitSpec(StrictModel):
         if "year" not in re.compile(self.published_year_pattern).groupindex:
             raise ValueError("ingestion.split.published_year_pattern needs a (?P<year>...) group")
         return self
+
+
+class IngestionParams(Block):
+    """All of ``ingestion``."""
+
+    conf_key = "ingestion"
+
+    source: Literal["synthetic", "local", "huggingface"] = Field(
+        "synthetic",
+        description="synthetic: the demo pipeline writes the raw inputs; huggingface: the "
+        "download pipeline; local: the files at the raw.* paths of globals.yml.",
+    )
+    years: list[int] = Field(min_length=1)
+    huggingface: HuggingFaceSource = Field(default_factory=HuggingFaceSource)
+    files: FileNaming = Field(default_factory=FileNaming)
+    raster: RasterSpec
+    bands: list[str] = Field(min_length=1)
+    labels: LabelSpec = Field(default_factory=LabelSpec)
+    split: SplitSpec = Field(default_factory=SplitSpec)
+    model_input_dir: str
+
+    @model_validator(mode="after")
+    def _check(self) -> IngestionParams:
+        self.band_indices()  # raises on unknown band names
+        return self
+
+    def band_indices(self) -> list[int]:
+        """0-based indexes in the raw files of the selected ``bands``."""
+        names = self.raster.band_names
+        out = []
+        for band in self.bands:
+            name = self.raster.band_aliases.get(band, band)
+            if name not in names:
+                raise ValueError(
+                    f"ingestion.bands: unknown band {band!r}; use a name from "
+                    f"ingestion.raster.band_names {names} or a key of "
+                    f"ingestion.raster.band_aliases {sorted(self.raster.band_aliases)}"
+                )
+            out.append(names.index(name))
+        return out
+
+    def check_land_use(self, land_use: LandUse) -> None:
+        """The cocoa source and the land-use classes must tell the same story."""
+        no_cocoa = self.labels.cocoa.source == "none"
+        if no_cocoa and land_use.cocoa_class is not None:
+            raise ValueError(
+                "ingestion.labels.cocoa.source is none (a two-class study) but "
+                f"land_use.cocoa_class is {land_use.cocoa_class!r}: set land_use.classes to "
+                "[background, mining] and land_use.cocoa_class: null, or give a cocoa source"
+            )
+        if not no_cocoa and land_use.cocoa_class is None:
+            raise ValueError(
+                f"ingestion.labels.cocoa.source is {self.labels.cocoa.source} but "
+                f"land_use.cocoa_class is null: add cocoa to land_use.classes and set "
+                f"land_use.cocoa_class, or set ingestion.labels.cocoa.source: none"
+            )
+        if self.labels.mask_format == "class_map":
+            bad = [v for v in self.labels.class_values.values() if not 0 <= v < land_use.n_classes]
+            if bad:
+                raise ValueError(
+                    f"ingestion.labels.class_values has codes {bad} outside land_use.classes "
+                    f"{land_use.classes}"
+                )

@@ -1,20 +1,13 @@
-"""Validated parameters of the mercury pipeline (``mercury`` in conf)."""
+"""Mercury: the survey, its interpolation and the exposure classes (``mercury`` in
+parameters_mercury.yml)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
-from cocoa_threat.analysis.interpolation import (
-    IDW,
-    BackgroundKriging,
-    Interpolator,
-    OrdinaryKriging,
-)
-from cocoa_threat.params import StrictModel, parse_params
+from cocoa_threat.params.base import Block, StrictModel
 
 
 class SurveySpec(StrictModel):
@@ -43,8 +36,10 @@ class InterpolationSpec(StrictModel):
     resolution_m: float = Field(50.0, gt=0)
 
 
-class MercuryParams(StrictModel):
+class MercuryParams(Block):
     """All of ``mercury``."""
+
+    conf_key = "mercury"
 
     survey: SurveySpec = Field(default_factory=SurveySpec)
     detection_limit_ng_m3: float = Field(1.0, gt=0)
@@ -67,25 +62,3 @@ class MercuryParams(StrictModel):
                 "mercury.class_labels needs one label more than mercury.class_breaks_ng_m3"
             )
         return self
-
-
-def mercury_params(params: dict[str, Any]) -> MercuryParams:
-    """Validate the ``mercury`` parameters."""
-    return parse_params(MercuryParams, params, "mercury")
-
-
-def interpolators(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
-    """A builder of a fresh, unfitted interpolator for each of ``interpolation.methods``."""
-    i = p.interpolation
-    available: dict[str, Callable[[], Interpolator]] = {
-        "idw": lambda: IDW(power=i.idw_power, k=i.idw_neighbours),
-        "background_kriging": lambda: BackgroundKriging(
-            background_log=float(np.log(p.background_ng_m3)),
-            length_scale_m=i.gp_length_scale_m,
-            restarts=i.gp_restarts,
-        ),
-        "ordinary_kriging": lambda: OrdinaryKriging(
-            length_scale_m=i.gp_length_scale_m, restarts=i.gp_restarts
-        ),
-    }
-    return {name: available[name] for name in i.methods}
