@@ -53,47 +53,64 @@ def measure_tile(
         the confusion matrices (rows = map, columns = reference) ``before``,
         ``after`` and ``change`` (2 x 2: not converted / converted).
     """
-    k = len(classes)
     rows: list[dict[str, object]] = []
     matrices: dict[str, list[list[int]]] = {}
     for period, mapped, ref in (
         ("before", tile.map_before, tile.ref_before),
         ("after", tile.map_after, tile.ref_after),
     ):
-        labelled = ref != nodata
-        map_counts = np.bincount(mapped[mapped < k].ravel(), minlength=k)
-        ref_counts = np.bincount(ref[labelled].ravel(), minlength=k)
-        for code, name in enumerate(classes):
-            rows.append(
-                {
-                    "quantity": class_quantity(name, period),
-                    "period": period,
-                    "class": name,
-                    "map_px": int(map_counts[code]),
-                    "ref_px": int(ref_counts[code]),
-                    "labelled_px": int(labelled.sum()),
-                    "tile_px": int(mapped.size),
-                }
-            )
-        comparable = np.where(mapped < k, mapped, 0)  # map nodata: only where labels are too
-        matrices[period] = confusion_matrix(ref, comparable, k, nodata).T.tolist()
+        period_rows, matrices[period] = _measure_period(period, mapped, ref, classes, nodata)
+        rows += period_rows
+    change_row, matrices["change"] = _measure_conversion(tile, classes, nodata, source, target)
+    rows.append(change_row)
+    return rows, matrices
+
+
+def _measure_period(
+    period: str, mapped: np.ndarray, ref: np.ndarray, classes: list[str], nodata: int
+) -> tuple[list[dict[str, object]], list[list[int]]]:
+    """One row per class and the confusion matrix (rows = map) of one year of a tile."""
+    k = len(classes)
+    labelled = ref != nodata
+    map_counts = np.bincount(mapped[mapped < k].ravel(), minlength=k)
+    ref_counts = np.bincount(ref[labelled].ravel(), minlength=k)
+    rows: list[dict[str, object]] = [
+        {
+            "quantity": class_quantity(name, period),
+            "period": period,
+            "class": name,
+            "map_px": int(map_counts[code]),
+            "ref_px": int(ref_counts[code]),
+            "labelled_px": int(labelled.sum()),
+            "tile_px": int(mapped.size),
+        }
+        for code, name in enumerate(classes)
+    ]
+    comparable = np.where(mapped < k, mapped, 0)  # map nodata: only where labels are too
+    return rows, confusion_matrix(ref, comparable, k, nodata).T.tolist()
+
+
+def _measure_conversion(
+    tile: TilePair, classes: list[str], nodata: int, source: str, target: str
+) -> tuple[dict[str, object], list[list[int]]]:
+    """The row of the conversion ``source -> target`` and its 2 x 2 matrix (rows = map).
+
+    Only pixels labelled in both years count as reference.
+    """
     src, dst = classes.index(source), classes.index(target)
     labelled = (tile.ref_before != nodata) & (tile.ref_after != nodata)
     map_conv = (tile.map_before == src) & (tile.map_after == dst)
     ref_conv = (tile.ref_before == src) & (tile.ref_after == dst) & labelled
-    rows.append(
-        {
-            "quantity": conversion_quantity(source, target),
-            "period": "change",
-            "class": f"{source}->{target}",
-            "map_px": int(map_conv.sum()),
-            "ref_px": int(ref_conv.sum()),
-            "labelled_px": int(labelled.sum()),
-            "tile_px": int(map_conv.size),
-        }
-    )
+    row: dict[str, object] = {
+        "quantity": conversion_quantity(source, target),
+        "period": "change",
+        "class": f"{source}->{target}",
+        "map_px": int(map_conv.sum()),
+        "ref_px": int(ref_conv.sum()),
+        "labelled_px": int(labelled.sum()),
+        "tile_px": int(map_conv.size),
+    }
     change = np.bincount(
         map_conv[labelled].astype(int) * 2 + ref_conv[labelled].astype(int), minlength=4
     )
-    matrices["change"] = change.reshape(2, 2).tolist()
-    return rows, matrices
+    return row, change.reshape(2, 2).tolist()

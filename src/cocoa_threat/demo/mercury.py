@@ -27,6 +27,9 @@ def make_mercury_survey(
 ) -> pd.DataFrame:
     """Simulate the survey table.
 
+    The steps share one random stream, in this order: points, concentrations,
+    times, defects.
+
     Args:
         cfg: Survey parameters.
         mining: Boolean mining mask of the survey year (region grid).
@@ -40,8 +43,21 @@ def make_mercury_survey(
         time, instrument, height_m; with the planted defects.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
-    rows, cols = mining.shape
-    px = abs(transform.a)
+    rc = _survey_points(rng, cfg, roads)
+    conc = _gem_concentrations(rng, cfg, rc, mining, pixel_m=abs(transform.a))
+    table = _survey_table(rng, cfg, rc, conc, transform, region_crs)
+    return _plant_defects(rng, table)
+
+
+def _survey_points(
+    rng: np.random.Generator, cfg: MercurySurveyConfig, roads: np.ndarray
+) -> np.ndarray:
+    """Where was measured: points along roads and a few straight transects.
+
+    Returns:
+        (n, 2) float (row, col) positions on the region grid.
+    """
+    rows, cols = roads.shape
     road_rc = np.argwhere(roads)
     pick = road_rc[
         rng.choice(len(road_rc), size=min(cfg.n_road_points, len(road_rc)), replace=False)
@@ -55,22 +71,46 @@ def make_mercury_survey(
         points.append(
             line[(line[:, 0] >= 0) & (line[:, 0] < rows) & (line[:, 1] >= 0) & (line[:, 1] < cols)]
         )
-    rc = np.concatenate(points)
-    # Burning sites inside active mining; plumes decay exponentially with distance.
+    return np.concatenate(points)
+
+
+def _gem_concentrations(
+    rng: np.random.Generator,
+    cfg: MercurySurveyConfig,
+    rc: np.ndarray,
+    mining: np.ndarray,
+    pixel_m: float,
+) -> np.ndarray:
+    """Measured GEM (ng/m3) at ``rc``: log-normal background plus plumes, with measurement noise.
+
+    Burning sites sit inside active mining; their plumes decay exponentially
+    with distance (``plume_length_m``).
+    """
     mine_rc = np.argwhere(mining)
     sites = mine_rc[
         rng.choice(len(mine_rc), size=min(cfg.n_burning_sites, len(mine_rc)), replace=False)
     ]
     strength = cfg.site_median_ng_m3 * np.exp(cfg.site_log_sd * rng.standard_normal(len(sites)))
-    dist_m = np.sqrt(((rc[:, None, :] - sites[None, :, :]) ** 2).sum(-1)) * px
+    dist_m = np.sqrt(((rc[:, None, :] - sites[None, :, :]) ** 2).sum(-1)) * pixel_m
     plume = (strength[None, :] * np.exp(-dist_m / cfg.plume_length_m)).sum(axis=1)
     background = cfg.background_ng_m3 * np.exp(cfg.background_log_sd * rng.standard_normal(len(rc)))
-    conc = (background + plume) * np.exp(cfg.measurement_log_sd * rng.standard_normal(len(rc)))
+    return (background + plume) * np.exp(cfg.measurement_log_sd * rng.standard_normal(len(rc)))
+
+
+def _survey_table(
+    rng: np.random.Generator,
+    cfg: MercurySurveyConfig,
+    rc: np.ndarray,
+    conc: np.ndarray,
+    transform: Affine,
+    region_crs: str,
+) -> pd.DataFrame:
+    """The field file: points in ``cfg.crs``, rounded values, times over four 10-hour days."""
     xs, ys = transform * (rc[:, 1] + 0.5, rc[:, 0] + 0.5)
     lon, lat = Transformer.from_crs(region_crs, cfg.crs, always_xy=True).transform(xs, ys)
     start = pd.Timestamp(cfg.survey_date) + pd.Timedelta(hours=8)
     times = start + pd.to_timedelta(np.sort(rng.uniform(0, 4 * 10 * 3600, len(rc))), unit="s")
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "point_id": np.arange(1, len(rc) + 1),
             "longitude": np.round(lon, 7),
@@ -81,7 +121,14 @@ def make_mercury_survey(
             "height_m": cfg.height_m,
         }
     )
-    # Planted defects, as in real field files.
+
+
+def _plant_defects(rng: np.random.Generator, table: pd.DataFrame) -> pd.DataFrame:
+    """Plant the defects of real field files.
+
+    Missing, negative and below-detection values (in ``table``, in place),
+    then three points outside the region and three duplicated rows appended.
+    """
     n = len(table)
     table.loc[rng.choice(n, 3, replace=False), "concentration_ng_m3"] = np.nan
     table.loc[rng.choice(n, 2, replace=False), "concentration_ng_m3"] = -0.4

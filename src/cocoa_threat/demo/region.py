@@ -134,6 +134,11 @@ class Landscape:
 def build_landscape(cfg: DemoRegionConfig) -> Landscape:
     """Paint the static landscape and the mining of every year.
 
+    Each step draws from its own random stream (spawned from ``cfg.seed``):
+    rivers and terrain, parcels, reserves, farms, roads and settlements, the
+    cocoa layer, mining and ponds. A change to what a step draws changes the
+    demo region (and the regression digest of the tiny run).
+
     Args:
         cfg: Demo region parameters.
 
@@ -141,92 +146,209 @@ def build_landscape(cfg: DemoRegionConfig) -> Landscape:
         The :class:`Landscape`; arrays have the region's shape.
     """
     shape = cfg.shape
-    rows, cols = shape
     streams = np.random.SeedSequence(cfg.seed).spawn(12)
     rng = [np.random.default_rng(s) for s in streams]
-    scale = np.sqrt(rows * cols) / 1000.0  # ~1 for the default 8 x 8 tiles
+    scale = np.sqrt(shape[0] * shape[1]) / 1000.0  # ~1 for the default 8 x 8 tiles
 
-    # Terrain: rolling hills 150-350 m with rivers carved into valleys.
-    relief = fields.multiscale_field(rng[0], shape, (120.0, 30.0, 8.0), (1.0, 0.35, 0.08))
+    river = _paint_rivers(rng[1], shape, scale)
+    dist_river = ndimage.distance_transform_edt(~river).astype(np.float32)
+    dem = _carve_terrain(rng[0], shape, dist_river)
+    parcels = fields.warped_voronoi(rng[2], shape, mean_parcel_px=260.0, warp_px=5.0)
+    reserve = _forest_reserves(rng[3], shape, scale)
+    parcel_cover, farmable = _allocate_farms(rng[4], parcels, reserve, cfg.cocoa_fraction)
+    road = _paint_roads(rng[5], shape, scale)
+    settled = _settle_along_roads(rng[5], parcels, road, farmable)
+    cover = parcel_cover[parcels]
+    cover[settled[parcels]] = SETTLEMENT
+    cover[road] = ROAD
+    cover[river] = RIVER
+    prob = _cocoa_probability(rng[6], cover, parcels, parcel_cover, river | road)
+    pressure, growth = _mining_pressure(rng[7:10], shape, dist_river)
+    mining, revegetated = _expand_mining(
+        cfg, rng[10], pressure, growth, dist_river, eligible=~river & ~road
+    )
+    pond = _mining_ponds(rng[11], dist_river, mining[cfg.years[-1]])
+    return Landscape(
+        dem=dem,
+        cover=cover,
+        cocoa_probability=prob,
+        mining=mining,
+        revegetated=revegetated,
+        pond=pond,
+    )
+
+
+def _paint_rivers(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """Meandering rivers: main ones north-south (like the Offin and Oda), tributaries from the west.
+
+    Returns:
+        Boolean river mask.
+    """
+    rows, cols = shape
     n_rivers = max(2, int(round(2 * scale)) + 1)
     river = np.zeros(shape, dtype=bool)
     for i in range(n_rivers):
-        if i % 2 == 0:  # main rivers run roughly north-south, like the Offin and Oda
-            start = (0.0, rng[1].uniform(0.15, 0.85) * cols)
-            heading = np.pi / 2 + rng[1].uniform(-0.4, 0.4)
-            width = rng[1].uniform(3.0, 5.0)
+        if i % 2 == 0:  # main rivers run roughly north-south
+            start = (0.0, rng.uniform(0.15, 0.85) * cols)
+            heading = np.pi / 2 + rng.uniform(-0.4, 0.4)
+            width = rng.uniform(3.0, 5.0)
         else:  # tributaries enter from the side
-            start = (rng[1].uniform(0.1, 0.9) * rows, 0.0)
-            heading = rng[1].uniform(-0.5, 0.5)
-            width = rng[1].uniform(2.0, 3.0)
-        path = fields.meandering_line(rng[1], shape, start, heading, wiggle=0.03)
+            start = (rng.uniform(0.1, 0.9) * rows, 0.0)
+            heading = rng.uniform(-0.5, 0.5)
+            width = rng.uniform(2.0, 3.0)
+        path = fields.meandering_line(rng, shape, start, heading, wiggle=0.03)
         river |= fields.rasterise_path(path, shape, width)
-    dist_river = ndimage.distance_transform_edt(~river).astype(np.float32)
-    dem = 240.0 + 70.0 * relief - 45.0 * np.exp(-dist_river / 60.0)
-    dem = dem.astype(np.float32)
+    return river
 
-    # Farm parcels and land cover.
-    parcels = fields.warped_voronoi(rng[2], shape, mean_parcel_px=260.0, warp_px=5.0)
+
+def _carve_terrain(
+    rng: np.random.Generator, shape: tuple[int, int], dist_river: np.ndarray
+) -> np.ndarray:
+    """The DEM: rolling hills 150-350 m with the rivers carved into valleys (float32, m)."""
+    relief = fields.multiscale_field(rng, shape, (120.0, 30.0, 8.0), (1.0, 0.35, 0.08))
+    dem = 240.0 + 70.0 * relief - 45.0 * np.exp(-dist_river / 60.0)
+    return dem.astype(np.float32)
+
+
+def _forest_reserves(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """Large smooth forest reserves over 12% of the region (boolean mask)."""
+    reserve_field = fields.gaussian_field(rng, shape, sigma=70.0 * scale)
+    return reserve_field > fields.threshold_for_fraction(reserve_field, 0.12)
+
+
+def _parcel_mean(parcels: np.ndarray, values: np.ndarray, area: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` over each parcel (``area``: pixels per parcel)."""
+    return np.bincount(parcels.ravel(), values.ravel(), len(area)) / np.maximum(area, 1)
+
+
+def _allocate_farms(
+    rng: np.random.Generator, parcels: np.ndarray, reserve: np.ndarray, cocoa_fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cover of every parcel: cocoa on the most suitable, crops on some others, forest.
+
+    Parcels mostly inside a forest reserve stay forest; the most suitable
+    parcels become cocoa until ``cocoa_fraction`` of the region is cocoa; 45%
+    of the other farmable parcels become food crops.
+
+    Returns:
+        ``(parcel_cover, farmable)``: the cover code and whether it may be
+        farmed (outside the reserves), per parcel id.
+    """
     n_parcels = int(parcels.max()) + 1
     area = np.bincount(parcels.ravel(), minlength=n_parcels).astype(np.float64)
-    reserve_field = fields.gaussian_field(rng[3], shape, sigma=70.0 * scale)
-    reserve = reserve_field > fields.threshold_for_fraction(reserve_field, 0.12)
-    suitability = fields.gaussian_field(rng[4], shape, sigma=35.0)
-    parcel_suit = np.bincount(parcels.ravel(), suitability.ravel(), n_parcels) / np.maximum(area, 1)
-    parcel_suit += 0.6 * rng[4].standard_normal(n_parcels)
-    parcel_reserve = np.bincount(parcels.ravel(), reserve.ravel(), n_parcels) / np.maximum(area, 1)
-    parcel_suit[parcel_reserve > 0.5] = -np.inf  # no farms inside forest reserves
+    suitability = fields.gaussian_field(rng, parcels.shape, sigma=35.0)
+    parcel_suit = _parcel_mean(parcels, suitability, area)
+    parcel_suit += 0.6 * rng.standard_normal(n_parcels)
+    parcel_suit[_parcel_mean(parcels, reserve, area) > 0.5] = -np.inf  # no farms in reserves
     order = np.argsort(-parcel_suit)
-    n_cocoa = int(np.searchsorted(np.cumsum(area[order]), cfg.cocoa_fraction * rows * cols))
+    rows, cols = parcels.shape
+    n_cocoa = int(np.searchsorted(np.cumsum(area[order]), cocoa_fraction * rows * cols))
     parcel_cover = np.full(n_parcels, FOREST, dtype=np.uint8)
     parcel_cover[order[:n_cocoa]] = COCOA
     rest = order[n_cocoa:]
     rest = rest[np.isfinite(parcel_suit[rest])]
-    parcel_cover[rest[rng[4].random(rest.size) < 0.45]] = CROPS
-    cover = parcel_cover[parcels]
+    parcel_cover[rest[rng.random(rest.size) < 0.45]] = CROPS
+    return parcel_cover, np.isfinite(parcel_suit)
 
-    # Roads with settlements strung along them.
+
+def _paint_roads(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
+    """Meandering roads crossing the region from west to east (boolean mask)."""
+    rows = shape[0]
     road = np.zeros(shape, dtype=bool)
     for _ in range(max(2, int(round(2 * scale)))):
-        start = (rng[5].uniform(0.2, 0.8) * rows, 0.0)
-        path = fields.meandering_line(rng[5], shape, start, rng[5].uniform(-0.3, 0.3), 0.02)
+        start = (rng.uniform(0.2, 0.8) * rows, 0.0)
+        path = fields.meandering_line(rng, shape, start, rng.uniform(-0.3, 0.3), 0.02)
         road |= fields.rasterise_path(path, shape, 2.0)
+    return road
+
+
+def _settle_along_roads(
+    rng: np.random.Generator, parcels: np.ndarray, road: np.ndarray, farmable: np.ndarray
+) -> np.ndarray:
+    """Settlements strung along the roads: 12% of the farmable parcels next to a road.
+
+    Returns:
+        Boolean per parcel id: the parcel is a settlement.
+    """
+    n_parcels = len(farmable)
     dist_road = ndimage.distance_transform_edt(~road)
     near_road = np.bincount(parcels.ravel(), (dist_road < 3).ravel(), n_parcels) > 0
-    settle = near_road & (rng[5].random(n_parcels) < 0.12) & np.isfinite(parcel_suit)
-    cover[settle[parcels]] = SETTLEMENT
-    cover[road] = ROAD
-    cover[river] = RIVER
+    return near_road & (rng.random(n_parcels) < 0.12) & farmable
 
-    # Cocoa probability (a Kalischek-like layer): smooth, imperfect at farm edges,
-    # with some farms missed and some forest parcels taken for cocoa.
-    is_cocoa = (cover == COCOA).astype(np.float32)
-    prob = ndimage.gaussian_filter(is_cocoa, 1.3)
+
+def _cocoa_probability(
+    rng: np.random.Generator,
+    cover: np.ndarray,
+    parcels: np.ndarray,
+    parcel_cover: np.ndarray,
+    no_cocoa: np.ndarray,
+) -> np.ndarray:
+    """A Kalischek-like cocoa-probability layer (float32, 0..1).
+
+    Smooth and imperfect at farm edges, with some cocoa farms missed and some
+    forest parcels taken for cocoa; 0 where ``no_cocoa`` (rivers and roads).
+    """
+    n_parcels = len(parcel_cover)
+    prob = ndimage.gaussian_filter((cover == COCOA).astype(np.float32), 1.3)
     bias = np.zeros(n_parcels, dtype=np.float32)
-    cocoa_parcels = parcel_cover == COCOA
-    bias[cocoa_parcels & (rng[6].random(n_parcels) < 0.06)] = -0.4
-    bias[(parcel_cover == FOREST) & (rng[6].random(n_parcels) < 0.04)] = 0.75
-    prob = prob + bias[parcels] + 0.1 * fields.gaussian_field(rng[6], shape, 2.0)
-    prob[river | road] = 0.0
-    prob = np.clip(prob, 0.0, 1.0).astype(np.float32)
+    bias[(parcel_cover == COCOA) & (rng.random(n_parcels) < 0.06)] = -0.4
+    bias[(parcel_cover == FOREST) & (rng.random(n_parcels) < 0.04)] = 0.75
+    prob = prob + bias[parcels] + 0.1 * fields.gaussian_field(rng, cover.shape, 2.0)
+    prob[no_cocoa] = 0.0
+    return np.clip(prob, 0.0, 1.0).astype(np.float32)
 
-    # Mining: clustered along rivers, expanding (partly into cocoa) over time.
-    cluster = fields.multiscale_field(rng[7], shape, (25.0, 8.0), (1.0, 0.4))
-    growth = fields.multiscale_field(rng[8], shape, (20.0, 5.0), (1.0, 0.5))
-    inland = fields.gaussian_field(rng[9], shape, 6.0)
-    base = np.exp(-dist_river / 30.0) * (1.2 + cluster) + 0.15 * (inland > 2.6)
-    eligible = ~river & ~road
+
+def _mining_pressure(
+    rngs: list[np.random.Generator], shape: tuple[int, int], dist_river: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where mining starts and how it grows: clustered along rivers, a few inland pits.
+
+    Args:
+        rngs: Three streams: clusters, growth, inland pits.
+        shape: Region shape.
+        dist_river: Distance to the nearest river (px).
+
+    Returns:
+        ``(pressure, growth)``: the first year's mining score and the field
+        that modulates its expansion.
+    """
+    cluster = fields.multiscale_field(rngs[0], shape, (25.0, 8.0), (1.0, 0.4))
+    growth = fields.multiscale_field(rngs[1], shape, (20.0, 5.0), (1.0, 0.5))
+    inland = fields.gaussian_field(rngs[2], shape, 6.0)
+    pressure = np.exp(-dist_river / 30.0) * (1.2 + cluster) + 0.15 * (inland > 2.6)
+    return pressure, growth
+
+
+def _expand_mining(
+    cfg: DemoRegionConfig,
+    rng: np.random.Generator,
+    pressure: np.ndarray,
+    growth: np.ndarray,
+    dist_river: np.ndarray,
+    eligible: np.ndarray,
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Mining of every year, expanding (partly into cocoa) from the first year's.
+
+    Each year mines the ``mining_fraction`` (interpolated between the first and
+    last year) of the region with the highest score; mined land stays mined,
+    except the ``revegetated_fraction`` of the first year's, which regrows.
+
+    Returns:
+        ``(mining, revegetated)``: year -> boolean mask, and the regrown land.
+    """
+    shape = pressure.shape
+    rows, cols = shape
     first, last = cfg.years[0], cfg.years[-1]
     mining: dict[int, np.ndarray] = {}
     prev: np.ndarray | None = None
-    reveg_field = fields.gaussian_field(rng[10], shape, 4.0)
+    reveg_field = fields.gaussian_field(rng, shape, 4.0)
     revegetated = np.zeros(shape, dtype=bool)
     for year in cfg.years:
         t = (year - first) / (last - first)
         frac = cfg.mining_fraction_first + t * (
             cfg.mining_fraction_last - cfg.mining_fraction_first
         )
-        score = base + t * 0.35 * np.exp(-dist_river / 80.0) * (1.0 + growth)
+        score = pressure + t * 0.35 * np.exp(-dist_river / 80.0) * (1.0 + growth)
         allowed = eligible & ~revegetated
         thr = fields.threshold_for_fraction(
             score, frac * rows * cols / max(int(allowed.sum()), 1), where=allowed
@@ -241,16 +363,15 @@ def build_landscape(cfg: DemoRegionConfig) -> Landscape:
             )
             revegetated = mined & (reveg_field >= thr_r)
         prev = mined
-    pond_field = fields.gaussian_field(rng[11], shape, 5.0) - 0.02 * dist_river
-    pond = pond_field >= fields.threshold_for_fraction(pond_field, 0.35, where=mining[last])
-    return Landscape(
-        dem=dem,
-        cover=cover,
-        cocoa_probability=prob,
-        mining=mining,
-        revegetated=revegetated,
-        pond=pond,
-    )
+    return mining, revegetated
+
+
+def _mining_ponds(
+    rng: np.random.Generator, dist_river: np.ndarray, mined: np.ndarray
+) -> np.ndarray:
+    """Where mined land is a turbid pond rather than a pit: 35% of ``mined``, near rivers."""
+    pond_field = fields.gaussian_field(rng, mined.shape, 5.0) - 0.02 * dist_river
+    return pond_field >= fields.threshold_for_fraction(pond_field, 0.35, where=mined)
 
 
 def paint_bands(cfg: DemoRegionConfig, land: Landscape, year: int) -> tuple[np.ndarray, np.ndarray]:

@@ -118,40 +118,12 @@ def load_training_data(
     Returns:
         The :class:`TrainingData`.
     """
-    out: dict[str, SplitArrays] = {}
-    for split in splits:
-        rows = tile_manifest[tile_manifest["split"] == split]
-        if rows.empty:
-            raise ValueError(
-                f"The tile manifest has no '{split}' tiles; re-run the ingestion pipeline "
-                f"or check ingestion.split.fractions"
-            )
-        size = (int(rows["height"].max()), int(rows["width"].max()))
-        images, labels = [], []
-        for sample in rows["sample"]:
-            key = f"{split}/{sample}"
-            try:
-                img, lbl = model_input[f"{key}_img"](), model_input[f"{key}_lbl"]()
-            except KeyError as exc:
-                raise KeyError(
-                    f"model_input has no partition {exc}; re-run the ingestion pipeline"
-                ) from None
-            images.append(pad_to(img.data, size, image_nodata))
-            labels.append(pad_to(lbl.data[0], size, ignore_index))
-        stack = np.stack(images)
-        if stack.shape[1] != len(band_stats["means"]):
-            raise ValueError(
-                f"model input has {stack.shape[1]} bands but band_stats has "
-                f"{len(band_stats['means'])}; re-run the ingestion pipeline"
-            )
-        out[split] = SplitArrays(
-            images=normalise(stack, band_stats["means"], band_stats["stds"], image_nodata),
-            labels=np.stack(labels).astype(np.uint8),
-            samples=rows["sample"].tolist(),
-            years=rows["year"].to_numpy(),
-            blocks=rows["block"].astype(str).to_numpy() if "block" in rows else None,
+    out = {
+        split: _load_split(
+            model_input, tile_manifest, split, band_stats, ignore_index, image_nodata
         )
-        logger.info("Loaded %d %s patches of %s", len(rows), split, stack.shape[1:])
+        for split in splits
+    }
     return TrainingData(
         splits=out,
         bands=list(band_stats["bands"]),
@@ -161,6 +133,56 @@ def load_training_data(
         ignore_index=ignore_index,
         image_nodata=image_nodata,
     )
+
+
+def _load_split(
+    model_input: Mapping[str, Callable[[], Raster]],
+    tile_manifest: pd.DataFrame,
+    split: str,
+    band_stats: dict[str, list[float]],
+    ignore_index: int,
+    image_nodata: float,
+) -> SplitArrays:
+    """Read, pad (to the split's largest patch) and normalise the patches of one split.
+
+    Raises:
+        ValueError: The manifest has no tile of ``split``, or the patches' bands
+            do not match ``band_stats``.
+        KeyError: A patch of the manifest is not in ``model_input``.
+    """
+    rows = tile_manifest[tile_manifest["split"] == split]
+    if rows.empty:
+        raise ValueError(
+            f"The tile manifest has no '{split}' tiles; re-run the ingestion pipeline "
+            f"or check ingestion.split.fractions"
+        )
+    size = (int(rows["height"].max()), int(rows["width"].max()))
+    images, labels = [], []
+    for sample in rows["sample"]:
+        key = f"{split}/{sample}"
+        try:
+            img, lbl = model_input[f"{key}_img"](), model_input[f"{key}_lbl"]()
+        except KeyError as exc:
+            raise KeyError(
+                f"model_input has no partition {exc}; re-run the ingestion pipeline"
+            ) from None
+        images.append(pad_to(img.data, size, image_nodata))
+        labels.append(pad_to(lbl.data[0], size, ignore_index))
+    stack = np.stack(images)
+    if stack.shape[1] != len(band_stats["means"]):
+        raise ValueError(
+            f"model input has {stack.shape[1]} bands but band_stats has "
+            f"{len(band_stats['means'])}; re-run the ingestion pipeline"
+        )
+    arrays = SplitArrays(
+        images=normalise(stack, band_stats["means"], band_stats["stds"], image_nodata),
+        labels=np.stack(labels).astype(np.uint8),
+        samples=rows["sample"].tolist(),
+        years=rows["year"].to_numpy(),
+        blocks=rows["block"].astype(str).to_numpy() if "block" in rows else None,
+    )
+    logger.info("Loaded %d %s patches of %s", len(rows), split, stack.shape[1:])
+    return arrays
 
 
 def _mix(*values: int) -> int:

@@ -75,13 +75,7 @@ def plot_class_raster(
     Returns:
         The figure.
     """
-    data = source.read_overview(max_size=max_size)
-    lut = np.full(256, len(values), dtype=np.int32)
-    for i, v in enumerate(values):
-        lut[v] = i
-    if nodata is not None:
-        lut[nodata] = len(values)
-    index = lut[data]
+    index = _colour_index(source.read_overview(max_size=max_size), values, nodata)
     cmap = ListedColormap([to_rgba(c) for c in colours] + [(1, 1, 1, 0)])
     minx, miny, maxx, maxy = source.grid.bounds
     fig, ax = plt.subplots(figsize=(8, 8 * (maxy - miny) / max(maxx - minx, 1) + 0.6))
@@ -95,18 +89,7 @@ def plot_class_raster(
         interpolation="nearest",
     )
     if districts is not None and len(districts):
-        d = districts.to_crs(source.grid.crs)
-        d.boundary.plot(ax=ax, color="black", linewidth=0.8)
-        name_col = "district" if "district" in d else None
-        if name_col:
-            for name, point in zip(d[name_col], d.representative_point(), strict=True):
-                ax.annotate(
-                    name,
-                    (point.x, point.y),
-                    ha="center",
-                    fontsize=7,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0},
-                )
+        _draw_districts(ax, districts.to_crs(source.grid.crs))
     ax.set_aspect("equal")
     km_axes(ax, source.grid.crs, (minx, miny, maxx, maxy))
     add_scale_bar(ax, (minx, miny, maxx, maxy))
@@ -123,3 +106,28 @@ def plot_class_raster(
     ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def _colour_index(data: np.ndarray, values: list[int], nodata: int | None) -> np.ndarray:
+    """Position of each pixel's code in ``values``; ``len(values)`` (transparent) for the rest."""
+    lut = np.full(256, len(values), dtype=np.int32)
+    for i, v in enumerate(values):
+        lut[v] = i
+    if nodata is not None:
+        lut[nodata] = len(values)
+    return lut[data]
+
+
+def _draw_districts(ax: plt.Axes, districts: gpd.GeoDataFrame) -> None:
+    """District boundaries, and their names when the table has a ``district`` column."""
+    districts.boundary.plot(ax=ax, color="black", linewidth=0.8)
+    if "district" not in districts:
+        return
+    for name, point in zip(districts["district"], districts.representative_point(), strict=True):
+        ax.annotate(
+            name,
+            (point.x, point.y),
+            ha="center",
+            fontsize=7,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0},
+        )

@@ -67,6 +67,83 @@ def mask_value_problem(mask: np.ndarray, nodata: float, labels: LabelSpec) -> st
     return None
 
 
+def _image_problems(img: RasterSource, spec: RasterSpec, name: str) -> list[str]:
+    """What is wrong with an image's header (bands, dtype, pixel size, nodata, CRS, size)."""
+    problems: list[str] = []
+    n_bands = len(spec.band_names)
+    if img.count != n_bands:
+        problems.append(
+            f"{name}: has {img.count} bands, expected {n_bands} (ingestion.raster.band_names)"
+        )
+    if not np.issubdtype(np.dtype(img.dtype), np.floating):
+        problems.append(f"{name}: dtype {img.dtype}, expected a float type")
+    res = (abs(img.grid.transform[0]), abs(img.grid.transform[4]))
+    if not np.allclose(res, spec.pixel_size):
+        problems.append(
+            f"{name}: pixel size {res}, expected {spec.pixel_size} (ingestion.raster.pixel_size)"
+        )
+    if img.nodata is not None and img.nodata != spec.image_nodata:
+        problems.append(
+            f"{name}: nodata {img.nodata}, expected {spec.image_nodata} "
+            f"(ingestion.raster.image_nodata)"
+        )
+    if not img.grid.crs:
+        problems.append(f"{name}: has no CRS")
+    if img.grid.width > spec.tile_size or img.grid.height > spec.tile_size:
+        problems.append(
+            f"{name}: {img.grid.width} x {img.grid.height} px is larger than "
+            f"ingestion.raster.tile_size {spec.tile_size}"
+        )
+    return problems
+
+
+def _mining_fraction(mask: np.ndarray, labels: LabelSpec) -> float:
+    """Share of a (valid) mask's pixels that are mining."""
+    if labels.mask_format == "class_map":
+        mining_codes = [k for k, v in labels.class_values.items() if v == 1]
+        return float(np.isin(mask[0], mining_codes).mean())
+    return float(np.mean(mask[0] == 1))
+
+
+def _inspect_mask(
+    mask_loader: Callable[[], RasterSource],
+    img: RasterSource,
+    spec: RasterSpec,
+    labels: LabelSpec,
+    names: tuple[str, str],
+) -> tuple[float, str | None]:
+    """Read a mask and check it against its image: its first problem, if any.
+
+    Args:
+        mask_loader: Opens the mask.
+        img: Its image.
+        spec: What tiles must look like.
+        labels: How labels are built (the mask format).
+        names: The image's and the mask's paths, for messages.
+
+    Returns:
+        ``(mining_fraction, problem)``: the mask's mining share (NaN unless
+        the mask is fine) and what is wrong with it (None when nothing is).
+    """
+    img_name, msk_name = names
+    try:
+        mask_src = mask_loader()
+        mask = mask_src.read()
+    except Exception as exc:
+        return np.nan, f"{msk_name}: cannot be read ({exc}); re-download or remove it"
+    nodata = mask_nodata(mask_src, spec)
+    if (msg := _band_count_problem(mask.shape[0], labels)) is not None:
+        return np.nan, f"{msk_name}: {msg}"
+    if (mask_src.grid.width, mask_src.grid.height) != (
+        img.grid.width,
+        img.grid.height,
+    ) or not np.allclose(mask_src.grid.transform, img.grid.transform, atol=1e-6):
+        return np.nan, f"{msk_name}: grid differs from its image {img_name}"
+    if (msg := mask_value_problem(mask, nodata, labels)) is not None:
+        return np.nan, f"{msk_name}: {msg}"
+    return _mining_fraction(mask, labels), None
+
+
 def inspect_pair(
     row: dict[str, Any],
     image_loader: Callable[[], RasterSource],
@@ -85,59 +162,15 @@ def inspect_pair(
         labels: How labels are built (the mask format).
         where: Turns a partition key into a path for messages.
     """
-    problems: list[str] = []
     img_name, msk_name = where(row["image_key"]), where(row["mask_key"])
     try:
         img = image_loader()
     except Exception as exc:
         return row, [f"{img_name}: cannot be read ({exc}); re-download or remove it"]
-    n_bands = len(spec.band_names)
-    if img.count != n_bands:
-        problems.append(
-            f"{img_name}: has {img.count} bands, expected {n_bands} (ingestion.raster.band_names)"
-        )
-    if not np.issubdtype(np.dtype(img.dtype), np.floating):
-        problems.append(f"{img_name}: dtype {img.dtype}, expected a float type")
-    res = (abs(img.grid.transform[0]), abs(img.grid.transform[4]))
-    if not np.allclose(res, spec.pixel_size):
-        problems.append(
-            f"{img_name}: pixel size {res}, expected {spec.pixel_size} "
-            f"(ingestion.raster.pixel_size)"
-        )
-    if img.nodata is not None and img.nodata != spec.image_nodata:
-        problems.append(
-            f"{img_name}: nodata {img.nodata}, expected {spec.image_nodata} "
-            f"(ingestion.raster.image_nodata)"
-        )
-    if not img.grid.crs:
-        problems.append(f"{img_name}: has no CRS")
-    if img.grid.width > spec.tile_size or img.grid.height > spec.tile_size:
-        problems.append(
-            f"{img_name}: {img.grid.width} x {img.grid.height} px is larger than "
-            f"ingestion.raster.tile_size {spec.tile_size}"
-        )
-    mining_fraction = np.nan
-    try:
-        mask_src = mask_loader()
-        mask = mask_src.read()
-    except Exception as exc:
-        problems.append(f"{msk_name}: cannot be read ({exc}); re-download or remove it")
-    else:
-        nodata = mask_nodata(mask_src, spec)
-        if (msg := _band_count_problem(mask.shape[0], labels)) is not None:
-            problems.append(f"{msk_name}: {msg}")
-        elif (mask_src.grid.width, mask_src.grid.height) != (
-            img.grid.width,
-            img.grid.height,
-        ) or not np.allclose(mask_src.grid.transform, img.grid.transform, atol=1e-6):
-            problems.append(f"{msk_name}: grid differs from its image {img_name}")
-        elif (msg := mask_value_problem(mask, nodata, labels)) is not None:
-            problems.append(f"{msk_name}: {msg}")
-        elif labels.mask_format == "class_map":
-            mining_codes = [k for k, v in labels.class_values.items() if v == 1]
-            mining_fraction = float(np.isin(mask[0], mining_codes).mean())
-        else:
-            mining_fraction = float(np.mean(mask[0] == 1))
+    problems = _image_problems(img, spec, img_name)
+    mining_fraction, problem = _inspect_mask(mask_loader, img, spec, labels, (img_name, msk_name))
+    if problem is not None:
+        problems.append(problem)
     minx, miny, maxx, maxy = img.grid.bounds
     facts = {
         **row,

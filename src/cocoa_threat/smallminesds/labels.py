@@ -158,21 +158,7 @@ def cocoa_on_tiles(
         }
     )
     grids = {str(r.tile_id): tile_grid(r, pixel_size) for r in tiles.itertuples()}
-    out.uncovered = sorted(t for t, g in grids.items() if not covers(layer, g))
-    if out.uncovered and spec.on_missing == "error":
-        raise DataValidationError(
-            f"The cocoa layer {where} does not cover {len(out.uncovered)} tile(s); use a "
-            f"layer that covers the study area, or set ingestion.labels.cocoa.on_missing: "
-            f"ignore to leave cocoa unlabelled there; nothing was written",
-            [f"tile {t}" for t in out.uncovered],
-        )
-    if out.uncovered:
-        logger.warning(
-            "The cocoa layer does not cover %d tile(s) (%s): their pixels outside it get no "
-            "label unless mined",
-            len(out.uncovered),
-            ", ".join(out.uncovered[:10]),
-        )
+    out.uncovered = _uncovered_tiles(layer, grids, spec, where)
     raw_max, raw_min, worst = -np.inf, np.inf, ""
     for tile, grid in tqdm(grids.items(), desc="cocoa layer on tiles", leave=False):
         raw = layer.read_on_grid(grid, resampling=spec.resampling)
@@ -184,6 +170,32 @@ def cocoa_on_tiles(
         out.probability[tile] = raw / np.float32(spec.scale)
     check_scale(raw_min, raw_max, spec.scale, threshold, f"{where}, e.g. on tile {worst}")
     return out
+
+
+def _uncovered_tiles(
+    layer: RasterSource, grids: dict[str, GridSpec], spec: CocoaSource, where: str
+) -> list[str]:
+    """The tiles the layer does not fully cover (sorted); an error with ``on_missing: error``.
+
+    Raises:
+        DataValidationError: Some tile is not covered and ``spec.on_missing`` is ``error``.
+    """
+    uncovered = sorted(t for t, g in grids.items() if not covers(layer, g))
+    if uncovered and spec.on_missing == "error":
+        raise DataValidationError(
+            f"The cocoa layer {where} does not cover {len(uncovered)} tile(s); use a "
+            f"layer that covers the study area, or set ingestion.labels.cocoa.on_missing: "
+            f"ignore to leave cocoa unlabelled there; nothing was written",
+            [f"tile {t}" for t in uncovered],
+        )
+    if uncovered:
+        logger.warning(
+            "The cocoa layer does not cover %d tile(s) (%s): their pixels outside it get no "
+            "label unless mined",
+            len(uncovered),
+            ", ".join(uncovered[:10]),
+        )
+    return uncovered
 
 
 def check_scale(raw_min: float, raw_max: float, scale: float, threshold: float, where: str) -> None:

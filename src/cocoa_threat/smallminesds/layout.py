@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -12,6 +13,10 @@ from cocoa_threat.errors import DataValidationError
 from cocoa_threat.params.ingestion import FileNaming
 
 logger = logging.getLogger(__name__)
+
+
+# (prefix, year, tile id) -> {image_dir or mask_dir: partition key}
+_TileFiles = dict[tuple[str, int, str], dict[str, str]]
 
 
 def index_tiles(
@@ -34,8 +39,42 @@ def index_tiles(
         DataValidationError: If a year folder is missing, the layout is
             ambiguous, files are unpaired (``on_orphan: error``) or nothing pairs.
     """
+    found, prefixes, ignored = _scan_keys(keys, years, naming)
+    for problem in ignored:
+        logger.warning("Ignoring %s", problem)
+    _check_layout(found, prefixes, years, naming, root)
+    rows, orphans = _pair_files(found, naming, root)
+    if orphans and naming.on_orphan == "error":
+        raise DataValidationError(
+            "Unpaired tiles (add the missing files, or set "
+            "ingestion.files.on_orphan: skip to leave them out); nothing was written",
+            orphans,
+        )
+    if orphans:
+        logger.warning("Leaving out %d unpaired file(s): %s", len(orphans), "; ".join(orphans))
+    if not rows:
+        raise DataValidationError(
+            f"No image/mask pairs found under {root}",
+            [f"check ingestion.files patterns and ingestion.years {years}"],
+        )
+    return pd.DataFrame(rows)
+
+
+def _scan_keys(
+    keys: Iterable[str], years: list[int], naming: FileNaming
+) -> tuple[_TileFiles, set[str], list[str]]:
+    """Sort the keys of ``<prefix>/<year>/<IMAGE|MASK>/<name>`` files of ``years`` by tile.
+
+    Keys elsewhere are skipped silently; files in the right folders whose
+    names do not match the patterns (or name another year) are ignored with
+    a reason.
+
+    Returns:
+        ``(found, prefixes, ignored)``: the files by (prefix, year, tile id),
+        the leading folders seen and the reasons for the ignored files.
+    """
     img_re, msk_re = re.compile(naming.image_pattern), re.compile(naming.mask_pattern)
-    found: dict[tuple[str, int, str], dict[str, str]] = {}
+    found: _TileFiles = {}
     prefixes: set[str] = set()
     ignored: list[str] = []
     for key in sorted(keys):
@@ -55,8 +94,18 @@ def index_tiles(
             continue
         prefixes.add(prefix)
         found.setdefault((prefix, year, match["tile"]), {})[kind] = key
-    for problem in ignored:
-        logger.warning("Ignoring %s", problem)
+    return found, prefixes, ignored
+
+
+def _check_layout(
+    found: _TileFiles, prefixes: set[str], years: list[int], naming: FileNaming, root: str
+) -> None:
+    """Stop unless the files sit in one SmallMinesDS folder with both folders of every year.
+
+    Raises:
+        DataValidationError: Several leading folders, or a year's image or
+            mask folder missing or empty.
+    """
     if len(prefixes) > 1:
         raise DataValidationError(
             f"The raw tiles under {root} hold several SmallMinesDS folders; point the "
@@ -75,6 +124,12 @@ def index_tiles(
             f"(check the raw_tiles path, ingestion.years and ingestion.files)",
             missing,
         )
+
+
+def _pair_files(
+    found: _TileFiles, naming: FileNaming, root: str
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Image/mask pairs (index rows, by year and tile) and the unpaired files (messages)."""
     rows, orphans = [], []
     for (_, year, tile), pair in sorted(found.items()):
         if naming.image_dir in pair and naming.mask_dir in pair:
@@ -90,17 +145,4 @@ def index_tiles(
             orphans.append(f"{root}/{pair[naming.image_dir]}.tif: image without a mask")
         else:
             orphans.append(f"{root}/{pair[naming.mask_dir]}.tif: mask without an image")
-    if orphans and naming.on_orphan == "error":
-        raise DataValidationError(
-            "Unpaired tiles (add the missing files, or set "
-            "ingestion.files.on_orphan: skip to leave them out); nothing was written",
-            orphans,
-        )
-    if orphans:
-        logger.warning("Leaving out %d unpaired file(s): %s", len(orphans), "; ".join(orphans))
-    if not rows:
-        raise DataValidationError(
-            f"No image/mask pairs found under {root}",
-            [f"check ingestion.files patterns and ingestion.years {years}"],
-        )
-    return pd.DataFrame(rows)
+    return rows, orphans

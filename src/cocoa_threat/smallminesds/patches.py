@@ -65,23 +65,10 @@ def prepare_patch(
         cocoa = None
     valid = np.all(np.isfinite(data) & (data != spec.image_nodata), axis=0)
     lbl = build_labels(mask_data, nodata, valid, cocoa, labels, land_use)
-    rows, cols = lbl.shape
-    is_edge = (rows, cols) != (spec.tile_size, spec.tile_size)
+    is_edge = lbl.shape != (spec.tile_size, spec.tile_size)
     if is_edge and spec.edge_tiles == "skip":
         return None
-    labelled = lbl != land_use.nodata
-    n_valid = max(int(labelled.sum()), 1)
-    stats = {
-        "nodata_fraction": float(1.0 - valid.mean()),
-        **{
-            f"fraction_{name}": float((lbl == code).sum() / n_valid)
-            for code, name in enumerate(land_use.classes)
-        },
-        "labelled_fraction": float(labelled.mean()),
-        "edge_tile": is_edge,
-        "width": int(cols),
-        "height": int(rows),
-    }
+    stats = _patch_stats(valid, lbl, land_use, is_edge)
     if is_edge and spec.edge_tiles == "pad":
         size = (spec.tile_size, spec.tile_size)
         data = pad_to(data, size, spec.image_nodata)
@@ -96,6 +83,29 @@ def prepare_patch(
         dem=Raster(dem, t, crs, spec.image_nodata, [spec.dem_band]),
         stats=stats,
     )
+
+
+def _patch_stats(
+    valid: np.ndarray, lbl: np.ndarray, land_use: LandUse, is_edge: bool
+) -> dict[str, Any]:
+    """The manifest's facts of a patch (before padding): nodata, class shares, size.
+
+    Class fractions are shares of the labelled pixels.
+    """
+    rows, cols = lbl.shape
+    labelled = lbl != land_use.nodata
+    n_valid = max(int(labelled.sum()), 1)
+    return {
+        "nodata_fraction": float(1.0 - valid.mean()),
+        **{
+            f"fraction_{name}": float((lbl == code).sum() / n_valid)
+            for code, name in enumerate(land_use.classes)
+        },
+        "labelled_fraction": float(labelled.mean()),
+        "edge_tile": is_edge,
+        "width": int(cols),
+        "height": int(rows),
+    }
 
 
 def prepare_patches(
