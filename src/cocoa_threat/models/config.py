@@ -78,6 +78,16 @@ class TrainerSpec(StrictModel):
     limit_val_batches: int | float | None = None
     enable_progress_bar: bool = True
 
+    @model_validator(mode="after")
+    def _launchable(self) -> TrainerSpec:
+        # Refused before a run starts: a strategy or node count kedro run can't launch.
+        if self.strategy != "auto" or self.num_nodes > 1:
+            from cocoa_threat.models.training import launch_problem
+
+            if problem := launch_problem(self.strategy, self.num_nodes):
+                raise ValueError(problem)
+        return self
+
 
 class DeepModelParams(StrictModel):
     """A TerraTorch segmentation model trained with Lightning."""
