@@ -409,3 +409,27 @@ def test_a_task_reaches_a_spawned_rank_with_its_weights(
         with torch.no_grad():
             outputs.append(model.train()(x).output)
     assert torch.isfinite(outputs[0]).all() and torch.equal(*outputs)
+
+
+@pytest.mark.slow
+def test_two_spawned_processes_train_and_resume_prithvi(
+    data: TrainingData, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # DDP on 2 CPU processes (gloo), 2 steps per rank (DDP finds unused parameters on the
+    # second), then one more epoch resumed from the first, again in 2 processes.
+    block = _conf_block(tmp_path, "prithvi")
+    block["data"]["batch_size"] = 2
+    block["trainer"].update(accelerator="cpu", devices=2, strategy="ddp")
+    first = _fit(data, block, tmp_path / "run")
+    assert first.epochs_run == 1 and list(first.history["epoch"]) == [0]
+    block["trainer"]["max_epochs"] = 2
+    with caplog.at_level(logging.INFO):
+        resumed = _fit(data, block, tmp_path / "run")
+    assert "Resuming from" in caplog.text and "epoch-000.ckpt" in caplog.text
+    assert resumed.epochs_run == 2 and list(resumed.history["epoch"]) == [0, 1]
+    assert resumed.history.iloc[0].equals(first.history.iloc[0])  # rank 0's records kept
+    assert resumed.best_val_miou == resumed.history["val/mIoU"].max()
+    best = torch.load(resumed.best_checkpoint, weights_only=True)["state_dict"]
+    for key, value in resumed.state_dict.items():
+        assert torch.equal(best[f"model.{key}"], value), key
+    assert not any(p.name.startswith(".") for p in (tmp_path / "run").rglob("*"))
