@@ -61,9 +61,16 @@ class ProjectLockHook:
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        """Take the lock (waiting ``COCOA_THREAT_LOCK_WAIT_S`` seconds at most)."""
-        from cocoa_threat.locking import ProjectLock, lock_supported, sweep_partials
+        """Take the lock (waiting ``COCOA_THREAT_LOCK_WAIT_S`` seconds at most); a run
+        started as one of several processes (torchrun, srun) is refused first."""
+        from cocoa_threat.locking import (
+            ProjectLock,
+            lock_supported,
+            refuse_several_processes,
+            sweep_partials,
+        )
 
+        refuse_several_processes()
         if not lock_supported():
             logger.warning("No project lock on this platform: do not run two runs at once")
             return

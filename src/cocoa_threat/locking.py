@@ -15,12 +15,45 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
 
 class ProjectBusyError(RuntimeError):
     """Another run holds the project's lock."""
+
+
+class SeveralProcessesError(RuntimeError):
+    """``kedro run`` was started as one of several processes (torchrun, srun, mpirun)."""
+
+
+# What launchers set in each of the processes they start: how many there are.
+LAUNCHER_SIZES = {
+    "WORLD_SIZE": "torchrun, Lightning or Kubeflow",
+    "SLURM_STEP_NUM_TASKS": "srun",
+    "OMPI_COMM_WORLD_SIZE": "Open MPI's mpirun",
+    "PMI_SIZE": "mpirun",
+}
+
+
+def refuse_several_processes(environ: Mapping[str, str] = os.environ) -> None:
+    """Stop a run that is one of several processes of one launch: each would run every node.
+
+    Raises:
+        SeveralProcessesError: Naming the variable, and how to train on several devices.
+    """
+    for name, launcher in LAUNCHER_SIZES.items():
+        size = environ.get(name, "")
+        if size.isdigit() and int(size) > 1:
+            raise SeveralProcessesError(
+                f"kedro run was started as one of {size} processes ({name}={size}, set by "
+                f"{launcher}): each would run the whole pipeline and write the same outputs. "
+                f"Start kedro run once; to train on several devices of this machine set "
+                f"<model>.model.trainer.devices: <n> and strategy: ddp (the training node "
+                f"spawns the DDP processes itself). Training on several nodes from kedro run "
+                f"is not supported (docs/scaling.md)."
+            )
 
 
 class ProjectLock:

@@ -44,6 +44,16 @@ def lightning_loggers(prefix: str) -> list[Any]:
     if run_id is None:
         return []
     import mlflow
+
+    return [shared_run_logger(run_id, mlflow.get_tracking_uri(), prefix)]
+
+
+def shared_run_logger(run_id: str, tracking_uri: str, prefix: str) -> Any:
+    """A Lightning ``MLFlowLogger`` into the run ``run_id``, which it leaves open.
+
+    It pickles as a call of this function, so DDP's spawned processes (which get the
+    trainer pickled) rebuild it and log into the same run.
+    """
     from lightning.pytorch.loggers import MLFlowLogger
 
     class SharedRunLogger(MLFlowLogger):
@@ -57,14 +67,10 @@ def lightning_loggers(prefix: str) -> list[Any]:
             (``prithvi.model.model_args.backbone``); Lightning's unprefixed copies
             (``model_args/backbone``) of two models would collide in the one run."""
 
-    return [
-        SharedRunLogger(
-            run_id=run_id,
-            tracking_uri=mlflow.get_tracking_uri(),
-            prefix=prefix,
-            log_model=False,
-        )
-    ]
+        def __reduce__(self) -> tuple[Any, tuple[str, str, str]]:
+            return shared_run_logger, (run_id, tracking_uri, prefix)
+
+    return SharedRunLogger(run_id=run_id, tracking_uri=tracking_uri, prefix=prefix, log_model=False)
 
 
 def _flat_scores(metrics: dict[str, Any], prefix: str) -> dict[str, float]:

@@ -16,7 +16,14 @@ from lightning.pytorch.callbacks import Callback
 from cocoa_threat.errors import ParameterError, SourceUnavailableError
 from cocoa_threat.models.data import SplitArrays, TrainingData
 from cocoa_threat.models.terratorch_build import build_model, training_args
-from cocoa_threat.models.training import build_task, fit_segmentation_model
+from cocoa_threat.models.training import (
+    LocalProcesses,
+    RunCheckpoints,
+    _read_back,
+    build_task,
+    fit_segmentation_model,
+    lightning_strategy,
+)
 from cocoa_threat.params.training import DeepModelParams, parse_model_params
 from tests.conftest import load_project_conf
 
@@ -172,6 +179,10 @@ def test_a_killed_run_resumes_to_the_same_weights_as_an_unbroken_one(
     assert resumed.epochs_run == unbroken.epochs_run == 3
     assert resumed.best_val_miou == unbroken.best_val_miou
     pd.testing.assert_frame_equal(resumed.history, unbroken.history)
+    # What a process that did not fit (DDP's spawning one) reads back from rank 0's files.
+    read = RunCheckpoints(tmp_path / "moved" / "checkpoints")
+    assert _read_back(read) == 3 and read.best_score == unbroken.best_val_miou
+    pd.testing.assert_frame_equal(read.history(), unbroken.history)
     assert resumed.state_dict.keys() == unbroken.state_dict.keys()
     for key, value in unbroken.state_dict.items():
         assert torch.equal(resumed.state_dict[key], value), key
@@ -283,3 +294,142 @@ def test_smallminesds_env_has_the_study_gpu_settings(tmp_path: Path) -> None:
     assert (resnet.optim.lr, resnet.trainer.max_epochs) == (1e-4, 100)
     assert resnet.weights.source == "none" and not resnet.freeze_backbone
     assert params["ingestion"]["source"] == "local"
+
+
+# -- several devices: DDP spawned from the training node -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("trainer", "expected"),
+    [
+        ({"strategy": "fsdp"}, r"strategy: fsdp is launched by running the command again"),
+        ({"strategy": "deepspeed"}, r"strategy: deepspeed is launched by running the command"),
+        (
+            {"strategy": "ddp_fork"},
+            r"strategy: ddp_fork forks the kedro process.*set strategy: ddp",
+        ),
+        ({"strategy": "dp"}, r"strategy: 'dp' is not a Lightning strategy; set auto or ddp"),
+        ({"num_nodes": 2}, r"num_nodes: 2: training on several nodes from kedro run is not"),
+    ],
+)
+def test_what_kedro_run_cannot_launch_is_refused_naming_the_key(
+    tmp_path: Path, trainer: dict, expected: str
+) -> None:
+    block = _conf_block(tmp_path, "resnet50")
+    block["trainer"].update(trainer)
+    with pytest.raises(ParameterError, match=rf"resnet50\.model\.trainer: {expected}"):
+        parse_model_params(block, "resnet50.model")
+
+
+def test_ddp_strategies_are_spawned_and_one_device_stays_in_process(tmp_path: Path) -> None:
+    from lightning.pytorch.strategies import DDPStrategy
+
+    def strategy(**trainer):  # noqa: ANN003, ANN202
+        block = _conf_block(tmp_path, "resnet50")
+        block["trainer"].update(accelerator="cpu", **trainer)
+        return lightning_strategy(_spec(block, "resnet50").trainer)
+
+    assert strategy(devices=1, strategy="auto") == "auto"
+    assert strategy(devices="auto", strategy="auto") == "auto"  # one CPU device
+    for trainer in (
+        {"devices": 2, "strategy": "auto"},  # Lightning would pick ddp: re-running kedro run
+        {"devices": 2, "strategy": "ddp"},
+        {"devices": 2, "strategy": "ddp_spawn"},
+        {"devices": 2, "strategy": "ddp_find_unused_parameters_true"},
+    ):
+        chosen = strategy(**trainer)
+        assert isinstance(chosen, DDPStrategy), trainer
+        assert chosen._start_method == "spawn" and isinstance(
+            chosen.cluster_environment, LocalProcesses
+        )
+    assert strategy(devices=2, strategy="ddp_find_unused_parameters_true")._ddp_kwargs == {
+        "find_unused_parameters": True
+    }
+
+
+def test_spawned_ranks_ignore_launcher_variables_of_the_kedro_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import lightning as L
+
+    # kedro run under `srun -n 1` in a Slurm job, with variables of an earlier launcher
+    for name, value in {
+        "LOCAL_RANK": "3",
+        "NODE_RANK": "1",
+        "GROUP_RANK": "1",
+        "MASTER_ADDR": "10.0.0.9",
+        "MASTER_PORT": "1",
+        "SLURM_NTASKS": "1",
+        "SLURM_NTASKS_PER_NODE": "1",
+        "SLURM_JOB_NAME": "job",
+        "SLURM_JOB_ID": "1",
+        "SLURM_NODELIST": "n1",
+        "SLURM_PROCID": "0",
+        "SLURM_LOCALID": "0",
+        "SLURM_NODEID": "0",
+    }.items():
+        monkeypatch.setenv(name, value)
+    env = LocalProcesses()
+    assert not env.creates_processes_externally  # Lightning spawns every rank itself
+    assert (env.main_address, env.node_rank()) == ("127.0.0.1", 0)
+    assert env.main_port not in (1, -1) and env.main_port == env.main_port
+    block = _conf_block(tmp_path, "resnet50")
+    block["trainer"].update(accelerator="cpu", devices=2)
+    strategy = lightning_strategy(_spec(block, "resnet50").trainer)  # auto: 2 devices, DDP
+    trainer = L.Trainer(accelerator="cpu", devices=2, strategy=strategy, logger=False)
+    assert trainer.world_size == 2  # Lightning alone would take Slurm's one task
+    assert isinstance(trainer.strategy.cluster_environment, LocalProcesses)
+
+
+@pytest.mark.parametrize("name", ["prithvi", "resnet50"])
+def test_a_task_reaches_a_spawned_rank_with_its_weights(
+    data: TrainingData, tmp_path: Path, name: str
+) -> None:
+    # TerraTorch tasks (lambdas) and Prithvi backbones (local functions) don't pickle:
+    # a spawned rank rebuilds the task from its arguments and loads its weights.
+    from multiprocessing.reduction import ForkingPickler
+
+    spec = _spec(_conf_block(tmp_path, name), name)
+    task = build_task(spec, training_args(spec, 3, BANDS, checkpoint=None), data)
+    with torch.no_grad():
+        for p in task.parameters():
+            p.add_(0.01)  # weights no fresh build has
+    received = ForkingPickler.loads(bytes(ForkingPickler.dumps(task)))
+    assert received is not task and type(received) is type(task)
+    assert received.state_dict().keys() == task.state_dict().keys()
+    for key, value in task.state_dict().items():
+        assert torch.equal(received.state_dict()[key], value), key
+    assert [p.requires_grad for p in received.parameters()] == [
+        p.requires_grad for p in task.parameters()
+    ]
+    x = torch.from_numpy(data.splits["val"].images)
+    outputs = []
+    for model in (task, received):  # training mode (batch statistics), the same dropout draws
+        torch.manual_seed(0)
+        with torch.no_grad():
+            outputs.append(model.train()(x).output)
+    assert torch.isfinite(outputs[0]).all() and torch.equal(*outputs)
+
+
+@pytest.mark.slow
+def test_two_spawned_processes_train_and_resume_prithvi(
+    data: TrainingData, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # DDP on 2 CPU processes (gloo), 2 steps per rank (DDP finds unused parameters on the
+    # second), then one more epoch resumed from the first, again in 2 processes.
+    block = _conf_block(tmp_path, "prithvi")
+    block["data"]["batch_size"] = 2
+    block["trainer"].update(accelerator="cpu", devices=2, strategy="ddp")
+    first = _fit(data, block, tmp_path / "run")
+    assert first.epochs_run == 1 and list(first.history["epoch"]) == [0]
+    block["trainer"]["max_epochs"] = 2
+    with caplog.at_level(logging.INFO):
+        resumed = _fit(data, block, tmp_path / "run")
+    assert "Resuming from" in caplog.text and "epoch-000.ckpt" in caplog.text
+    assert resumed.epochs_run == 2 and list(resumed.history["epoch"]) == [0, 1]
+    assert resumed.history.iloc[0].equals(first.history.iloc[0])  # rank 0's records kept
+    assert resumed.best_val_miou == resumed.history["val/mIoU"].max()
+    best = torch.load(resumed.best_checkpoint, weights_only=True)["state_dict"]
+    for key, value in resumed.state_dict.items():
+        assert torch.equal(best[f"model.{key}"], value), key
+    assert not any(p.name.startswith(".") for p in (tmp_path / "run").rglob("*"))

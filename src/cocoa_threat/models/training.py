@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -16,8 +16,11 @@ from typing import Any
 import lightning as L
 import pandas as pd
 import torch
+from lightning.fabric.plugins.environments import LightningEnvironment
+from lightning.fabric.plugins.environments.lightning import find_free_network_port
 from lightning.pytorch.callbacks import Callback, Checkpoint, EarlyStopping
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.strategies import DDPStrategy, Strategy, StrategyRegistry
 
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.models.data import InMemorySegmentationDataModule, TrainingData
@@ -27,7 +30,7 @@ from cocoa_threat.models.terratorch_build import (
     resolve_pretrained,
     training_args,
 )
-from cocoa_threat.params.training import DeepModelParams, TrainerSpec
+from cocoa_threat.params.training import DeepModelParams, TrainerSpec, launch_problem
 from cocoa_threat.tracking import lightning_loggers
 
 logger = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ MONITOR = "val/mIoU"
 RUN_CONFIG = "run_config.json"
 BEST = "best.ckpt"
 EPOCH_FILE = re.compile(r"epoch-(\d+)\.ckpt")
+# Strategies that run in the kedro process (one device); DDP ones are spawned from it.
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -58,6 +62,23 @@ class EpochSeed(Callback):
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         """Seed Python, NumPy and torch (CPU and CUDA) for this epoch."""
         L.seed_everything(epoch_seed(self.seed, trainer.current_epoch), verbose=False)
+
+
+def ignore_known_warnings() -> None:
+    """Silence Lightning's warnings that don't apply to these in-memory loaders and metrics."""
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*number of training batches.*")
+    # TerraTorch's losses are logged with sync_dist and its metrics are torchmetrics, which
+    # synchronise the ranks when computed: the advice to log them with sync_dist is moot.
+    warnings.filterwarnings("ignore", message=".*when logging on epoch level in distributed.*")
+
+
+class KnownWarnings(Callback):
+    """:func:`ignore_known_warnings` in every process that fits (DDP's spawned ranks too)."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        """Install the filters in this process."""
+        ignore_known_warnings()
 
 
 class RunCheckpoints(Checkpoint):
@@ -209,7 +230,11 @@ def _version_of(package: str) -> str:
 
 
 def _resume_path(
-    run_dir: Path, fingerprint: str, resume: bool, max_epochs: int | None = None
+    run_dir: Path,
+    fingerprint: str,
+    resume: bool,
+    max_epochs: int | None = None,
+    processes: int = 1,
 ) -> Path | None:
     """The newest epoch checkpoint of an earlier run with the same settings, if any.
 
@@ -234,9 +259,9 @@ def _resume_path(
             f"<model>.model.trainer.resume: false to train afresh (its checkpoints are "
             f"replaced), or delete {run_dir / 'checkpoints'}"
         )
-    now = code_stamp()
-    changed = {k: (earlier.get("code", {}).get(k), v) for k, v in now.items()}
-    changed = {k: pair for k, pair in changed.items() if pair[0] != pair[1]}
+    earlier_code = {**earlier.get("code", {}), "processes": earlier.get("processes", 1)}
+    now = {**code_stamp(), "processes": processes}
+    changed = {k: (earlier_code.get(k), v) for k, v in now.items() if earlier_code.get(k) != v}
     if changed:
         logger.warning(
             "Resuming %s, which was written by other code (%s): the model will not equal an "
@@ -249,8 +274,43 @@ def _resume_path(
     return newest
 
 
+def _start_run(
+    run_dir: Path, fingerprint: str, trainer: TrainerSpec, processes: int
+) -> Path | None:
+    """Prepare ``run_dir``: the checkpoint to resume from (None: a fresh start, and the
+    checkpoints of an earlier run are removed), and this run's settings stamp."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = _resume_path(run_dir, fingerprint, trainer.resume, trainer.max_epochs, processes)
+    if ckpt_path is None:  # a fresh start: no checkpoint of another run may count as best
+        for old in (run_dir / "checkpoints").glob("*.ckpt"):
+            old.unlink()
+    (run_dir / RUN_CONFIG).write_text(
+        json.dumps({"fingerprint": fingerprint, "code": code_stamp(), "processes": processes})
+    )
+    return ckpt_path
+
+
 def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: TrainingData) -> Any:
-    """The TerraTorch ``SemanticSegmentationTask`` for a model block."""
+    """The TerraTorch ``SemanticSegmentationTask`` for a model block.
+
+    DDP's spawned ranks receive it rebuilt from these arguments and its weights
+    (:func:`_reduce_task`): TerraTorch tasks and Prithvi backbones hold local
+    functions, which don't pickle.
+    """
+    from multiprocessing.reduction import ForkingPickler
+
+    from terratorch.tasks import SemanticSegmentationTask
+
+    ForkingPickler.register(SemanticSegmentationTask, _reduce_task)  # for spawned processes only
+    build = (spec, model_args, data.ignore_index, list(data.class_names))
+    task = _new_task(*build)
+    task.cocoa_build_args = build
+    return task
+
+
+def _new_task(
+    spec: DeepModelParams, model_args: dict[str, Any], ignore_index: int, class_names: list[str]
+) -> Any:
     from terratorch.tasks import SemanticSegmentationTask
 
     task = SemanticSegmentationTask(
@@ -258,7 +318,7 @@ def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: Training
         model_args=model_args,
         loss=spec.loss,
         class_weights=spec.class_weights,
-        ignore_index=data.ignore_index,
+        ignore_index=ignore_index,
         lr=spec.optim.lr,
         optimizer=spec.optim.optimizer,
         optimizer_hparams={"weight_decay": spec.optim.weight_decay},
@@ -266,9 +326,30 @@ def build_task(spec: DeepModelParams, model_args: dict[str, Any], data: Training
         scheduler_hparams=spec.optim.scheduler_hparams or None,
         freeze_backbone=spec.freeze_backbone,
         plot_on_val=False,
-        class_names=data.class_names,
+        class_names=class_names,
     )
     use_fast_paths(task.model)  # Prithvi's patch embedding on fast kernels in mixed precision
+    return task
+
+
+def _reduce_task(task: Any) -> tuple[Any, tuple[Any, ...]]:
+    """How a process spawned for DDP gets a task: rebuilt by :func:`_rebuilt_task`."""
+    if not hasattr(task, "cocoa_build_args"):
+        raise TypeError("Only tasks made by build_task can be sent to DDP's spawned processes")
+    return _rebuilt_task, (*task.cocoa_build_args, task.state_dict())
+
+
+def _rebuilt_task(
+    spec: DeepModelParams,
+    model_args: dict[str, Any],
+    ignore_index: int,
+    class_names: list[str],
+    state: dict[str, torch.Tensor],
+) -> Any:
+    """The task :func:`build_task` made, with the weights it had when it was sent."""
+    task = _new_task(spec, model_args, ignore_index, class_names)
+    task.load_state_dict(state)
+    task.cocoa_build_args = (spec, model_args, ignore_index, class_names)
     return task
 
 
@@ -299,20 +380,96 @@ def terratorch_build_config(spec: DeepModelParams, data: TrainingData) -> dict[s
     }
 
 
+# -- several devices: DDP processes spawned from the training node ----------------------
+
+
+class LocalProcesses(LightningEnvironment):
+    """The ranks of a DDP fit: processes that Lightning spawns on this machine.
+
+    Whatever launcher or scheduler variables the calling process inherited
+    (``LOCAL_RANK``, ``NODE_RANK``, ``MASTER_ADDR``, ``MASTER_PORT`` of torchrun,
+    Slurm or Kubernetes), the ranks are the spawned processes of this node and meet
+    on a free loopback port: no rank waits for a process that nobody starts.
+    """
+
+    @property
+    def creates_processes_externally(self) -> bool:
+        """Never: Lightning's spawn launcher starts every rank."""
+        return False
+
+    @property
+    def main_address(self) -> str:
+        """This machine."""
+        return "127.0.0.1"
+
+    @property
+    def main_port(self) -> int:
+        """A free port, chosen once in the calling process (the ranks inherit it)."""
+        if self._main_port == -1:
+            self._main_port = find_free_network_port()
+        return self._main_port
+
+    def node_rank(self) -> int:
+        """One node."""
+        return 0
+
+
+def _device_count(t: TrainerSpec) -> int:
+    """How many devices Lightning resolves ``devices`` to (``auto``: every GPU, or 1 CPU)."""
+    quiet = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)  # the real trainer says which devices it uses
+    try:
+        probe = L.Trainer(
+            accelerator=t.accelerator,
+            devices=t.devices,
+            plugins=[LocalProcesses()],  # no scheduler's variables checked against devices
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+    finally:
+        quiet.setLevel(level)
+    return probe.num_devices
+
+
+def lightning_strategy(t: TrainerSpec) -> str | Strategy:
+    """Lightning's strategy for a ``trainer`` block: DDP is spawned from the calling process.
+
+    Lightning's ``ddp`` starts the other ranks by running the command again (here
+    ``kedro run``, the whole pipeline). Every DDP strategy (``ddp``, ``ddp_spawn`` and
+    their ``find_unused_parameters`` variants, and ``auto`` on several devices) runs with
+    Lightning's spawn launcher instead: the ranks run the fit alone, rank 0 writes the
+    checkpoints and logs, and the caller gets the weights back.
+
+    Raises:
+        ParameterError: For a strategy or node count that can't run this way (the
+            parameter check refuses them before a run starts).
+    """
+    if problem := launch_problem(t.strategy, t.num_nodes):
+        raise ParameterError(f"<model>.model.trainer.{problem}")
+    if t.strategy == "single_device" or (t.strategy == "auto" and _device_count(t) == 1):
+        return t.strategy
+    init = StrategyRegistry[t.strategy]["init_params"] if t.strategy != "auto" else {}
+    return DDPStrategy(**{**init, "start_method": "spawn"}, cluster_environment=LocalProcesses())
+
+
 def make_trainer(
     spec: DeepModelParams, run_dir: Path, callbacks: list[Callback], tracking_prefix: str = ""
 ) -> L.Trainer:
     """A Lightning trainer from ``<model>.model.trainer``, logging under ``run_dir``.
 
-    When an MLflow run is active (``kedro run --env=mlflow``), the epoch metrics go
-    into it too, under ``tracking_prefix``.
+    Several devices train under DDP in processes spawned from here
+    (:func:`lightning_strategy`). When an MLflow run is active (``kedro run
+    --env=mlflow``), the epoch metrics go into it too, under ``tracking_prefix``.
     """
     t = spec.trainer
     return L.Trainer(
         max_epochs=t.max_epochs,
         accelerator=t.accelerator,
         devices=t.devices,
-        strategy=t.strategy,
+        strategy=lightning_strategy(t),
         num_nodes=t.num_nodes,
         precision=auto_precision(t),
         callbacks=callbacks,
@@ -334,10 +491,62 @@ def _callbacks(
     spec: DeepModelParams, run_dir: Path, seed: int, extra: list[Callback] | None
 ) -> tuple[RunCheckpoints, list[Callback]]:
     checkpoints = RunCheckpoints(run_dir / "checkpoints")
-    callbacks: list[Callback] = [EpochSeed(seed), checkpoints, *(extra or [])]
+    callbacks: list[Callback] = [KnownWarnings(), EpochSeed(seed), checkpoints, *(extra or [])]
     if patience := spec.trainer.early_stopping_patience:
         callbacks.append(EarlyStopping(monitor=MONITOR, mode="max", patience=patience))
     return checkpoints, callbacks
+
+
+def _datamodule(
+    data: TrainingData, spec: DeepModelParams, seed: int
+) -> InMemorySegmentationDataModule:
+    """Batches of the train and val splits (DDP ranks get a copy of these only)."""
+    d = spec.data
+    return InMemorySegmentationDataModule(
+        replace(data, splits={k: data.splits[k] for k in ("train", "val")}),
+        batch_size=d.batch_size,
+        num_workers=d.workers(torch.cuda.is_available() and spec.trainer.accelerator != "cpu"),
+        augment=d.augment,
+        seed=seed,
+    )
+
+
+def _read_back(checkpoints: RunCheckpoints) -> int:
+    """After a fit in spawned processes: the epochs run, and the best score and history
+    into ``checkpoints``, from the newest epoch checkpoint (rank 0 wrote it)."""
+    newest = newest_checkpoint(checkpoints.folder)
+    if newest is None:
+        return 0
+    state = torch.load(newest, map_location="cpu", weights_only=True, mmap=True)
+    checkpoints.load_state_dict(state["callbacks"][checkpoints.state_key])
+    return int(state["epoch"]) + 1
+
+
+def _run_fit(
+    trainer: L.Trainer,
+    task: Any,
+    datamodule: InMemorySegmentationDataModule,
+    ckpt_path: Path | None,
+    checkpoints: RunCheckpoints,
+) -> int:
+    """Fit (in this process, or in the DDP processes spawned from it); the epochs run.
+
+    After a spawned fit, ``task`` holds the last weights (Lightning's launcher sends
+    them back) and ``checkpoints`` the records rank 0 wrote.
+    """
+    port = os.environ.get("MASTER_PORT")
+    with warnings.catch_warnings():
+        ignore_known_warnings()
+        try:
+            trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        finally:  # the spawn launcher sets it in this process; the next fit picks its own
+            if port is None:
+                os.environ.pop("MASTER_PORT", None)
+            else:
+                os.environ["MASTER_PORT"] = port
+    if isinstance(trainer.strategy, DDPStrategy):
+        return _read_back(checkpoints)
+    return int(trainer.current_epoch)
 
 
 def _best_weights(task: Any, best: Path) -> dict[str, torch.Tensor]:
@@ -346,6 +555,24 @@ def _best_weights(task: Any, best: Path) -> dict[str, torch.Tensor]:
         state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
         task.load_state_dict(state)
     return {k: v.detach().cpu().clone() for k, v in task.model.state_dict().items()}
+
+
+def _log_start(
+    namespace: str, trainer: L.Trainer, data: TrainingData, spec: DeepModelParams
+) -> None:
+    logger.info(
+        "%s: training on %s (%s precision) in %d process(es)%s, %d train / %d val patches, "
+        "batch %d per process, max %d epochs",
+        namespace,
+        trainer.accelerator.__class__.__name__.replace("Accelerator", ""),
+        trainer.precision,
+        trainer.world_size,
+        " (DDP, spawned from this node)" if isinstance(trainer.strategy, DDPStrategy) else "",
+        len(data.splits["train"]),
+        len(data.splits["val"]),
+        spec.data.batch_size,
+        spec.trainer.max_epochs,
+    )
 
 
 def fit_segmentation_model(
@@ -359,12 +586,13 @@ def fit_segmentation_model(
     """Train a TerraTorch model, pick the best epoch on validation mIoU.
 
     Uses Lightning with accelerator auto (CUDA when present), the configured
-    precision, devices, strategy and nodes (DDP works unchanged), early stopping
-    and best-checkpoint selection on ``val/mIoU``, TensorBoard and CSV logs under
-    ``run_dir``. A checkpoint is written every epoch; when an earlier run with
-    the same settings was interrupted, training resumes from its newest epoch
-    (loaded with ``weights_only=True``) and ends with the same weights as an
-    unbroken run (every epoch is seeded from ``seed`` and its number).
+    precision and devices (several devices: DDP in processes spawned from here, see
+    :func:`lightning_strategy`), early stopping and best-checkpoint selection on
+    ``val/mIoU``, TensorBoard and CSV logs under ``run_dir``. A checkpoint is written
+    every epoch; when an earlier run with the same settings was interrupted, training
+    resumes from its newest epoch (loaded with ``weights_only=True``) and ends with
+    the same weights as an unbroken run (every epoch is seeded from ``seed`` and its
+    number).
 
     Args:
         data: Normalised training data (only train and val are used here).
@@ -382,39 +610,12 @@ def fit_segmentation_model(
     build_config = terratorch_build_config(spec, data)
     L.seed_everything(seed, workers=True, verbose=False)
     task = build_task(spec, training_args(spec, data.n_classes, data.bands, checkpoint), data)
-    d = spec.data
-    datamodule = InMemorySegmentationDataModule(
-        data,
-        batch_size=d.batch_size,
-        num_workers=d.workers(torch.cuda.is_available() and spec.trainer.accelerator != "cpu"),
-        augment=d.augment,
-        seed=seed,
-    )
-    run_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = _fingerprint(spec, build_config, seed)
-    ckpt_path = _resume_path(run_dir, fingerprint, spec.trainer.resume, spec.trainer.max_epochs)
-    if ckpt_path is None:  # a fresh start: no checkpoint of another run may count as best
-        for old in (run_dir / "checkpoints").glob("*.ckpt"):
-            old.unlink()
     checkpoints, callbacks = _callbacks(spec, run_dir, seed, extra_callbacks)
     trainer = make_trainer(spec, run_dir, callbacks, f"{namespace}.seed_{seed}")
-    (run_dir / RUN_CONFIG).write_text(
-        json.dumps({"fingerprint": fingerprint, "code": code_stamp()})
-    )
-    logger.info(
-        "%s: training on %s (%s precision), %d train / %d val patches, batch %d, max %d epochs",
-        namespace,
-        trainer.accelerator.__class__.__name__.replace("Accelerator", ""),
-        trainer.precision,
-        len(data.splits["train"]),
-        len(data.splits["val"]),
-        d.batch_size,
-        spec.trainer.max_epochs,
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-        warnings.filterwarnings("ignore", message=".*number of training batches.*")
-        trainer.fit(task, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+    fingerprint = _fingerprint(spec, build_config, seed)
+    ckpt_path = _start_run(run_dir, fingerprint, spec.trainer, trainer.world_size)
+    _log_start(namespace, trainer, data, spec)
+    epochs = _run_fit(trainer, task, _datamodule(data, spec, seed), ckpt_path, checkpoints)
     best, best_path = checkpoints.best_score, checkpoints.folder / BEST
     logger.info(
         "%s: best val mIoU %s (epoch %s)",
@@ -428,5 +629,5 @@ def fit_segmentation_model(
         history=checkpoints.history(),
         best_val_miou=best,
         best_checkpoint=str(best_path) if best_path.is_file() else None,
-        epochs_run=int(trainer.current_epoch),
+        epochs_run=epochs,
     )

@@ -11,6 +11,9 @@ from pydantic import Field, RootModel, ValidationError, model_validator
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.params.base import Block, StrictModel, describe
 
+IN_PROCESS = ("auto", "single_device")  # strategies that train in the Kedro process
+SPAWNABLE = ("popen", "spawn")  # start methods of the DDP strategies that can be spawned
+
 
 class WeightsSpec(StrictModel):
     """Where a pretrained backbone comes from.
@@ -79,6 +82,48 @@ class TrainerSpec(StrictModel):
     limit_train_batches: int | float | None = None
     limit_val_batches: int | float | None = None
     enable_progress_bar: bool = True
+
+    @model_validator(mode="after")
+    def _launchable(self) -> TrainerSpec:
+        # Refused before a run starts: a strategy or node count kedro run can't launch.
+        if self.strategy != "auto" or self.num_nodes > 1:
+            if problem := launch_problem(self.strategy, self.num_nodes):
+                raise ValueError(problem)
+        return self
+
+
+def launch_problem(strategy: str, num_nodes: int) -> str | None:
+    """Why a ``trainer`` block can't train from ``kedro run`` and what to set (None: it can).
+
+    The devices of one machine train together under DDP, the processes spawned from
+    the training node (:func:`cocoa_threat.models.training.lightning_strategy`). Strategies whose launcher runs the
+    command again on every rank (FSDP, DeepSpeed, XLA) would run the whole pipeline on
+    each; so would every node of a multi-node run.
+    """
+    if num_nodes > 1:
+        return (
+            f"num_nodes: {num_nodes}: training on several nodes from kedro run is not "
+            f"supported (every node would run the whole pipeline); set num_nodes: 1 and train "
+            f"on the devices of one machine (devices: <n>, strategy: ddp), see docs/scaling.md"
+        )
+    if strategy in IN_PROCESS:
+        return None
+    from lightning.pytorch.strategies import DDPStrategy, StrategyRegistry
+
+    if strategy not in StrategyRegistry:
+        return f"strategy: {strategy!r} is not a Lightning strategy; set auto or ddp"
+    entry = StrategyRegistry[strategy]
+    start = entry["init_params"].get("start_method", "popen")
+    if entry["strategy"] is DDPStrategy and start in SPAWNABLE:
+        return None
+    if entry["strategy"] is DDPStrategy:
+        why = "forks the kedro process, which fails once CUDA is in use there"
+    else:
+        why = "is launched by running the command again on every rank (the whole pipeline)"
+    return (
+        f"strategy: {strategy} {why}; set strategy: ddp (several devices, processes spawned "
+        f"from the training node) or auto"
+    )
 
 
 class DeepModelParams(StrictModel):
