@@ -31,7 +31,17 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("data sources", ["smallminesds", "demo"]),
     (
         "foundations",
-        ["geo", "params", "conf", "raw", "provenance", "locking", "tracking", "errors"],
+        [
+            "geo",
+            "params",
+            "compute_params",
+            "conf",
+            "raw",
+            "provenance",
+            "locking",
+            "tracking",
+            "errors",
+        ],
     ),
 ]
 

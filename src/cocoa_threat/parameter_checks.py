@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import Field
 
+from cocoa_threat.compute_params import compute_params
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.models.config import TrainingParams, parse_model_params
 from cocoa_threat.params import StrictModel, land_use_params, parse_params
@@ -52,6 +53,7 @@ def _period(key: str) -> Callable[[Any], Any]:
 
 VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "land_use": land_use_params,
+    "compute": compute_params,
     "ingestion": ingestion_params,
     "training": _training,
     "inference": inference_params,

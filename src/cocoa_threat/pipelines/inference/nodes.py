@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cocoa_threat.compute_params import compute_params
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
@@ -102,26 +101,6 @@ def build_input_mosaic(
     return mosaic
 
 
-@contextlib.contextmanager
-def _dask_client(p: InferenceParams) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    if p.dask.scheduler_address:
-        with Client(p.dask.scheduler_address) as client:
-            yield client
-        return
-    with (
-        LocalCluster(
-            n_workers=p.dask.n_workers,
-            threads_per_worker=p.dask.threads_per_worker,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
 def scene_settings(
     p: InferenceParams,
     lu: LandUse,
@@ -148,12 +127,12 @@ def predict_land_use(
     inference: dict[str, Any],
     land_use: dict[str, Any],
     year: int,
+    compute: dict[str, Any] | None = None,
 ) -> tuple[RasterProducer, RasterProducer]:
     """Seamless land-use map of one year and its class probabilities.
 
     Windows are predicted with ``inference.context_margin`` pixels of context
-    and written one batch at a time, on this process or on Dask
-    (``inference.dask``).
+    and written one batch at a time, on this process or on Dask (``compute``).
 
     Args:
         input_mosaic: The year's mosaic (read lazily).
@@ -162,6 +141,7 @@ def predict_land_use(
         inference: The ``inference`` parameters.
         land_use: The ``land_use`` parameters.
         year: The year of this namespace.
+        compute: The ``compute`` parameters (where the windows run).
 
     Returns:
         ``land_use_map`` (class codes of ``land_use.classes``, nodata, colour
@@ -174,7 +154,7 @@ def predict_land_use(
         "model_version": str(chosen_model_info.get("version")),
         "split_hash": str(chosen_model_info.get("split_hash")),
     }
-    return _class_map(p, lu, input_mosaic, chosen_model, None, tags)
+    return _class_map(p, lu, input_mosaic, chosen_model, None, tags, compute)
 
 
 def _class_map(
@@ -184,13 +164,13 @@ def _class_map(
     model: SegmentationModel,
     band_indexes: list[int] | None,
     tags: dict[str, str],
+    compute: dict[str, Any] | None,
 ) -> tuple[RasterProducer, RasterProducer]:
     return produce_class_map(
         source,
         model,
         scene_settings(p, lu, source, model, band_indexes),
-        client_factory=(lambda: _dask_client(p)) if p.dask.enabled else None,
-        max_in_flight=p.dask.max_in_flight,
+        compute_params(compute),
         tags={**tags, "model": model.name},
     )
 
@@ -221,6 +201,7 @@ def predict_scene(
     chosen_model: SegmentationModel,
     inference: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> tuple[RasterProducer, RasterProducer]:
     """Land-use map of any multi-band GeoTIFF scene (e.g. a Sentinel-2 mosaic).
 
@@ -232,10 +213,13 @@ def predict_scene(
         scene: The scene (read lazily by window).
         chosen_model: The model from :func:`select_model`.
         inference: The ``inference`` parameters.
+        land_use: The ``land_use`` parameters.
+        compute: The ``compute`` parameters (where the windows run).
 
     Returns:
         A lazy raster written by the catalog as a COG.
     """
     p, lu = inference_params(inference), land_use_params(land_use)
     logger.info("Scene %s: %d x %d px", scene.path, scene.grid.width, scene.grid.height)
-    return _class_map(p, lu, scene, chosen_model, p.scene.band_indexes, {"source": scene.path})
+    tags = {"source": scene.path}
+    return _class_map(p, lu, scene, chosen_model, p.scene.band_indexes, tags, compute)

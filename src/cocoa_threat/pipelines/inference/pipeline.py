@@ -64,6 +64,7 @@ def year_pipeline(namespace: str) -> Pipeline:
                     "params:inference",
                     "params:land_use",
                     "params:year",
+                    "params:compute",
                 ],
                 outputs=["land_use_map", "land_use_probabilities"],
                 name="predict_land_use",
@@ -92,7 +93,7 @@ def year_pipeline(namespace: str) -> Pipeline:
             "chosen_model_info",
             "districts_raw",
         },
-        parameters={"params:inference", "params:land_use"},
+        parameters={"params:inference", "params:land_use", "params:compute"},
     )
 
 
@@ -110,7 +111,13 @@ def create_scene_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) 
         [
             Node(
                 predict_scene,
-                inputs=["scene", "chosen_model", "params:inference", "params:land_use"],
+                inputs=[
+                    "scene",
+                    "chosen_model",
+                    "params:inference",
+                    "params:land_use",
+                    "params:compute",
+                ],
                 outputs=["scene_land_use_map", "scene_land_use_probabilities"],
                 name="predict_scene",
             )
