@@ -136,16 +136,19 @@ def dask_compute() -> Any:
     """
     from distributed import LocalCluster
 
+    from cocoa_threat.compute_params import compute_params
     from cocoa_threat.geo.compute import close_clients
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
-        yield {
-            "dask": {
-                "enabled": True,
-                "scheduler_address": cluster.scheduler_address,
-                "max_in_flight": 3,
+        yield compute_params(
+            {
+                "dask": {
+                    "enabled": True,
+                    "scheduler_address": cluster.scheduler_address,
+                    "max_in_flight": 3,
+                }
             }
-        }
+        )
         close_clients()

@@ -56,7 +56,7 @@ def killer(window: Window) -> np.ndarray:
     return pattern(window)
 
 
-def test_results_come_in_window_order_and_equal_on_dask(dask_compute: dict) -> None:
+def test_results_come_in_window_order_and_equal_on_dask(dask_compute: Any) -> None:
     here = list(map_windows(pattern, WINDOWS))
     assert [w for w, _ in here] == WINDOWS
     there = list(map_windows(pattern, WINDOWS, dask_compute))
@@ -76,8 +76,8 @@ def started(window: Window) -> float:
     return start
 
 
-def test_at_most_max_in_flight_windows_on_the_cluster(dask_compute: dict) -> None:
-    m = dask_compute["dask"]["max_in_flight"]
+def test_at_most_max_in_flight_windows_on_the_cluster(dask_compute: Any) -> None:
+    m = dask_compute.dask.max_in_flight
     starts, taken = [], []
     for _, start in map_windows(started, WINDOWS[:9], dask_compute):
         starts.append(start)
@@ -105,7 +105,7 @@ def test_describe_batches() -> None:
     assert describe(batch) == "rows 0-32, cols 0-64"
 
 
-def test_a_killed_worker_is_retried(dask_compute: dict) -> None:
+def test_a_killed_worker_is_retried(dask_compute: Any) -> None:
     client = dask_client(compute_params(dask_compute).dask)
     expected = [pattern(w) for w in WINDOWS]
     got = []
@@ -139,7 +139,9 @@ def test_a_window_that_keeps_killing_workers_stops_the_run_without_a_cog(
         ) as cluster,
     ):
         address = cluster.scheduler_address  # one window at a time: the culprit is named
-        compute = {"dask": {"enabled": True, "scheduler_address": address, "max_in_flight": 1}}
+        compute = compute_params(
+            {"dask": {"enabled": True, "scheduler_address": address, "max_in_flight": 1}}
+        )
         with pytest.raises(WindowError, match=r"rows 32-64, cols 64-96.*a Dask worker that died"):
             write_cog(tmp_path / "out.tif", _producer(killer, compute), overview_levels=[])
     assert list(tmp_path.iterdir()) == []  # no COG, no partial work folder
@@ -153,3 +155,5 @@ def test_compute_parameters_are_checked() -> None:
         compute_params({"dask": {"scheduler_address": "scheduler:8786"}})
     with pytest.raises(ParameterError, match=r"compute.dask.workers"):
         compute_params({"dask": {"workers": 2}})
+    with pytest.raises(TypeError, match="compute_params"):  # never an unchecked dict
+        list(map_windows(pattern, WINDOWS, {"dask": {"enabled": True}}))

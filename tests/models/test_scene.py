@@ -71,7 +71,7 @@ def test_context_margin_removes_seams(tmp_path: Path) -> None:
     assert near_border.any(axis=1).all()
 
 
-def test_dask_local_cluster_gives_the_same_map(tmp_path: Path, dask_compute: dict) -> None:
+def test_dask_local_cluster_gives_the_same_map(tmp_path: Path, dask_compute: Any) -> None:
     source = _stripes(tmp_path)
     single = _run(source, margin=8, tmp_path=tmp_path, name="single")
     distributed = _run(source, margin=8, tmp_path=tmp_path, name="dask", compute=dask_compute)

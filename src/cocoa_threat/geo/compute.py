@@ -31,18 +31,46 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from rasterio.windows import Window
 from tqdm.auto import tqdm
 
-from cocoa_threat.compute_params import ComputeParams, DaskSpec, compute_params
-from cocoa_threat.geo.grid import GridSpec, window_transform
+from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.grid import GridSpec, iter_windows, window_transform
 
 logger = logging.getLogger(__name__)
 
 READ_AHEAD = 2  # windows read ahead by the background thread (single-process path)
+
+
+class DaskSettings(Protocol):
+    """``compute.dask`` (validated by :mod:`cocoa_threat.compute_params`)."""
+
+    enabled: bool
+    scheduler_address: str | None
+    n_workers: int
+    threads_per_worker: int
+    max_in_flight: int
+
+
+class ComputeSettings(Protocol):
+    """``compute``: where windows run (:class:`cocoa_threat.compute_params.ComputeParams`)."""
+
+    dask: DaskSettings
+
+
+def _dask_of(compute: ComputeSettings | None) -> DaskSettings | None:
+    """The Dask settings if windows go to Dask, else None (this process)."""
+    if compute is None:
+        return None
+    if not hasattr(compute, "dask"):
+        raise TypeError(
+            f"compute must be validated settings (cocoa_threat.compute_params.compute_params), "
+            f"not {type(compute).__name__}"
+        )
+    return compute.dask if compute.dask.enabled else None
 
 
 class WindowError(RuntimeError):
@@ -113,7 +141,7 @@ class WindowTask:
 def map_windows(
     work: Callable[..., Any],
     items: Iterable[Any],
-    compute: ComputeParams | dict[str, Any] | None = None,
+    compute: ComputeSettings | None = None,
     *,
     load: Callable[[Any], Any] | None = None,
     what: str = "window",
@@ -128,7 +156,7 @@ def map_windows(
             ``functools.partial`` of one): ``work(window)``, or
             ``work(window, load(window))`` when ``load`` is given.
         items: The windows (or batches of windows), in the order results are wanted.
-        compute: The ``compute`` parameters (None: this process).
+        compute: The validated ``compute`` parameters (None: this process).
         load: Optional reader of a window's inputs (run ahead in a thread here;
             in the same task on Dask).
         what: What a window is, for error messages (e.g. ``risk factors window``).
@@ -144,8 +172,8 @@ def map_windows(
     """
     task = WindowTask(work, load, what, grid)
     todo = list(items)
-    spec = compute_params(compute).dask
-    stream = _on_dask(task, todo, spec) if spec.enabled else _in_process(task, todo)
+    spec = _dask_of(compute)
+    stream = _on_dask(task, todo, spec) if spec is not None else _in_process(task, todo)
     with tqdm(
         total=len(todo), desc=desc or what, unit="win", disable=None if progress else True
     ) as bar:
@@ -158,7 +186,7 @@ def sum_windows(
     work: Callable[..., Any],
     items: Iterable[Any],
     zero: tuple[np.ndarray, ...],
-    compute: ComputeParams | dict[str, Any] | None = None,
+    compute: ComputeSettings | None = None,
     **kwargs: Any,
 ) -> tuple[np.ndarray, ...]:
     """The sum of every window's result (a tuple of arrays shaped like ``zero``), in order.
@@ -171,6 +199,37 @@ def sum_windows(
         for i, part in enumerate(result):
             np.add(total[i], part, out=total[i], casting="no")
     return total
+
+
+def window_producer(
+    work: Callable[[Window], np.ndarray],
+    grid: GridSpec,
+    block: int,
+    compute: ComputeSettings | None,
+    *,
+    what: str,
+    **raster: Any,
+) -> RasterProducer:
+    """A raster whose windows of ``block`` pixels are ``work(window)`` ((bands, rows, cols)).
+
+    The catalog writes it window by window in order (:func:`~cocoa_threat.geo.cog.write_cog`)
+    while the windows run here or on Dask.
+
+    Args:
+        work: Pure, picklable function of a window.
+        grid: The output grid.
+        block: Window size (px).
+        compute: The ``compute`` parameters.
+        what: What a window is, for errors and the progress bar.
+        **raster: ``count``, ``dtype``, ``nodata`` and the other fields of
+            :class:`~cocoa_threat.geo.cog.RasterProducer`.
+    """
+
+    def blocks() -> Iterator[tuple[Window, np.ndarray]]:
+        windows = iter_windows(grid.width, grid.height, block)
+        yield from map_windows(work, windows, compute, what=what, grid=grid)
+
+    return RasterProducer(grid=grid, blocks=blocks, **raster)
 
 
 def _in_process(task: WindowTask, items: list[Any]) -> Iterator[tuple[Any, Any]]:
@@ -197,7 +256,7 @@ def _run(task: WindowTask, item: Any) -> Any:
     return task(item)
 
 
-def _on_dask(task: WindowTask, items: list[Any], spec: DaskSpec) -> Iterator[tuple[Any, Any]]:
+def _on_dask(task: WindowTask, items: list[Any], spec: DaskSettings) -> Iterator[tuple[Any, Any]]:
     """At most ``max_in_flight`` windows on the cluster; results taken in window order."""
     from distributed import KilledWorker
 
@@ -249,7 +308,7 @@ def dask_allowed_failures() -> int:
 _CLIENTS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
 
 
-def dask_client(spec: DaskSpec) -> Any:
+def dask_client(spec: DaskSettings) -> Any:
     """The ``distributed.Client`` of these settings (started once, reused by every stage)."""
     key = (spec.scheduler_address, spec.n_workers, spec.threads_per_worker)
     if key in _CLIENTS and _CLIENTS[key][1].status == "running":

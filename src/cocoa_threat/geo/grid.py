@@ -228,11 +228,6 @@ def same_grid_or_raise(a: RasterSource, b: RasterSource, what: str) -> None:
         )
 
 
-def read_all(source: RasterSource, band: int = 1) -> np.ndarray:
-    """Read one whole band (for rasters known to fit in memory, e.g. a uint8 map)."""
-    return source.read(bands=[band])[0]
-
-
 def window_transform(grid: GridSpec, window: Window) -> Affine:
     """The transform of a window of a grid."""
     return rasterio.windows.transform(window, grid.affine)

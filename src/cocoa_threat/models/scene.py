@@ -16,14 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from rasterio.windows import Window
 
-from cocoa_threat.compute_params import ComputeParams
 from cocoa_threat.geo.cog import RasterProducer, SharedPass
-from cocoa_threat.geo.compute import map_windows
+from cocoa_threat.geo.compute import ComputeSettings, map_windows
 from cocoa_threat.geo.grid import RasterSource, expand, iter_windows
 
 logger = logging.getLogger(__name__)
@@ -127,7 +126,7 @@ def produce_class_map(
     source: RasterSource,
     model: ProbabilityModel,
     settings: SceneSettings,
-    compute: ComputeParams | dict[str, Any] | None = None,
+    compute: ComputeSettings | None = None,
     tags: dict[str, str] | None = None,
 ) -> tuple[RasterProducer, RasterProducer]:
     """A lazy class map of ``source`` and its class probabilities, written by the catalog.

@@ -27,6 +27,7 @@ from cocoa_threat.analysis.mercury import (
 )
 from cocoa_threat.analysis.survey import clean_survey
 from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
+from cocoa_threat.compute_params import compute_params
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.params import land_use_params, require_cocoa
@@ -53,7 +54,10 @@ def validate_survey(
 
 
 def interpolate_surface(
-    mercury_points: gpd.GeoDataFrame, after_map: RasterSource, mercury: dict[str, Any]
+    mercury_points: gpd.GeoDataFrame,
+    after_map: RasterSource,
+    mercury: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> tuple[RasterProducer, pd.DataFrame]:
     """Mean and median concentration surfaces (ng/m3) by the method best in spatial-block CV.
 
@@ -61,7 +65,8 @@ def interpolate_surface(
     ``mercury.interpolation.cv_block_size_m`` (refitted without them); the block
     CV chooses. Log-concentration is interpolated on a
     ``mercury.interpolation.resolution_m`` grid; cocoa farther than
-    ``mercury.max_distance_m`` from the survey is not covered.
+    ``mercury.max_distance_m`` from the survey is not covered. The surface's
+    windows run here or on Dask (``compute``).
 
     Returns:
         ``mercury_surface`` (two float32 bands: arithmetic mean and median) and
@@ -106,6 +111,7 @@ def interpolate_surface(
         p.max_distance_m,
         p.block_size,
         tags,
+        compute_params(compute),
     )
     return producer, cv
 
@@ -116,8 +122,11 @@ def cocoa_exposure(
     districts: gpd.GeoDataFrame,
     mercury: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Cocoa area of the latest map in each concentration class, per district.
+
+    Windows run here or on Dask (``compute``); areas come from int64 pixel counts.
 
     Returns:
         ``mercury_exposure_by_district``: district, concentration_class,
@@ -126,7 +135,13 @@ def cocoa_exposure(
     p, lu = mercury_params(mercury), land_use_params(land_use)
     cocoa = require_cocoa(lu, "Mercury exposure of cocoa")
     counts = exposure_counts(
-        after_map, mercury_surface, districts, cocoa, p.class_breaks_ng_m3, p.block_size
+        after_map,
+        mercury_surface,
+        districts,
+        cocoa,
+        p.class_breaks_ng_m3,
+        p.block_size,
+        compute_params(compute),
     )
     table = zone_table(
         counts,

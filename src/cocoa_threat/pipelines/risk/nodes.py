@@ -11,21 +11,22 @@ import logging
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.risk import (
+    RiskInputs,
     Scenario,
     class_producer,
     factor_producer,
-    recomputed_counts,
     risk_counts,
     score_producer,
+    sensitivity_counts,
     sensitivity_scenarios,
     sensitivity_table,
 )
 from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
+from cocoa_threat.compute_params import compute_params
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.grid import RasterSource
@@ -57,12 +58,13 @@ def compute_risk_factors(
     dem_mosaic: RasterSource,
     risk: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> RasterProducer:
     """The proximity, pressure, mercury and downstream factors of every pixel (0-1).
 
     Returns:
         ``risk_factors``: one float32 band per factor, computed in windows with
-        a halo (exactly the whole-array result).
+        a halo (exactly the whole-array result), here or on Dask (``compute``).
     """
     p, lu = risk_params(risk), land_use_params(land_use)
     require_cocoa(lu, "The risk pipeline")
@@ -73,15 +75,8 @@ def compute_risk_factors(
         },
         "Risk factors",
     )
-    producer = factor_producer(
-        before_map,
-        after_map,
-        mercury_surface,
-        dem_mosaic,
-        risk_spec(p, lu),
-        p.dem_nodata,
-        p.block_size,
-    )
+    inputs = RiskInputs(before_map, after_map, mercury_surface, dem_mosaic, p.dem_nodata)
+    producer = factor_producer(inputs, risk_spec(p, lu), p.block_size, compute_params(compute))
     return _tagged(producer, version)
 
 
@@ -105,8 +100,9 @@ def risk_by_district(
     districts: gpd.GeoDataFrame,
     risk: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """Cocoa area per risk class and district.
+    """Cocoa area per risk class and district (windows here or on Dask: ``compute``).
 
     Returns:
         ``risk_by_district``: district, risk_class, cocoa_ha, percent_of_district_cocoa.
@@ -114,9 +110,9 @@ def risk_by_district(
     p, lu = risk_params(risk), land_use_params(land_use)
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk tables")
-    baseline = [Scenario("baseline", "baseline", p.weights, p.class_breaks, risk_spec(p, lu))]
-    by_district, by_scenario = risk_counts(
-        risk_factors, after_map, districts, baseline, cocoa, p.block_size
+    baseline = Scenario("baseline", "baseline", p.weights, p.class_breaks, risk_spec(p, lu))
+    by_district = risk_counts(
+        risk_factors, after_map, districts, baseline, cocoa, p.block_size, compute_params(compute)
     )
     table = zone_table(
         by_district,
@@ -127,7 +123,7 @@ def risk_by_district(
         "percent_of_district_cocoa",
         total_label=ALL_DISTRICTS,
     )
-    ha = by_scenario[0] * after_map.grid.hectares(1)
+    ha = after_map.grid.hectares(by_district.sum(axis=0))
     summary = ", ".join(f"{c} {v:.0f} ha" for c, v in zip(p.class_labels, ha, strict=True))
     logger.info("Cocoa by risk class: %s", summary)
     return stamped(table, version)
@@ -141,11 +137,13 @@ def risk_sensitivity(
     dem_mosaic: RasterSource,
     risk: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, Figure]:
     """How the cocoa area per risk class moves when each setting moves by +/- ``sensitivity_change``.
 
-    Weights and class breaks re-use the factors; distances (``sensitivity_distances``)
-    recompute them. One at a time, against the baseline.
+    One pass over windows (here or on Dask: ``compute``): weights and class breaks
+    re-use the stored factors; each distance (``sensitivity_distances``) recomputes
+    only the factor it moves. One at a time, against the baseline.
 
     Returns:
         ``risk_sensitivity`` (one row per scenario: group, the setting, hectares per
@@ -154,17 +152,15 @@ def risk_sensitivity(
     p, lu = risk_params(risk), land_use_params(land_use)
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk sensitivity")
+    base = risk_spec(p, lu)
     scenarios = sensitivity_scenarios(
-        p.weights, p.class_breaks, risk_spec(p, lu), p.sensitivity_change, p.sensitivity_distances
+        p.weights, p.class_breaks, base, p.sensitivity_change, p.sensitivity_distances
     )
-    shared = [sc for sc in scenarios if sc.group != "distance"]
-    _, counts = risk_counts(risk_factors, after_map, None, shared, cocoa, p.block_size)
-    moved = [sc for sc in scenarios if sc.group == "distance"]
-    if moved:
-        inputs = (before_map, after_map, mercury_surface, dem_mosaic)
-        extra = recomputed_counts(inputs, moved, cocoa, p.dem_nodata, p.block_size)
-        counts = np.vstack([counts, extra])
-    table = sensitivity_table([*shared, *moved], counts, p.class_labels, after_map.grid.hectares(1))
+    inputs = RiskInputs(before_map, after_map, mercury_surface, dem_mosaic, p.dem_nodata)
+    counts = sensitivity_counts(
+        risk_factors, inputs, scenarios, base, cocoa, p.block_size, compute_params(compute)
+    )
+    table = sensitivity_table(scenarios, counts, p.class_labels, after_map.grid.hectares(1))
     figure = risk_plots.plot_sensitivity(table, p.class_labels, p.sensitivity_change)
     return stamped(table, version), figure
 
@@ -174,17 +170,23 @@ def make_risk_score(
     after_map: RasterSource,
     risk: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> RasterProducer:
     """The 0-1 risk score (weighted sum of the factors) of every cocoa pixel, -1 elsewhere."""
     p, lu = risk_params(risk), land_use_params(land_use)
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk score")
-    producer = score_producer(risk_factors, after_map, p.weights, cocoa, p.block_size)
+    producer = score_producer(
+        risk_factors, after_map, p.weights, cocoa, p.block_size, compute_params(compute)
+    )
     return _tagged(producer, version)
 
 
 def make_risk_map(
-    risk_score: RasterSource, risk: dict[str, Any], land_use: dict[str, Any]
+    risk_score: RasterSource,
+    risk: dict[str, Any],
+    land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> RasterProducer:
     """Risk class of every cocoa pixel (0 low ... 3 very high, nodata elsewhere), colour table."""
     p, lu = risk_params(risk), land_use_params(land_use)
@@ -198,6 +200,7 @@ def make_risk_map(
         p.block_size,
         colour_table(dict(enumerate(p.class_colours)), lu.nodata),
         tags,
+        compute_params(compute),
     )
 
 

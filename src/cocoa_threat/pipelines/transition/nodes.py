@@ -8,29 +8,26 @@ and :mod:`cocoa_threat.analysis.districts`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from rasterio.windows import Window
 
 from cocoa_threat.analysis import districts as district_lib
 from cocoa_threat.analysis.accuracy import conversion_quantity
 from cocoa_threat.analysis.area import POPULATIONS, area_table
 from cocoa_threat.analysis.transitions import (
-    change_codes,
-    check_maps_agree,
+    change_producer,
     conversion_patches,
-    paired_windows,
     pixel_accuracies,
     tile_measures,
     transition_tables,
 )
+from cocoa_threat.compute_params import compute_params
 from cocoa_threat.geo.cog import RasterProducer
-from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.pipelines.transition.params import transition_params
@@ -64,8 +61,11 @@ def compute_transitions(
     districts: gpd.GeoDataFrame,
     transition: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Transition matrix, per-district transitions and mapped class areas, in one windowed pass.
+
+    The windows run here or on Dask (``compute``).
 
     Returns:
         ``transition_matrix``, ``transition_by_district`` and ``map_class_areas``,
@@ -74,7 +74,13 @@ def compute_transitions(
     p = transition_params(transition, land_use)
     scheme = p.scheme()
     matrix, by_district, areas = transition_tables(
-        before_map, after_map, districts, scheme, p.outside_label, p.block_size
+        before_map,
+        after_map,
+        districts,
+        scheme,
+        p.outside_label,
+        p.block_size,
+        compute_params(compute),
     )
     conv = matrix.set_index("from_class").loc[p.from_class, f"to_{p.to_class}_ha"]
     logger.info("Mapped %s -> %s: %.1f ha", p.from_class, p.to_class, conv)
@@ -87,30 +93,16 @@ def make_change_map(
     after_map: RasterSource,
     transition: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> RasterProducer:
     """Change raster coding each transition as ``from * 10 + to`` (e.g. 21 cocoa -> mining).
 
     Returns:
-        A lazy uint8 raster (nodata, colour table) written by the catalog as a COG.
+        A lazy uint8 raster (nodata, colour table) written by the catalog as a COG
+        (its windows run here or on Dask: ``compute``).
     """
     p = transition_params(transition, land_use)
-    scheme = p.scheme()
-    check_maps_agree(before_map, after_map)
-
-    def blocks() -> Iterator[tuple[Window, np.ndarray]]:
-        for window, a, b in paired_windows(before_map, after_map, p.block_size):
-            yield window, change_codes(a, b, scheme.k, scheme.nodata)[None]
-
-    return RasterProducer(
-        grid=before_map.grid,
-        count=1,
-        dtype="uint8",
-        nodata=scheme.nodata,
-        blocks=blocks,
-        band_names=["transition"],
-        colormap=colour_table(scheme.colour_of_codes(), scheme.nodata),
-        tags={f"code_{scheme.code(a, b)}": f"{a} -> {b}" for a, b in scheme.pairs()},
-    )
+    return change_producer(before_map, after_map, p.scheme(), p.block_size, compute_params(compute))
 
 
 def extract_conversion_polygons(
@@ -119,15 +111,25 @@ def extract_conversion_polygons(
     districts: gpd.GeoDataFrame,
     transition: dict[str, Any],
     land_use: dict[str, Any],
+    compute: dict[str, Any] | None = None,
 ) -> gpd.GeoDataFrame:
     """One polygon per connected patch of the conversion, at least the mapping unit.
+
+    Windows are outlined here or on Dask (``compute``) and joined across their edges.
 
     Returns:
         ``cocoa_to_mining``: patch_id, area_ha, n_pixels, district (largest
         overlap), geometry in the maps' CRS.
     """
     p = transition_params(transition, land_use)
-    frame, n = conversion_patches(before_map, after_map, p.scheme(), p.min_mapping_unit_ha)
+    frame, n = conversion_patches(
+        before_map,
+        after_map,
+        p.scheme(),
+        p.min_mapping_unit_ha,
+        p.block_size,
+        compute_params(compute),
+    )
     frame["district"] = district_lib.majority_district(frame.geometry, districts, p.outside_label)
     frame["model_version"] = raster_version(before_map)
     logger.info(
