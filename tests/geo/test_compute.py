@@ -157,3 +157,11 @@ def test_compute_parameters_are_checked() -> None:
         compute_params({"dask": {"workers": 2}})
     with pytest.raises(TypeError, match="compute_params"):  # never an unchecked dict
         list(map_windows(pattern, WINDOWS, {"dask": {"enabled": True}}))
+
+
+def test_counts_are_summed_as_int64_only() -> None:
+    def as_float(window: Window) -> tuple[np.ndarray]:
+        return (counts(window)[0].astype(np.float64),)
+
+    with pytest.raises(TypeError):  # no float accumulation over windows
+        sum_windows(as_float, WINDOWS, (np.zeros(5, np.int64),))

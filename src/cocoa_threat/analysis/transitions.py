@@ -24,7 +24,7 @@ from shapely.affinity import affine_transform
 from shapely.geometry import shape
 
 from cocoa_threat.analysis.accuracy import TilePair, measure_tile
-from cocoa_threat.analysis.zonal import count_by_zone, zone_table, zones_of
+from cocoa_threat.analysis.zonal import zone_table, zones_of
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.compute import ComputeSettings, map_windows, sum_windows, window_producer
@@ -119,13 +119,21 @@ def _read_pair(window: Window, before: RasterSource, after: RasterSource) -> tup
 def transition_window(
     window: Window, before: RasterSource, after: RasterSource, districts: Any, k: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One window's pixel counts: (zones, from * k + to) and (2 years, classes), int64."""
+    """One window's pixel counts: (zones, from * k + to) and (2 years, classes), int64.
+
+    One histogram of (zone, from, to) with every code >= k (nodata) as k gives both.
+    """
     a, b = _read_pair(window, before, after)
-    both = (a < k) & (b < k)
-    zones = zones_of(districts, before.grid, window)
-    counts = count_by_zone(zones[both], a[both] * k + b[both], len(districts) + 1, k * k)
-    per_year = np.stack([np.bincount(m[m < k], minlength=k) for m in (a, b)])
-    return counts, per_year.astype(np.int64)
+    n_d, k1 = len(districts) + 1, k + 1
+    index = zones_of(districts, before.grid, window).astype(np.intp)
+    index *= k1
+    index += np.minimum(a, k)
+    index *= k1
+    index += np.minimum(b, k)
+    hist = np.bincount(index.ravel(), minlength=n_d * k1 * k1).reshape(n_d, k1, k1)
+    counts = hist[:, :k, :k].reshape(n_d, k * k)
+    per_year = np.stack([hist[:, :k, :].sum(axis=(0, 2)), hist[:, :, :k].sum(axis=(0, 1))])
+    return counts.astype(np.int64), per_year.astype(np.int64)
 
 
 def transition_tables(
