@@ -313,18 +313,13 @@ def dask_client(spec: DaskSettings) -> Any:
     key = (spec.scheduler_address, spec.n_workers, spec.threads_per_worker)
     if key in _CLIENTS and _CLIENTS[key][1].status == "running":
         return _CLIENTS[key][1]
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if spec.scheduler_address:
         cluster, client = None, Client(spec.scheduler_address)
         logger.info("Dask: connected to %s", spec.scheduler_address)
     else:
-        cluster = LocalCluster(
-            n_workers=spec.n_workers,
-            threads_per_worker=spec.threads_per_worker,
-            processes=True,
-            dashboard_address=":0",
-        )
+        cluster = _local_cluster(spec)
         client = Client(cluster)
         logger.info(
             "Dask: LocalCluster of %d workers x %d threads at %s",
@@ -334,6 +329,28 @@ def dask_client(spec: DaskSettings) -> Any:
         )
     _CLIENTS[key] = (cluster, client)
     return client
+
+
+def _local_cluster(spec: DaskSettings) -> Any:
+    """A LocalCluster of worker processes, glibc left to size its own heap.
+
+    Dask sets ``MALLOC_TRIM_THRESHOLD_`` in its workers to hand freed memory back to
+    the system at once; with the large temporary arrays of a window that turns every
+    allocation into fresh pages (measured: 1.6x the CPU time of the same windows in
+    one process). Memory stays bounded by the windows in flight either way.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(
+            n_workers=spec.n_workers,
+            threads_per_worker=spec.threads_per_worker,
+            processes=True,
+            dashboard_address=":0",
+        )
 
 
 def close_clients() -> None:
