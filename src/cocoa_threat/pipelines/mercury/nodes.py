@@ -65,8 +65,7 @@ def interpolate_surface(
     ``mercury.interpolation.cv_block_size_m`` (refitted without them); the block
     CV chooses. Log-concentration is interpolated on a
     ``mercury.interpolation.resolution_m`` grid; cocoa farther than
-    ``mercury.max_distance_m`` from the survey is not covered. The surface's
-    windows run here or on Dask (``compute``).
+    ``mercury.max_distance_m`` from the survey is not covered (windows: ``compute``).
 
     Returns:
         ``mercury_surface`` (two float32 bands: arithmetic mean and median) and
