@@ -326,8 +326,19 @@ def run_one(folder: Path, workers: int, block: int | None) -> list[dict[str, Any
         by_stage["sensitivity"]["seconds"] / by_stage["risk"]["seconds"], 2
     )
     total = record("total", workers, size, sum(r["seconds"] for r in records), {}, {})
-    total |= {"peak_rss_gib": max(r["peak_rss_gib"] for r in records), "cluster_start_s": start_s}
-    total["cpu_s"] = round(sum(r["cpu_s"] for r in records), 2)
+    total |= {
+        "peak_rss_gib": max(r["peak_rss_gib"] for r in records),
+        "rss_kedro_gib": max(r["rss_kedro_gib"] for r in records),
+        "rss_workers_gib": [
+            max(v) for v in zip(*(r["rss_workers_gib"] for r in records), strict=True)
+        ],
+        "cpu_s": round(sum(r["cpu_s"] for r in records), 2),
+        "cpu_s_kedro": round(sum(r["cpu_s_kedro"] for r in records), 2),
+        "cpu_s_workers": [
+            round(sum(v), 2) for v in zip(*(r["cpu_s_workers"] for r in records), strict=True)
+        ],
+        "cluster_start_s": round(start_s, 2),
+    }
     total["outputs_sha256"] = digest
     return [*records, total]
 
@@ -361,8 +372,8 @@ def record(
 # --------------------------------------------------------------------------- #
 # Command line
 # --------------------------------------------------------------------------- #
-def machine() -> str:
-    """CPU, cores, memory and load of this machine."""
+def machine(load_before: str) -> str:
+    """CPU, cores, memory and load of this machine (before the runs and now)."""
     import psutil
 
     cpu = platform.processor() or platform.machine()
@@ -374,12 +385,16 @@ def machine() -> str:
         )
     except (OSError, StopIteration):
         model = cpu
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (
         f"{model}, {os.cpu_count()} cores, {psutil.virtual_memory().total / GIB:.0f} GiB, "
         f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
-        f"load average at start {load}"
+        f"load average (1, 5, 15 min) before the runs {load_before}, after {load_average()}"
     )
+
+
+def load_average() -> str:
+    """The machine's load average now."""
+    return ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def main() -> None:
@@ -410,6 +425,7 @@ def main() -> None:
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Inputs once, then one fresh process per worker count."""
     records, env = [], {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)])}
+    load_before = load_average()
     with tempfile.TemporaryDirectory(dir=args.work) as tmp:
         folder = Path(tmp)
         t = time.perf_counter()
@@ -427,7 +443,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             if done.returncode:
                 raise SystemExit(f"run with {workers} worker(s) failed:\n{done.stderr[-3000:]}")
             records += json.loads(done.stdout.strip().splitlines()[-1])
-    description = machine()
+    description = machine(load_before)
     return [{**r, "machine": description} for r in records]
 
 
