@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import logging
 import traceback
+import uuid
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -261,15 +262,17 @@ def _on_dask(task: WindowTask, items: list[Any], spec: DaskSettings) -> Iterator
     from distributed import KilledWorker
 
     client = dask_client(spec)
+    stage = "_".join(task.what.split()) or "window"  # task names: per stage on the dashboard
     with warnings.catch_warnings():  # a model is large; it goes to the cluster once
         warnings.filterwarnings("ignore", message="Large object", category=UserWarning)
         # A task, not scattered data: were every worker holding it to die, Dask rebuilds it.
-        shared = client.submit(_identity, task, pure=False)
+        shared = client.submit(_identity, task, key=f"{stage}_function-{uuid.uuid4().hex}")
     todo = iter(items)
     pending: deque[tuple[Any, Any]] = deque()
 
     def submit(item: Any) -> None:
-        pending.append((item, client.submit(_run, shared, item, pure=False)))
+        key = f"{stage}-{uuid.uuid4().hex}"
+        pending.append((item, client.submit(_run, shared, item, key=key)))
 
     try:
         for item in islice(todo, spec.max_in_flight):
