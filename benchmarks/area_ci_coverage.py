@@ -92,10 +92,10 @@ def _ingest(tmp: Path, seed: int) -> tuple[dict[str, Any], Any]:
 def map_study_region(study: Any, other: Any, params: dict[str, Any]) -> pd.DataFrame:
     """Per-tile mapped and reference counts of the study region, mapped by a forest of the other."""
     from cocoa_threat.analysis.accuracy import TilePair, measure_tile
-    from cocoa_threat.params.training import parse_model_params
     from cocoa_threat.models.data import load_training_data
     from cocoa_threat.models.forest import ForestSegmenter, fit_random_forest
     from cocoa_threat.params import land_use_params
+    from cocoa_threat.params.training import parse_model_params
 
     lu = land_use_params(params["land_use"])
     image_nodata = params["ingestion"]["raster"]["image_nodata"]

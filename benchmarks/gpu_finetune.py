@@ -29,11 +29,11 @@ import torch
 import yaml
 from lightning.pytorch.callbacks import Callback
 
-from cocoa_threat.params.training import DeepModelParams, parse_model_params
 from cocoa_threat.models.data import SplitArrays, TrainingData
 from cocoa_threat.models.predict import predict_logits
 from cocoa_threat.models.terratorch_build import build_model
 from cocoa_threat.models.training import fit_segmentation_model
+from cocoa_threat.params.training import DeepModelParams, parse_model_params
 
 BANDS = ["BLUE", "GREEN", "RED", "NIR_NARROW", "SWIR_1", "SWIR_2"]
 KM2_PER_PATCH = 128 * 128 * 100 / 1e6

@@ -40,9 +40,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_finetune import BANDS, study_block  # noqa: E402
 
-from cocoa_threat.params.training import parse_model_params  # noqa: E402
 from cocoa_threat.models.predict import DevicePredictor, amp_dtype  # noqa: E402
 from cocoa_threat.models.terratorch_build import architecture_args, build_model  # noqa: E402
+from cocoa_threat.params.training import parse_model_params  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KM2_PER_PX = 100 / 1e6

@@ -62,9 +62,10 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
     from cocoa_threat.geo.grid import RasterSource, iter_windows
     from cocoa_threat.models.predict import predict_logits
     from cocoa_threat.models.scene import produce_class_map
-    from cocoa_threat.params import land_use_params
+    from cocoa_threat.params import LandUse
+    from cocoa_threat.params.inference import InferenceParams
+    from cocoa_threat.params.study import PeriodParams
     from cocoa_threat.pipelines.inference.nodes import build_input_mosaic, scene_settings
-    from cocoa_threat.pipelines.inference.params import inference_params
 
     context = _context()
     predictor, params = _predictor(context, model)
@@ -72,13 +73,13 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
         params["window_size"] = window
     if margin is not None:
         params["context_margin"] = margin
-    p = inference_params(params)
+    p = InferenceParams.model_validate(params)
     manifest = context.catalog.load("tile_manifest")
-    year = int(context.params["before"]["year"])
-    lu = land_use_params(context.params["land_use"])
+    period = PeriodParams.model_validate(context.params["before"])
+    lu = LandUse.model_validate(context.params["land_use"])
     with tempfile.TemporaryDirectory() as tmp:
         vrt = Path(tmp) / "mosaic.vrt"
-        spec = build_input_mosaic(manifest, context.catalog.load("band_stats"), year, params)
+        spec = build_input_mosaic(manifest, context.catalog.load("band_stats"), period, p)
         vrt.write_text(spec.to_xml(vrt))
         source = RasterSource.open(vrt)
         settings = scene_settings(p, lu, source, predictor, None)
@@ -91,7 +92,7 @@ def ratio(model: str, window: int | None, margin: int | None) -> dict[str, float
     area = source.grid.width * source.grid.height * KM2_PER_PX
 
     parts = context.catalog.load("model_input")
-    rows = manifest[manifest["year"] == year]
+    rows = manifest[manifest["year"] == period.year]
     tiles = np.stack([parts[f"{r.split}/{r.sample}_img"]().data for r in rows.itertuples()])
     x = predictor.normalise(tiles)
     t0 = time.perf_counter()
@@ -154,14 +155,14 @@ def memory_one(model: str, scene: Path) -> dict[str, float]:
     from cocoa_threat.geo.cog import write_cog
     from cocoa_threat.geo.grid import RasterSource
     from cocoa_threat.models.scene import produce_class_map
-    from cocoa_threat.params import land_use_params
+    from cocoa_threat.params import LandUse
+    from cocoa_threat.params.inference import InferenceParams
     from cocoa_threat.pipelines.inference.nodes import scene_settings
-    from cocoa_threat.pipelines.inference.params import inference_params
 
     context = _context()
     predictor, params = _predictor(context, model)
-    p = inference_params(params)
-    lu = land_use_params(context.params["land_use"])
+    p = InferenceParams.model_validate(params)
+    lu = LandUse.model_validate(context.params["land_use"])
     with tempfile.TemporaryDirectory(dir=scene.parent) as tmp:
         source = RasterSource.open(scene)
         size = source.grid.width

@@ -19,8 +19,8 @@ import geopandas as gpd
 import numpy as np
 import yaml
 
-from cocoa_threat.analysis.interpolation import cross_validate
-from cocoa_threat.pipelines.mercury.params import interpolators, mercury_params
+from cocoa_threat.analysis.interpolation import cross_validate, interpolators
+from cocoa_threat.params.mercury import MercuryParams
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,7 +30,7 @@ def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data/03_primary/mercury_points.gpkg"
     points = gpd.read_file(path)
     conf = yaml.safe_load((ROOT / "conf/base/parameters_mercury.yml").read_text())["mercury"]
-    make = interpolators(mercury_params(conf))["background_kriging"]
+    make = interpolators(MercuryParams.model_validate(conf))["background_kriging"]
     xy = np.column_stack([points.geometry.x, points.geometry.y])
     z = points["log_concentration"].to_numpy()
 

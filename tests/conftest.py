@@ -152,3 +152,30 @@ def write_tile(
     transform = Affine(pixel, 0, origin[0], 0, -pixel, origin[1])
     write_raster(path, Raster(data, transform, CRS.from_user_input(crs), nodata))
     return path
+
+
+@pytest.fixture(scope="session")
+def dask_compute() -> Any:
+    """The ``compute`` parameters of a 2-worker LocalCluster (worker processes), shared.
+
+    Stages get it as ``compute`` and run their windows on the cluster; the cluster
+    lives for the whole session (starting one costs seconds).
+    """
+    from distributed import LocalCluster
+
+    from cocoa_threat.geo.compute import close_clients
+    from cocoa_threat.params.compute import ComputeParams
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        yield ComputeParams.model_validate(
+            {
+                "dask": {
+                    "enabled": True,
+                    "scheduler_address": cluster.scheduler_address,
+                    "max_in_flight": 3,
+                }
+            }
+        )
+        close_clients()

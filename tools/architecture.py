@@ -31,7 +31,16 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("data sources", ["smallminesds", "demo", "imagery"]),
     (
         "foundations",
-        ["geo", "params", "conf", "raw", "provenance", "locking", "tracking", "errors"],
+        [
+            "geo",
+            "params",
+            "conf",
+            "raw",
+            "provenance",
+            "locking",
+            "tracking",
+            "errors",
+        ],
     ),
 ]
 

@@ -17,6 +17,10 @@ is checked before the first node of a run (`cocoa_threat.hooks.ParameterCheckHoo
 """
 
 
+# Blocks that no single pipeline owns: who reads them.
+SHARED_BLOCKS = {"compute": "Every pipeline that processes rasters window by window"}
+
+
 def parameters_markdown(conf_dir: Path) -> str:
     """The reference page: one section per pipeline with its YAML, comments included."""
     parts = [HEADER]
@@ -29,7 +33,8 @@ def parameters_markdown(conf_dir: Path) -> str:
         parts.append(f"```yaml\n{shared.read_text().rstrip()}\n```\n")
     for path in sorted(conf_dir.glob("parameters_*.yml")):
         name = path.stem.removeprefix("parameters_")
-        parts.append(f"\n## {name}\n\n`kedro run --pipeline={name}` reads `{path.name}`:\n")
+        reader = SHARED_BLOCKS.get(name, f"`kedro run --pipeline={name}`")
+        parts.append(f"\n## {name}\n\n{reader} reads `{path.name}`:\n")
         parts.append(f"```yaml\n{path.read_text().rstrip()}\n```\n")
     return "".join(parts)
 

@@ -257,3 +257,152 @@ def test_sensitivity_moves_weights_breaks_and_distances_one_at_a_time() -> None:
     assert by_label["downstream max distance -20%"].spec.half_distance_m == SPEC.half_distance_m
     assert by_label["pressure saturation +20%"].spec.pressure_saturation == pytest.approx(0.24)
     assert len(sensitivity_scenarios(weights, [0.5], SPEC, 0.2, distances=False)) == 11
+
+
+# --------------------------------------------------------------------------- #
+# Windowed on rasters: the same on Dask; the incremental sensitivity
+# --------------------------------------------------------------------------- #
+def _rasters(tmp_path, shape=(90, 110)):
+    from cocoa_threat.analysis.risk import RiskInputs
+    from cocoa_threat.geo.grid import RasterSource
+    from tests.conftest import write_tile
+
+    before, after, mercury, dem = _arrays(shape)
+    after[:, 100:] = 255  # no data in the second map
+    mercury[:20, :30] = np.nan  # beyond the survey
+    dem[60:70, 10:20] = -9999.0
+    specs = (
+        ("before", before, 255),
+        ("after", after, 255),
+        ("mercury", mercury.astype(np.float32), None),
+        ("dem", dem.astype(np.float32), -9999.0),
+    )
+    paths = [write_tile(tmp_path / f"{n}.tif", a[None], nodata=nd) for n, a, nd in specs]
+    sources = [RasterSource.open(p) for p in paths]
+    arrays = (before, after, np.where(np.isnan(mercury), np.nan, mercury), dem)
+    return RiskInputs(*sources, dem_nodata=-9999.0), arrays
+
+
+def _written(tmp_path, name, producer):
+    import rasterio
+
+    from cocoa_threat.geo.cog import write_cog
+    from cocoa_threat.geo.grid import RasterSource
+
+    write_cog(tmp_path / f"{name}.tif", producer, overview_levels=[])
+    with rasterio.open(tmp_path / f"{name}.tif") as src:
+        return RasterSource.open(tmp_path / f"{name}.tif"), src.read()
+
+
+def test_factors_score_classes_and_tables_are_the_same_on_dask(tmp_path, dask_compute) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from cocoa_threat.analysis.risk import (
+        Scenario,
+        class_producer,
+        factor_producer,
+        risk_counts,
+        score_producer,
+    )
+
+    inputs, _ = _rasters(tmp_path)
+    weights = {"proximity": 0.35, "pressure": 0.25, "mercury": 0.2, "downstream": 0.2}
+    districts = gpd.GeoDataFrame(
+        {"district": ["A"]}, geometry=[box(616000, 712500, 616600, 713000)], crs="EPSG:32630"
+    )
+    baseline = Scenario("baseline", "baseline", weights, [0.25, 0.5, 0.75], SPEC)
+    results = {}
+    for name, compute in (("here", None), ("there", dask_compute)):
+        factors, f = _written(tmp_path, f"f_{name}", factor_producer(inputs, SPEC, 32, compute))
+        score, s = _written(
+            tmp_path, f"s_{name}", score_producer(factors, inputs.after, weights, 2, 32, compute)
+        )
+        _, c = _written(
+            tmp_path,
+            f"c_{name}",
+            class_producer(score, [0.25, 0.5, 0.75], 255, 32, None, {}, compute),
+        )
+        counts = risk_counts(factors, inputs.after, districts, baseline, 2, 32, compute)
+        results[name] = (f, s, c, counts)
+    for a, b in zip(results["here"], results["there"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    f, _, c, counts = results["here"]
+    assert (f > 0).any(axis=(1, 2)).all()  # every factor is somewhere non-zero
+    assert counts.sum() == (c != 255).sum() > 0
+
+
+def test_incremental_sensitivity_equals_recomputing_every_factor(tmp_path, dask_compute) -> None:
+    from cocoa_threat.analysis.risk import (
+        classify,
+        factor_producer,
+        risk_score,
+        sensitivity_counts,
+    )
+
+    inputs, (before, after, mercury, dem) = _rasters(tmp_path)
+    weights = {"proximity": 0.35, "pressure": 0.25, "mercury": 0.2, "downstream": 0.2}
+    breaks = [0.25, 0.5, 0.75]
+    scenarios = sensitivity_scenarios(weights, breaks, SPEC, 0.2)
+    factors, _ = _written(tmp_path, "factors", factor_producer(inputs, SPEC, 32))
+    dem = np.where(dem == -9999.0, np.nan, dem)
+    cocoa = after == 2
+    expected = []
+    for scenario in scenarios:  # every factor of every case, on the whole arrays
+        f = risk_factors(before, after, mercury, dem, scenario.spec)
+        picked = {k: v[cocoa] for k, v in f.items()}
+        cls = classify(risk_score(picked, scenario.weights), scenario.breaks)
+        expected.append(np.bincount(cls, minlength=4))
+    expected = np.array(expected)
+    here = sensitivity_counts(factors, inputs, scenarios, SPEC, 2, 32)
+    there = sensitivity_counts(factors, inputs, scenarios, SPEC, 2, 32, dask_compute)
+    np.testing.assert_array_equal(here, expected)
+    np.testing.assert_array_equal(there, expected)
+    assert here.dtype == np.int64
+    distance_rows = [i for i, s in enumerate(scenarios) if s.group == "distance"]
+    assert len(distance_rows) == 12
+    assert (here[distance_rows] != here[0]).any(axis=1).sum() >= 6  # the cases move classes
+
+
+def test_each_distance_case_moves_one_factor() -> None:
+    from cocoa_threat.analysis.risk import moved_factors
+
+    weights = {"proximity": 0.35, "pressure": 0.25, "mercury": 0.2, "downstream": 0.2}
+    scenarios = sensitivity_scenarios(weights, [0.25, 0.5, 0.75], SPEC, 0.2)
+    moved = {s.label: moved_factors(SPEC, s.spec) for s in scenarios}
+    assert moved["baseline"] == [] and moved["weight proximity +20%"] == []
+    assert moved["proximity max distance +20%"] == ["proximity"]
+    assert moved["pressure saturation -20%"] == ["pressure"]
+    assert moved["downstream half distance +20%"] == ["downstream"]
+    other_pixel = SPEC.__class__(**{**SPEC.__dict__, "pixel_size": 20.0})
+    assert moved_factors(SPEC, other_pixel) == list(FACTORS)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"pressure_radius_m": 120.0, "max_distance_m": 60.0},
+        {"downstream_max_distance_m": 200.0, "max_distance_m": 40.0},
+    ],
+)
+def test_windows_with_the_halo_equal_the_whole_array(changes) -> None:
+    spec = SPEC.__class__(**{**SPEC.__dict__, **changes})
+    before, after, mercury, dem = _arrays(seed=3)
+    whole = risk_factors(before, after, mercury, dem, spec)
+    halo, size = spec.halo, 24
+    pad = lambda a, v: np.pad(a, halo, constant_values=v)  # noqa: E731
+    big = [pad(before, 255), pad(after, 255), pad(mercury, np.nan), pad(dem, np.nan)]
+    rows, cols = after.shape
+    for r0 in range(0, rows, size):
+        for c0 in range(0, cols, size):
+            h, w = min(size, rows - r0), min(size, cols - c0)
+            part = risk_factors(
+                *(a[r0 : r0 + h + 2 * halo, c0 : c0 + w + 2 * halo] for a in big), spec
+            )
+            for name in FACTORS:
+                np.testing.assert_array_equal(
+                    part[name][halo : halo + h, halo : halo + w],
+                    whole[name][r0 : r0 + h, c0 : c0 + w],
+                    err_msg=f"{name} at window {r0}, {c0}",
+                )

@@ -142,3 +142,32 @@ def test_pad_to_pads_bottom_right_only() -> None:
     assert padded.shape == (2, 5, 6)
     assert (padded[:, :3, :4] == 1).all() and (padded[:, 3:] == -1).all()
     assert pad_to(a, (3, 4), 0) is a
+
+
+def test_windows_inside_or_outside_every_district_are_filled_as_rasterized() -> None:
+    from affine import Affine
+    from rasterio import features
+    from rasterio.windows import Window
+    from shapely.geometry import Polygon, box
+
+    from cocoa_threat.geo.grid import GridSpec, iter_windows, rasterize_window, window_transform
+
+    grid = GridSpec.of("EPSG:32630", Affine(10, 0, 0, 0, -10, 1000), 100, 100)
+    shapes = [
+        box(0, 400, 500, 1000),  # holds whole windows
+        Polygon([(300, 0), (1000, 300), (700, 700)]),  # cuts through windows
+        box(450, 450, 520, 520),  # overlaps the first: the later one wins
+    ]
+    kinds = set()
+    for window in [*iter_windows(100, 100, 16), Window(0, 0, 100, 100)]:
+        expected = features.rasterize(
+            [(g, i + 1) for i, g in enumerate(shapes)],
+            out_shape=(int(window.height), int(window.width)),
+            transform=window_transform(grid, window),
+            fill=0,
+            dtype="int32",
+        )
+        got = rasterize_window(shapes, grid, window)
+        np.testing.assert_array_equal(got, expected, err_msg=str(window))
+        kinds.add(len(np.unique(expected)))
+    assert kinds >= {1, 2, 3}  # uniform windows (filled) and mixed ones (rasterized)

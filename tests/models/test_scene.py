@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +41,9 @@ def _stripes(tmp_path: Path, size: int = 96) -> RasterSource:
     return RasterSource.open(path)
 
 
-def _run(source: RasterSource, margin: int, tmp_path: Path, name: str, **kw) -> np.ndarray:
+def _run(
+    source: RasterSource, margin: int, tmp_path: Path, name: str, model: Any = None, **kw: Any
+) -> np.ndarray:
     settings = SceneSettings(
         band_indexes=(1,),
         image_nodata=NODATA,
@@ -51,7 +53,7 @@ def _run(source: RasterSource, margin: int, tmp_path: Path, name: str, **kw) -> 
         progress=False,
     )
     out = tmp_path / f"{name}.tif"
-    classes, _ = produce_class_map(source, BoxModel(), settings, **kw)
+    classes, _ = produce_class_map(source, model or BoxModel(), settings, **kw)
     write_cog(out, classes, overview_levels=[2])
     with rasterio.open(out) as src:
         return src.read(1)
@@ -69,26 +71,26 @@ def test_context_margin_removes_seams(tmp_path: Path) -> None:
     assert near_border.any(axis=1).all()
 
 
-def test_dask_local_cluster_gives_the_same_map(tmp_path: Path) -> None:
-    from distributed import Client, LocalCluster
-
+def test_dask_local_cluster_gives_the_same_map(tmp_path: Path, dask_compute: Any) -> None:
     source = _stripes(tmp_path)
     single = _run(source, margin=8, tmp_path=tmp_path, name="single")
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        distributed = _run(
-            source,
-            margin=8,
-            tmp_path=tmp_path,
-            name="dask",
-            client_factory=lambda: nullcontext(client),
-            max_in_flight=2,
-        )
+    distributed = _run(source, margin=8, tmp_path=tmp_path, name="dask", compute=dask_compute)
     np.testing.assert_array_equal(distributed, single)
+    assert len(np.unique(single)) == 2  # both classes: the comparison can fail
+
+
+def test_a_failing_batch_names_its_windows(tmp_path: Path) -> None:
+    from cocoa_threat.geo.compute import WindowError
+
+    source = _stripes(tmp_path)
+    with pytest.raises(WindowError, match=r"inference batch at rows 0-32, cols 0-96 .*boom"):
+        _run(source, margin=8, tmp_path=tmp_path, name="broken", model=Broken())
+    assert not (tmp_path / "broken.tif").exists()
+
+
+class Broken(BoxModel):
+    def predict_proba(self, raw: np.ndarray) -> np.ndarray:
+        raise RuntimeError("boom")
 
 
 def test_probabilities_and_cog_layout(tmp_path: Path) -> None:

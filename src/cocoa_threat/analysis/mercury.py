@@ -6,7 +6,7 @@ Concentrations are log-normal: surfaces are interpolated in log space.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 from cocoa_threat.analysis.interpolation import Interpolator
 from cocoa_threat.analysis.zonal import count_by_zone, zones_of
 from cocoa_threat.geo.cog import RasterProducer
+from cocoa_threat.geo.compute import ComputeSettings, sum_windows, window_producer
 from cocoa_threat.geo.grid import (
     GridSpec,
     RasterSource,
@@ -38,6 +39,7 @@ def surface_producer(
     max_distance_m: float,
     block: int,
     tags: dict[str, str],
+    compute: ComputeSettings | None = None,
 ) -> RasterProducer:
     """Mean and median concentration (ng/m3) on ``grid`` from a fitted log-concentration model.
 
@@ -45,9 +47,10 @@ def surface_producer(
     variance of the log-concentration (of a new reading: for kriging with the
     nugget), the median is ``exp(mu)`` and the arithmetic mean, which chronic
     reference values compare with, ``exp(mu + var / 2)``. Both are evaluated on a
-    coarse grid of ``resolution_m`` and resampled bilinearly (in log space) onto
-    ``grid`` window by window. Pixels farther than ``max_distance_m`` from every
-    survey point are not covered: NaN, not a guess.
+    coarse grid of ``resolution_m`` (in memory: (extent / resolution)^2 values) and
+    resampled bilinearly (in log space) onto ``grid`` window by window. Pixels
+    farther than ``max_distance_m`` from every survey point are not covered: NaN,
+    not a guess. The windows run here or on Dask (``compute``).
 
     Returns:
         A two-band float32 producer: the mean and the median (:func:`band_names`).
@@ -64,29 +67,23 @@ def surface_producer(
         gx, gy = np.meshgrid(cx, cy[r0 : r0 + 256])
         m, v = model.predict(np.column_stack([gx.ravel(), gy.ravel()]))
         mu[r0 : r0 + 256], var[r0 : r0 + 256] = m.reshape(gx.shape), v.reshape(gx.shape)
-    tree = cKDTree(np.asarray(points_xy, float))
-
-    def blocks() -> Iterator[tuple[Window, np.ndarray]]:
-        for window in iter_windows(grid.width, grid.height, block):
-            rr = (np.arange(window.height) + window.row_off + 0.5) / step - 0.5
-            cc = (np.arange(window.width) + window.col_off + 0.5) / step - 0.5
-            gr, gc = np.meshgrid(rr, cc, indexing="ij")
-            m = ndimage.map_coordinates(mu, [gr, gc], order=1, mode="nearest")
-            v = ndimage.map_coordinates(var, [gr, gc], order=1, mode="nearest")
-            xs, ys = window_transform(grid, window) * np.meshgrid(
-                np.arange(window.width) + 0.5, np.arange(window.height) + 0.5
-            )
-            near, _ = tree.query(np.column_stack([np.ravel(xs), np.ravel(ys)]))
-            covered = near.reshape(m.shape) <= max_distance_m
-            out = np.stack([np.exp(m + np.maximum(v, 0.0) / 2), np.exp(m)])
-            yield window, np.where(covered, out, np.nan).astype(np.float32)
-
-    return RasterProducer(
+    work = partial(
+        surface_window,
+        coarse=(mu, var),
+        step=step,
+        tree=cKDTree(np.asarray(points_xy, float)),
         grid=grid,
+        max_distance_m=max_distance_m,
+    )
+    return window_producer(
+        work,
+        grid,
+        block,
+        compute,
+        what="mercury surface window",
         count=2,
         dtype="float32",
         nodata=float("nan"),
-        blocks=blocks,
         band_names=band_names(model),
         tags={**tags, "not_covered": f"NaN beyond {max_distance_m:g} m from the survey"},
     )
@@ -100,6 +97,47 @@ def band_names(model: Interpolator) -> list[str]:
     ]
 
 
+def surface_window(
+    window: Window,
+    coarse: tuple[np.ndarray, np.ndarray],
+    step: int,
+    tree: cKDTree,
+    grid: GridSpec,
+    max_distance_m: float,
+) -> np.ndarray:
+    """Mean and median (2, rows, cols) of one window from the coarse log-space grids."""
+    rr = (np.arange(window.height) + window.row_off + 0.5) / step - 0.5
+    cc = (np.arange(window.width) + window.col_off + 0.5) / step - 0.5
+    gr, gc = np.meshgrid(rr, cc, indexing="ij")
+    m = ndimage.map_coordinates(coarse[0], [gr, gc], order=1, mode="nearest")
+    v = ndimage.map_coordinates(coarse[1], [gr, gc], order=1, mode="nearest")
+    xs, ys = window_transform(grid, window) * np.meshgrid(
+        np.arange(window.width) + 0.5, np.arange(window.height) + 0.5
+    )
+    near, _ = tree.query(np.column_stack([np.ravel(xs), np.ravel(ys)]))
+    covered = near.reshape(m.shape) <= max_distance_m
+    out = np.stack([np.exp(m + np.maximum(v, 0.0) / 2), np.exp(m)])
+    return np.where(covered, out, np.nan).astype(np.float32)
+
+
+def exposure_window(
+    window: Window,
+    land: RasterSource,
+    surface: RasterSource,
+    districts: gpd.GeoDataFrame,
+    cocoa: int,
+    breaks: list[float],
+) -> tuple[np.ndarray]:
+    """One window's cocoa pixels per (district, concentration class), int64."""
+    n_d, n_c = len(districts) + 1, len(breaks) + 2
+    sel = land.read(window, bands=[1])[0] == cocoa
+    if not sel.any():
+        return (np.zeros((n_d, n_c), np.int64),)
+    conc = surface.read(window, bands=[1])[0][sel]
+    cls = np.where(np.isfinite(conc), np.digitize(conc, breaks, right=True), n_c - 1)
+    return (count_by_zone(zones_of(districts, land.grid, window)[sel], cls, n_d, n_c),)
+
+
 def exposure_counts(
     land: RasterSource,
     surface: RasterSource,
@@ -107,21 +145,25 @@ def exposure_counts(
     cocoa: int,
     breaks: list[float],
     block: int,
+    compute: ComputeSettings | None = None,
 ) -> np.ndarray:
     """(districts + 1, classes + 1) cocoa pixels per class of mean concentration and district.
 
     The last class is "not covered" (no surface value: too far from the survey).
+    Windows run here or on Dask (``compute``); their int64 counts are summed.
     """
     same_grid_or_raise(land, surface, "Land-use map and mercury surface")
-    n_d, n_c = len(districts) + 1, len(breaks) + 2
-    counts = np.zeros((n_d, n_c), dtype=np.int64)
-    for window in iter_windows(land.grid.width, land.grid.height, block):
-        sel = land.read(window, bands=[1])[0] == cocoa
-        if not sel.any():
-            continue
-        conc = surface.read(window, bands=[1])[0][sel]
-        cls = np.where(np.isfinite(conc), np.digitize(conc, breaks, right=True), n_c - 1)
-        counts += count_by_zone(zones_of(districts, land.grid, window)[sel], cls, n_d, n_c)
+    work = partial(
+        exposure_window, land=land, surface=surface, districts=districts, cocoa=cocoa, breaks=breaks
+    )
+    (counts,) = sum_windows(
+        work,
+        iter_windows(land.grid.width, land.grid.height, block),
+        (np.zeros((len(districts) + 1, len(breaks) + 2), np.int64),),
+        compute,
+        what="mercury exposure window",
+        grid=land.grid,
+    )
     return counts
 
 

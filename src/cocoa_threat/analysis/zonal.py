@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cocoa_threat.geo.compute import ComputeSettings
 from cocoa_threat.geo.grid import GridSpec, rasterize_window
 
 ALL_DISTRICTS = "all districts"
@@ -29,24 +30,48 @@ def count_by_zone(zones: np.ndarray, codes: np.ndarray, n_zones: int, n_codes: i
     return np.bincount(flat.ravel(), minlength=n_zones * n_codes).reshape(n_zones, n_codes)
 
 
-def mean_by_zone(source: Any, districts: Any, block: int, valid_min: float = 0.0) -> np.ndarray:
+def mean_window(
+    window: Any, source: Any, districts: Any, valid_min: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One window's sum of band 1 (float64) and its count of valid pixels (int64) per zone."""
+    n = len(districts) + 1
+    values = source.read(window, bands=[1])[0].astype(np.float64)
+    ok = np.isfinite(values) & (values >= valid_min)
+    if not ok.any():
+        return np.zeros(n), np.zeros(n, np.int64)
+    zones = zones_of(districts, source.grid, window)[ok]
+    return np.bincount(zones, weights=values[ok], minlength=n), np.bincount(zones, minlength=n)
+
+
+def mean_by_zone(
+    source: Any,
+    districts: Any,
+    block: int,
+    valid_min: float = 0.0,
+    compute: ComputeSettings | None = None,
+) -> np.ndarray:
     """Mean of band 1 of a raster in each zone (0: outside), over pixels >= ``valid_min``.
+
+    Windows run here or on Dask (``compute``); their sums are added in window order
+    on both paths, so the means are the same.
 
     Returns:
         (districts + 1,) means; NaN where a zone has no valid pixel.
     """
+    from functools import partial
+
+    from cocoa_threat.geo.compute import sum_windows
     from cocoa_threat.geo.grid import iter_windows
 
     n = len(districts) + 1
-    total, count = np.zeros(n), np.zeros(n)
-    for window in iter_windows(source.grid.width, source.grid.height, block):
-        values = source.read(window, bands=[1])[0].astype(np.float64)
-        ok = np.isfinite(values) & (values >= valid_min)
-        if not ok.any():
-            continue
-        zones = zones_of(districts, source.grid, window)[ok]
-        total += np.bincount(zones, weights=values[ok], minlength=n)
-        count += np.bincount(zones, minlength=n)
+    total, count = sum_windows(
+        partial(mean_window, source=source, districts=districts, valid_min=valid_min),
+        iter_windows(source.grid.width, source.grid.height, block),
+        (np.zeros(n), np.zeros(n, np.int64)),
+        compute,
+        what="zonal mean window",
+        grid=source.grid,
+    )
     with np.errstate(invalid="ignore"):
         return total / count
 

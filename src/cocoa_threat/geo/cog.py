@@ -61,7 +61,10 @@ class RasterProducer:
     shared: SharedPass | None = None
 
 
-def _profile(producer: RasterProducer, blocksize: int, compress: str) -> dict[str, Any]:
+def _profile(producer: RasterProducer, blocksize: int) -> dict[str, Any]:
+    """A tiled GeoTIFF for the windows as they come, uncompressed: compressing happens
+    once, when the finished file is copied to the COG layout (the Kedro process writes
+    every window, so this keeps it from being the bottleneck of a cluster)."""
     grid = producer.grid
     return {
         "driver": "GTiff",
@@ -75,7 +78,6 @@ def _profile(producer: RasterProducer, blocksize: int, compress: str) -> dict[st
         "tiled": True,
         "blockxsize": blocksize,
         "blockysize": blocksize,
-        "compress": compress,
         "BIGTIFF": "IF_SAFER",
     }
 
@@ -140,7 +142,7 @@ class SharedPass:
                     name: rasterio.open(
                         work / f"{name}.tif",
                         "w",
-                        **_profile(self.producer(name), 256, "deflate"),
+                        **_profile(self.producer(name), 256),
                     )
                     for name in self._outputs
                 }
@@ -189,14 +191,18 @@ def write_cog(
     overview_levels: Iterable[int] = (2, 4, 8, 16),
     overview_resampling: str = "nearest",
     compress: str = "deflate",
+    level: int | None = None,
     gdal_cache_mb: int = 256,
 ) -> None:
     """Write a producer's windows to a Cloud-Optimised GeoTIFF.
 
-    Windows go to a tiled temporary GeoTIFF, which gets overviews and is then
-    copied to the COG layout; the destination appears only when complete.
+    Windows go to a tiled, uncompressed temporary GeoTIFF beside the destination
+    (as large as the raw raster), which gets overviews and is then copied, compressed,
+    to the COG layout; the destination appears only when complete.
     GDAL's block cache is capped at ``gdal_cache_mb`` so memory stays bounded
-    (GDAL's default grows to 5% of the machine's memory).
+    (GDAL's default grows to 5% of the machine's memory). ``level`` is the
+    compression level (None: GDAL's default; DEFLATE 1 is about 4x faster than the
+    default 6 and, on float rasters, barely larger); the copy compresses on every core.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -208,7 +214,7 @@ def write_cog(
     try:
         with rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb):
             work = tmpdir / "work.tif"
-            with rasterio.open(work, "w", **_profile(producer, blocksize, compress)) as dst:
+            with rasterio.open(work, "w", **_profile(producer, blocksize)) as dst:
                 for window, array in producer.blocks():
                     dst.write(array.astype(producer.dtype, copy=False), window=window)
                 _finish(dst, producer, levels, overview_resampling)
@@ -218,6 +224,8 @@ def write_cog(
                 cog,
                 driver="COG",
                 COMPRESS=compress.upper(),
+                **({"LEVEL": level} if level is not None else {}),
+                NUM_THREADS="ALL_CPUS",
                 BLOCKSIZE=blocksize,
                 OVERVIEWS="FORCE_USE_EXISTING" if levels else "NONE",
                 BIGTIFF="IF_SAFER",

@@ -228,11 +228,6 @@ def same_grid_or_raise(a: RasterSource, b: RasterSource, what: str) -> None:
         )
 
 
-def read_all(source: RasterSource, band: int = 1) -> np.ndarray:
-    """Read one whole band (for rasters known to fit in memory, e.g. a uint8 map)."""
-    return source.read(bands=[band])[0]
-
-
 def window_transform(grid: GridSpec, window: Window) -> Affine:
     """The transform of a window of a grid."""
     return rasterio.windows.transform(window, grid.affine)
@@ -240,6 +235,10 @@ def window_transform(grid: GridSpec, window: Window) -> Affine:
 
 def rasterize_window(geometries: Any, grid: GridSpec, window: Window) -> np.ndarray:
     """Burn polygons into a window of a grid: 1 + the polygon's position, 0 outside all.
+
+    A pixel belongs to a polygon when its centre does (later polygons win where they
+    overlap). A window that no polygon touches, or that lies inside one polygon and
+    touches no other, is filled without rasterizing (most windows of a large raster).
 
     Args:
         geometries: Iterable of shapely geometries in the grid's CRS.
@@ -249,14 +248,20 @@ def rasterize_window(geometries: Any, grid: GridSpec, window: Window) -> np.ndar
     Returns:
         int32 (rows, cols).
     """
+    import shapely
     from rasterio import features
 
-    shapes = [(g, i + 1) for i, g in enumerate(geometries)]
-    if not shapes:
-        return np.zeros((int(window.height), int(window.width)), dtype=np.int32)
+    shape = (int(window.height), int(window.width))
+    geoms = np.asarray(list(geometries), dtype=object)
+    frame = shapely.box(*rasterio.windows.bounds(window, grid.affine))
+    hits = np.flatnonzero(shapely.intersects(geoms, frame)) if len(geoms) else []
+    if len(hits) == 0:
+        return np.zeros(shape, dtype=np.int32)
+    if len(hits) == 1 and shapely.contains(geoms[hits[0]], frame):
+        return np.full(shape, hits[0] + 1, dtype=np.int32)
     return features.rasterize(
-        shapes,
-        out_shape=(int(window.height), int(window.width)),
+        [(geoms[i], int(i) + 1) for i in hits],
+        out_shape=shape,
         transform=window_transform(grid, window),
         fill=0,
         dtype="int32",

@@ -3,25 +3,26 @@
 Each output window of ``window_size`` pixels is predicted from an input window
 grown by ``context_margin`` pixels of its neighbours on every side (outside the
 raster: nodata), and only its centre is kept, so classes continue across tile
-borders. Windows are read, predicted in batches and written one batch at a time
-(:class:`~cocoa_threat.geo.cog.RasterProducer`), so memory stays bounded
-whatever the raster's size.
+borders. Batches of windows are the unit of work of :func:`cocoa_threat.geo.compute.map_windows`
+(in this process or on Dask) and are written one batch at a time, in order
+(:class:`~cocoa_threat.geo.cog.RasterProducer`), so memory stays bounded whatever
+the raster's size.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from rasterio.windows import Window
-from tqdm.auto import tqdm
 
 from cocoa_threat.geo.cog import RasterProducer, SharedPass
+from cocoa_threat.geo.compute import ComputeSettings, map_windows
 from cocoa_threat.geo.grid import RasterSource, expand, iter_windows
 
 logger = logging.getLogger(__name__)
@@ -85,13 +86,25 @@ def read_windows(
 
 
 def predict_read(
-    raw: np.ndarray,
-    valid: np.ndarray,
     windows: list[Window],
+    read: tuple[np.ndarray, np.ndarray],
     model: ProbabilityModel,
     settings: SceneSettings,
 ) -> list[Block]:
-    """Classes and uint8 probabilities of windows already read (only their centres)."""
+    """Classes and uint8 probabilities of a batch of windows already read (their centres).
+
+    Args:
+        windows: Output windows (at most ``window_size`` each).
+        read: The raw windows with context and where their centres are valid
+            (:func:`read_windows`).
+        model: Gives classes and uint8 probabilities of raw (N, C, H, W) windows.
+        settings: Engine settings.
+
+    Returns:
+        ``(window, {"classes": (1, h, w) uint8, "probabilities": (classes, h, w)
+        uint8})`` per window.
+    """
+    raw, valid = read
     classes, scaled = model.predict_scaled(raw, settings.probability_scale, settings.context_margin)
     out: list[Block] = []
     for i, w in enumerate(windows):
@@ -103,106 +116,31 @@ def predict_read(
     return out
 
 
-def predict_windows(
-    source: RasterSource,
-    windows: list[Window],
-    model: ProbabilityModel,
-    settings: SceneSettings,
-) -> list[Block]:
-    """Predict a batch of windows of ``source`` with context; keep only their centres.
-
-    Args:
-        source: The input raster.
-        windows: Output windows (at most ``window_size`` each).
-        model: Gives classes and uint8 probabilities of raw (N, C, H, W) windows.
-        settings: Engine settings.
-
-    Returns:
-        ``(window, {"classes": (1, h, w) uint8, "probabilities": (classes, h, w)
-        uint8})`` per window.
-    """
-    raw, valid = read_windows(source, windows, settings)
-    return predict_read(raw, valid, windows, model, settings)
-
-
-def _local_blocks(
-    source: RasterSource,
-    batches: list[list[Window]],
-    model: ProbabilityModel,
-    settings: SceneSettings,
-    read_ahead: int = 2,
-) -> Iterator[Block]:
-    """Predict batches in this process while a background thread reads the next ones."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-windows") as reader:
-        pending = [reader.submit(read_windows, source, b, settings) for b in batches[:read_ahead]]
-        for i, batch in enumerate(batches):
-            raw, valid = pending.pop(0).result()
-            if i + read_ahead < len(batches):
-                pending.append(
-                    reader.submit(read_windows, source, batches[i + read_ahead], settings)
-                )
-            yield from predict_read(raw, valid, batch, model, settings)
-
-
 def _batches(windows: list[Window], n: int) -> Iterator[list[Window]]:
     it = iter(windows)
     while batch := list(islice(it, n)):
         yield batch
 
 
-def _dask_blocks(
-    client: Any,
-    source: RasterSource,
-    batches: list[list[Window]],
-    model: ProbabilityModel,
-    settings: SceneSettings,
-    max_in_flight: int,
-) -> Iterator[Block]:
-    """Run batches on a Dask cluster, a bounded number at a time; yield as they finish."""
-    from distributed import as_completed
-
-    [model_future] = client.scatter([model], broadcast=True)
-    pending = iter(batches)
-    futures = as_completed(
-        [
-            client.submit(predict_windows, source, b, model_future, settings, pure=False)
-            for b in islice(pending, max_in_flight)
-        ]
-    )
-    for future in futures:
-        yield from future.result()
-        nxt = next(pending, None)
-        if nxt is not None:
-            futures.add(
-                client.submit(predict_windows, source, nxt, model_future, settings, pure=False)
-            )
-        future.release()
-
-
 def produce_class_map(
     source: RasterSource,
     model: ProbabilityModel,
     settings: SceneSettings,
-    client_factory: Callable[[], AbstractContextManager[Any]] | None = None,
-    max_in_flight: int = 8,
+    compute: ComputeSettings | None = None,
     tags: dict[str, str] | None = None,
 ) -> tuple[RasterProducer, RasterProducer]:
     """A lazy class map of ``source`` and its class probabilities, written by the catalog.
 
-    Both come out of one pass over the windows (:class:`~cocoa_threat.geo.cog.SharedPass`),
-    which runs when the first of them is written.
+    Both come out of one pass over batches of windows
+    (:class:`~cocoa_threat.geo.cog.SharedPass`), which runs when the first of them
+    is written: in this process (the next batches read in a background thread), or
+    on Dask (``compute``; the model goes to the cluster once), with the same result.
 
     Args:
         source: Input raster (any size; read by window).
         model: The model.
         settings: Engine settings.
-        client_factory: Returns a context manager yielding a
-            ``distributed.Client`` (entered when the map is written) to process
-            windows on a Dask cluster; None for this process. Both give the same
-            result.
-        max_in_flight: Batches submitted to the cluster at once (bounds memory).
+        compute: The ``compute`` parameters (None: this process).
         tags: Metadata written into both GeoTIFFs.
 
     Returns:
@@ -215,18 +153,17 @@ def produce_class_map(
     names = list(model.class_names)
 
     def blocks() -> Iterator[Block]:
-        bar = tqdm(
-            total=len(windows), desc="predict windows", unit="win", disable=not settings.progress
-        )
-        with client_factory() if client_factory else nullcontext() as client:
-            if client is None:
-                stream: Iterator[Block] = _local_blocks(source, batches, model, settings)
-            else:
-                stream = _dask_blocks(client, source, batches, model, settings, max_in_flight)
-            for block in stream:
-                bar.update(1)
-                yield block
-        bar.close()
+        for _, out in map_windows(
+            partial(predict_read, model=model, settings=settings),
+            batches,
+            compute,
+            load=partial(read_windows, source, settings=settings),
+            what="inference batch",
+            grid=grid,
+            desc="predict batches",
+            progress=settings.progress,
+        ):
+            yield from out
 
     common = {**(tags or {}), **{f"class_{i}": n for i, n in enumerate(names)}}
     shared = SharedPass(

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.params.base import parse_params
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.demo import DemoRegionConfig
 from cocoa_threat.params.economics import EconomicsParams
 from cocoa_threat.params.imagery import ImageryParams
@@ -48,6 +49,7 @@ BLOCKS: dict[str, type[BaseModel]] = {
     "risk": RiskParams,
     "reporting": ReportingParams,
     "imagery": ImageryParams,
+    "compute": ComputeParams,
 }
 
 # The pipelines that value or expose cocoa: they need a cocoa class.
@@ -206,6 +208,29 @@ def check_parameters(params: dict[str, Any], needed: set[str] | None = None) -> 
         else:
             parsed[key] = block
     return problems + _cross_checks(parsed, models)
+
+
+def parse_blocks(params: dict[str, Any]) -> dict[str, Any]:
+    """Every block of ``params`` typed as nodes receive it (for scripts and notebooks).
+
+    In a run Kedro builds the blocks from the node type hints; a script that calls
+    nodes or the library directly gets the same objects here. Model blocks become
+    ``{"model": ModelSpec}``.
+
+    Raises:
+        ParameterError: Naming every bad key.
+    """
+    from cocoa_threat.params.training import ModelSpec
+
+    require_valid_parameters(params)
+    models = parse_params(TrainingParams, params.get("training", {}), "training").models
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in models:
+            out[key] = {"model": ModelSpec.model_validate(value["model"])}
+        else:
+            out[key] = parse_params(BLOCKS[key], value, key)
+    return out
 
 
 def require_valid_parameters(params: dict[str, Any], needed: set[str] | None = None) -> None:

@@ -9,16 +9,6 @@ from pydantic import Field, model_validator
 from cocoa_threat.params.base import Block, StrictModel
 
 
-class DaskSpec(StrictModel):
-    """Process windows on a Dask cluster instead of this process."""
-
-    enabled: bool = False
-    scheduler_address: str | None = None  # null: start a LocalCluster
-    n_workers: int = Field(2, ge=1)
-    threads_per_worker: int = Field(1, ge=1)
-    max_in_flight: int = Field(8, ge=1)
-
-
 class CogSpec(StrictModel):
     """Cloud-Optimised GeoTIFF layout."""
 
@@ -47,7 +37,6 @@ class InferenceParams(Block):
     context_margin: int = Field(32, ge=0)
     image_nodata: float = -9999.0
     cog: CogSpec = Field(default_factory=CogSpec)
-    dask: DaskSpec = Field(default_factory=DaskSpec)
     scene: SceneSpec = Field(default_factory=SceneSpec)
     quicklook_max_size: int = Field(1200, ge=100)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -17,6 +15,7 @@ from cocoa_threat.models.base import SegmentationModel
 from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
 from cocoa_threat.models.selection import check_model_matches, choose_model, matching_test_score
 from cocoa_threat.params import LandUse
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.inference import InferenceParams
 from cocoa_threat.params.study import PeriodParams
 from cocoa_threat.plots.maps import plot_class_raster
@@ -99,32 +98,11 @@ def build_input_mosaic(
     Returns:
         The mosaic, saved by the catalog as a VRT and read back lazily.
     """
-    year, bands = period.year, list(band_stats["bands"])
-    mosaic = tile_mosaic(
-        tile_manifest, "image_path", len(bands), inference.image_nodata, bands, year
-    )
+    p, year = inference, period.year
+    bands = list(band_stats["bands"])
+    mosaic = tile_mosaic(tile_manifest, "image_path", len(bands), p.image_nodata, bands, year)
     logger.info("Mosaic of %d tiles of %d, extent %s", len(mosaic.tiles), year, mosaic.extent)
     return mosaic
-
-
-@contextlib.contextmanager
-def _dask_client(p: InferenceParams) -> Iterator[Any]:
-    from distributed import Client, LocalCluster
-
-    if p.dask.scheduler_address:
-        with Client(p.dask.scheduler_address) as client:
-            yield client
-        return
-    with (
-        LocalCluster(
-            n_workers=p.dask.n_workers,
-            threads_per_worker=p.dask.threads_per_worker,
-            processes=True,
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
 
 
 def scene_settings(
@@ -153,12 +131,12 @@ def predict_land_use(
     inference: InferenceParams,
     land_use: LandUse,
     period: PeriodParams,
+    compute: ComputeParams,
 ) -> tuple[RasterProducer, RasterProducer]:
     """Seamless land-use map of one year and its class probabilities.
 
     Windows are predicted with ``inference.context_margin`` pixels of context
-    and written one batch at a time, on this process or on Dask
-    (``inference.dask``).
+    and written one batch at a time, on this process or on Dask (``compute``).
 
     Args:
         input_mosaic: The year's mosaic (read lazily).
@@ -167,18 +145,20 @@ def predict_land_use(
         inference: The ``inference`` parameters.
         land_use: The ``land_use`` parameters.
         period: This namespace's image date.
+        compute: The ``compute`` parameters (where the windows run).
 
     Returns:
         ``land_use_map`` (class codes of ``land_use.classes``, nodata, colour
         table) and ``land_use_probabilities`` (uint8 p x 254 per class, 255
         nodata), written by the catalog as COGs in one pass.
     """
+    p, lu = inference, land_use
     tags = {
         "year": str(period.year),
         "model_version": str(chosen_model_info.get("version")),
         "split_hash": str(chosen_model_info.get("split_hash")),
     }
-    return _class_map(inference, land_use, input_mosaic, chosen_model, None, tags)
+    return _class_map(p, lu, input_mosaic, chosen_model, None, tags, compute)
 
 
 def _class_map(
@@ -188,13 +168,13 @@ def _class_map(
     model: SegmentationModel,
     band_indexes: list[int] | None,
     tags: dict[str, str],
+    compute: ComputeParams,
 ) -> tuple[RasterProducer, RasterProducer]:
     return produce_class_map(
         source,
         model,
         scene_settings(p, lu, source, model, band_indexes),
-        client_factory=(lambda: _dask_client(p)) if p.dask.enabled else None,
-        max_in_flight=p.dask.max_in_flight,
+        compute,
         tags={**tags, "model": model.name},
     )
 
@@ -207,15 +187,16 @@ def plot_land_use(
     period: PeriodParams,
 ) -> Figure:
     """Quicklook of a yearly map with legend, scale bar and district outlines (if any)."""
+    p, lu = inference, land_use
     return plot_class_raster(
         land_use_map,
-        values=list(range(land_use.n_classes)),
-        labels=land_use.classes,
-        colours=land_use.colour_list(),
+        values=list(range(lu.n_classes)),
+        labels=lu.classes,
+        colours=lu.colour_list(),
         title=f"Land use {period.year}",
         districts=None if isinstance(districts_raw, MissingRawInput) else districts_raw,
-        max_size=inference.quicklook_max_size,
-        nodata=land_use.nodata,
+        max_size=p.quicklook_max_size,
+        nodata=lu.nodata,
     )
 
 
@@ -224,6 +205,7 @@ def predict_scene(
     chosen_model: SegmentationModel,
     inference: InferenceParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> tuple[RasterProducer, RasterProducer]:
     """Land-use map of any multi-band GeoTIFF scene (e.g. a Sentinel-2 mosaic).
 
@@ -235,10 +217,13 @@ def predict_scene(
         scene: The scene (read lazily by window).
         chosen_model: The model from :func:`select_model`.
         inference: The ``inference`` parameters.
+        land_use: The ``land_use`` parameters.
+        compute: The ``compute`` parameters (where the windows run).
 
     Returns:
         A lazy raster written by the catalog as a COG.
     """
     p, lu = inference, land_use
     logger.info("Scene %s: %d x %d px", scene.path, scene.grid.width, scene.grid.height)
-    return _class_map(p, lu, scene, chosen_model, p.scene.band_indexes, {"source": scene.path})
+    tags = {"source": scene.path}
+    return _class_map(p, lu, scene, chosen_model, p.scene.band_indexes, tags, compute)

@@ -64,6 +64,7 @@ def year_pipeline(namespace: str) -> Pipeline:
                     "params:inference",
                     "params:land_use",
                     "params:period",
+                    "params:compute",
                 ],
                 outputs=["land_use_map", "land_use_probabilities"],
                 name="predict_land_use",
@@ -95,6 +96,7 @@ def year_pipeline(namespace: str) -> Pipeline:
         parameters={
             "params:inference": "params:inference",
             "params:land_use": "params:land_use",
+            "params:compute": "params:compute",
             "params:period": f"params:{namespace}",
         },
     )
@@ -114,7 +116,13 @@ def create_scene_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) 
         [
             Node(
                 predict_scene,
-                inputs=["scene", "chosen_model", "params:inference", "params:land_use"],
+                inputs=[
+                    "scene",
+                    "chosen_model",
+                    "params:inference",
+                    "params:land_use",
+                    "params:compute",
+                ],
                 outputs=["scene_land_use_map", "scene_land_use_probabilities"],
                 name="predict_scene",
             )

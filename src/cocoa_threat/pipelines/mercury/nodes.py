@@ -31,6 +31,7 @@ from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.params import LandUse, require_cocoa
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.mercury import MercuryParams
 from cocoa_threat.plots import mercury as mercury_plots
 from cocoa_threat.provenance import raster_version, stamped
@@ -54,7 +55,10 @@ def validate_survey(
 
 
 def interpolate_surface(
-    mercury_points: gpd.GeoDataFrame, after_map: RasterSource, mercury: MercuryParams
+    mercury_points: gpd.GeoDataFrame,
+    after_map: RasterSource,
+    mercury: MercuryParams,
+    compute: ComputeParams,
 ) -> tuple[RasterProducer, pd.DataFrame]:
     """Mean and median concentration surfaces (ng/m3) by the method best in spatial-block CV.
 
@@ -62,7 +66,7 @@ def interpolate_surface(
     ``mercury.interpolation.cv_block_size_m`` (refitted without them); the block
     CV chooses. Log-concentration is interpolated on a
     ``mercury.interpolation.resolution_m`` grid; cocoa farther than
-    ``mercury.max_distance_m`` from the survey is not covered.
+    ``mercury.max_distance_m`` from the survey is not covered (windows: ``compute``).
 
     Returns:
         ``mercury_surface`` (two float32 bands: arithmetic mean and median) and
@@ -108,6 +112,7 @@ def interpolate_surface(
         p.max_distance_m,
         p.block_size,
         tags,
+        compute,
     )
     return producer, cv
 
@@ -119,9 +124,11 @@ def cocoa_exposure(
     districts: gpd.GeoDataFrame,
     mercury: MercuryParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> pd.DataFrame:
     """Cocoa area of the latest map in each concentration class, per district.
 
+    Windows run here or on Dask (``compute``); areas come from int64 pixel counts.
     Beside the areas, how biased the surface was where it had to predict away from
     the readings: the chosen method's spatial-block CV bias of log-concentration
     (mean of predicted - observed) and its factor ``exp(bias)`` (the held-out
@@ -130,13 +137,18 @@ def cocoa_exposure(
 
     Returns:
         ``mercury_exposure_by_district``: district, concentration_class,
-        cocoa_ha, percent_of_district_cocoa (with an ``all districts`` total first),
-        interpolation_method, block_cv_bias_log, block_cv_bias_factor.
+        cocoa_ha, percent_of_district_cocoa (with an ``all districts`` total first).
     """
     p, lu = mercury, land_use
     cocoa = require_cocoa(lu, "Mercury exposure of cocoa")
     counts = exposure_counts(
-        after_map, mercury_surface, districts, cocoa, p.class_breaks_ng_m3, p.block_size
+        after_map,
+        mercury_surface,
+        districts,
+        cocoa,
+        p.class_breaks_ng_m3,
+        p.block_size,
+        compute,
     )
     table = zone_table(
         counts,

@@ -27,7 +27,12 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
             ),
             Node(
                 interpolate_surface,
-                inputs=["mercury_points", "after.land_use_map", "params:mercury"],
+                inputs=[
+                    "mercury_points",
+                    "after.land_use_map",
+                    "params:mercury",
+                    "params:compute",
+                ],
                 outputs=["mercury_surface", "mercury_interpolation_cv"],
                 name="interpolate_surface",
             ),
@@ -40,6 +45,7 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                     "districts",
                     "params:mercury",
                     "params:land_use",
+                    "params:compute",
                 ],
                 outputs="mercury_exposure_by_district",
                 name="cocoa_exposure",

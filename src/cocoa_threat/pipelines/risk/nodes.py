@@ -10,19 +10,19 @@ import dataclasses
 import logging
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.flow import conditioned_producer
 from cocoa_threat.analysis.risk import (
+    RiskInputs,
     RiskSpec,
     Scenario,
     class_producer,
     factor_producer,
-    recomputed_counts,
     risk_counts,
     score_producer,
+    sensitivity_counts,
     sensitivity_scenarios,
     sensitivity_table,
 )
@@ -32,6 +32,7 @@ from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.params import LandUse, require_cocoa
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.plots import charts as risk_plots
 from cocoa_threat.plots.maps import plot_class_raster
@@ -62,10 +63,9 @@ def condition_dem(dem_mosaic: RasterSource, risk: RiskParams) -> RasterProducer:
         ``dem_conditioned``: float64 elevation, tagged with the cells where flow
         stopped inside the map before and after.
     """
-    p = risk
-    d = p.downstream
+    d = risk.downstream
     return conditioned_producer(
-        dem_mosaic, p.dem_nodata, d.condition_dem, d.flat_increment_m, p.block_size
+        dem_mosaic, risk.dem_nodata, d.condition_dem, d.flat_increment_m, risk.block_size
     )
 
 
@@ -76,12 +76,13 @@ def compute_risk_factors(
     dem_conditioned: RasterSource,
     risk: RiskParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> RasterProducer:
     """The proximity, pressure, mercury and downstream factors of every pixel (0-1).
 
     Returns:
         ``risk_factors``: one float32 band per factor, computed in windows with
-        a halo (exactly the whole-array result).
+        a halo (exactly the whole-array result), here or on Dask (``compute``).
     """
     p, lu = risk, land_use
     require_cocoa(lu, "The risk pipeline")
@@ -92,15 +93,8 @@ def compute_risk_factors(
         },
         "Risk factors",
     )
-    producer = factor_producer(
-        before_map,
-        after_map,
-        mercury_surface,
-        dem_conditioned,
-        RiskSpec.of(p, lu),
-        p.dem_nodata,
-        p.block_size,
-    )
+    inputs = RiskInputs(before_map, after_map, mercury_surface, dem_conditioned, p.dem_nodata)
+    producer = factor_producer(inputs, RiskSpec.of(p, lu), p.block_size, compute)
     return _tagged(producer, version)
 
 
@@ -124,8 +118,9 @@ def risk_by_district(
     districts: gpd.GeoDataFrame,
     risk: RiskParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> pd.DataFrame:
-    """Cocoa area per risk class and district.
+    """Cocoa area per risk class and district (windows here or on Dask: ``compute``).
 
     Returns:
         ``risk_by_district``: district, risk_class, cocoa_ha, percent_of_district_cocoa.
@@ -133,9 +128,9 @@ def risk_by_district(
     p, lu = risk, land_use
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk tables")
-    baseline = [Scenario("baseline", "baseline", p.weights, p.class_breaks, RiskSpec.of(p, lu))]
-    by_district, by_scenario = risk_counts(
-        risk_factors, after_map, districts, baseline, cocoa, p.block_size
+    baseline = Scenario("baseline", "baseline", p.weights, p.class_breaks, RiskSpec.of(p, lu))
+    by_district = risk_counts(
+        risk_factors, after_map, districts, baseline, cocoa, p.block_size, compute
     )
     table = zone_table(
         by_district,
@@ -146,7 +141,7 @@ def risk_by_district(
         "percent_of_district_cocoa",
         total_label=ALL_DISTRICTS,
     )
-    ha = by_scenario[0] * after_map.grid.hectares(1)
+    ha = after_map.grid.hectares(by_district.sum(axis=0))
     summary = ", ".join(f"{c} {v:.0f} ha" for c, v in zip(p.class_labels, ha, strict=True))
     logger.info("Cocoa by risk class: %s", summary)
     return stamped(table, version)
@@ -160,11 +155,13 @@ def risk_sensitivity(
     dem_conditioned: RasterSource,
     risk: RiskParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> tuple[pd.DataFrame, Figure]:
     """How the cocoa area per risk class moves when each setting moves by +/- ``sensitivity_change``.
 
-    Weights and class breaks re-use the factors; distances (``sensitivity_distances``)
-    recompute them. One at a time, against the baseline.
+    One pass over windows (here or on Dask: ``compute``): weights and class breaks
+    re-use the stored factors; each distance (``sensitivity_distances``) recomputes
+    only the factor it moves. One at a time, against the baseline.
 
     Returns:
         ``risk_sensitivity`` (one row per scenario: group, the setting, hectares per
@@ -173,17 +170,13 @@ def risk_sensitivity(
     p, lu = risk, land_use
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk sensitivity")
+    base = RiskSpec.of(p, lu)
     scenarios = sensitivity_scenarios(
-        p.weights, p.class_breaks, RiskSpec.of(p, lu), p.sensitivity_change, p.sensitivity_distances
+        p.weights, p.class_breaks, base, p.sensitivity_change, p.sensitivity_distances
     )
-    shared = [sc for sc in scenarios if sc.group != "distance"]
-    _, counts = risk_counts(risk_factors, after_map, None, shared, cocoa, p.block_size)
-    moved = [sc for sc in scenarios if sc.group == "distance"]
-    if moved:
-        inputs = (before_map, after_map, mercury_surface, dem_conditioned)
-        extra = recomputed_counts(inputs, moved, cocoa, p.dem_nodata, p.block_size)
-        counts = np.vstack([counts, extra])
-    table = sensitivity_table([*shared, *moved], counts, p.class_labels, after_map.grid.hectares(1))
+    inputs = RiskInputs(before_map, after_map, mercury_surface, dem_conditioned, p.dem_nodata)
+    counts = sensitivity_counts(risk_factors, inputs, scenarios, base, cocoa, p.block_size, compute)
+    table = sensitivity_table(scenarios, counts, p.class_labels, after_map.grid.hectares(1))
     figure = risk_plots.plot_sensitivity(table, p.class_labels, p.sensitivity_change)
     return stamped(table, version), figure
 
@@ -193,16 +186,22 @@ def make_risk_score(
     after_map: RasterSource,
     risk: RiskParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> RasterProducer:
     """The 0-1 risk score (weighted sum of the factors) of every cocoa pixel, -1 elsewhere."""
     p, lu = risk, land_use
     cocoa = require_cocoa(lu, "The risk pipeline")
     version = _version(risk_factors, after_map, "Risk score")
-    producer = score_producer(risk_factors, after_map, p.weights, cocoa, p.block_size)
+    producer = score_producer(risk_factors, after_map, p.weights, cocoa, p.block_size, compute)
     return _tagged(producer, version)
 
 
-def make_risk_map(risk_score: RasterSource, risk: RiskParams, land_use: LandUse) -> RasterProducer:
+def make_risk_map(
+    risk_score: RasterSource,
+    risk: RiskParams,
+    land_use: LandUse,
+    compute: ComputeParams,
+) -> RasterProducer:
     """Risk class of every cocoa pixel (0 low ... 3 very high, nodata elsewhere), colour table."""
     p, lu = risk, land_use
     tags = {f"class_{i}": c for i, c in enumerate(p.class_labels)}
@@ -215,6 +214,7 @@ def make_risk_map(risk_score: RasterSource, risk: RiskParams, land_use: LandUse)
         p.block_size,
         colour_table(dict(enumerate(p.class_colours)), lu.nodata),
         tags,
+        compute,
     )
 
 

@@ -8,33 +8,30 @@ and :mod:`cocoa_threat.analysis.districts`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from rasterio.windows import Window
 
 from cocoa_threat.analysis import districts as district_lib
 from cocoa_threat.analysis.accuracy import conversion_quantity
 from cocoa_threat.analysis.area import POPULATIONS, area_table
 from cocoa_threat.analysis.transitions import (
     ChangeScheme,
-    change_codes,
-    check_maps_agree,
+    change_producer,
     conversion_patches,
-    paired_windows,
     pixel_accuracies,
     tile_measures,
     transition_tables,
 )
 from cocoa_threat.geo.cog import RasterProducer
-from cocoa_threat.geo.colours import colour_table
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.params import LandUse
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.study import PeriodParams
 from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.plots import change as change_plots
@@ -67,8 +64,11 @@ def compute_transitions(
     districts: gpd.GeoDataFrame,
     transition: TransitionParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Transition matrix, per-district transitions and mapped class areas, in one windowed pass.
+
+    The windows run here or on Dask (``compute``).
 
     Returns:
         ``transition_matrix``, ``transition_by_district`` and ``map_class_areas``,
@@ -77,7 +77,13 @@ def compute_transitions(
     p = transition
     scheme = ChangeScheme.of(p, land_use)
     matrix, by_district, areas = transition_tables(
-        before_map, after_map, districts, scheme, p.outside_label, p.block_size
+        before_map,
+        after_map,
+        districts,
+        scheme,
+        p.outside_label,
+        p.block_size,
+        compute,
     )
     conv = matrix.set_index("from_class").loc[p.from_class, f"to_{p.to_class}_ha"]
     logger.info("Mapped %s -> %s: %.1f ha", p.from_class, p.to_class, conv)
@@ -90,29 +96,17 @@ def make_change_map(
     after_map: RasterSource,
     transition: TransitionParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> RasterProducer:
     """Change raster coding each transition as ``from * 10 + to`` (e.g. 21 cocoa -> mining).
 
     Returns:
-        A lazy uint8 raster (nodata, colour table) written by the catalog as a COG.
+        A lazy uint8 raster (nodata, colour table) written by the catalog as a COG
+        (its windows run here or on Dask: ``compute``).
     """
     p = transition
-    scheme = ChangeScheme.of(p, land_use)
-    check_maps_agree(before_map, after_map)
-
-    def blocks() -> Iterator[tuple[Window, np.ndarray]]:
-        for window, a, b in paired_windows(before_map, after_map, p.block_size):
-            yield window, change_codes(a, b, scheme.k, scheme.nodata)[None]
-
-    return RasterProducer(
-        grid=before_map.grid,
-        count=1,
-        dtype="uint8",
-        nodata=scheme.nodata,
-        blocks=blocks,
-        band_names=["transition"],
-        colormap=colour_table(scheme.colour_of_codes(), scheme.nodata),
-        tags={f"code_{scheme.code(a, b)}": f"{a} -> {b}" for a, b in scheme.pairs()},
+    return change_producer(
+        before_map, after_map, ChangeScheme.of(p, land_use), p.block_size, compute
     )
 
 
@@ -122,8 +116,11 @@ def extract_conversion_polygons(
     districts: gpd.GeoDataFrame,
     transition: TransitionParams,
     land_use: LandUse,
+    compute: ComputeParams,
 ) -> gpd.GeoDataFrame:
     """One polygon per connected patch of the conversion, at least the mapping unit.
+
+    Windows are outlined here or on Dask (``compute``) and joined across their edges.
 
     Returns:
         ``cocoa_to_mining``: patch_id, area_ha, n_pixels, district (largest
@@ -131,7 +128,12 @@ def extract_conversion_polygons(
     """
     p = transition
     frame, n = conversion_patches(
-        before_map, after_map, ChangeScheme.of(p, land_use), p.min_mapping_unit_ha
+        before_map,
+        after_map,
+        ChangeScheme.of(p, land_use),
+        p.min_mapping_unit_ha,
+        p.block_size,
+        compute,
     )
     frame["district"] = district_lib.majority_district(frame.geometry, districts, p.outside_label)
     frame["model_version"] = raster_version(before_map)
