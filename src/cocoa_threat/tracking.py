@@ -70,7 +70,11 @@ def shared_run_logger(run_id: str, tracking_uri: str, prefix: str) -> Any:
         def __reduce__(self) -> tuple[Any, tuple[str, str, str]]:
             return shared_run_logger, (run_id, tracking_uri, prefix)
 
-    return SharedRunLogger(run_id=run_id, tracking_uri=tracking_uri, prefix=prefix, log_model=False)
+    # Synchronous: each epoch's metrics are in the run when logged, whatever MLflow's
+    # process-wide async setting (finalize, which would flush, leaves the run to Kedro).
+    return SharedRunLogger(
+        run_id=run_id, tracking_uri=tracking_uri, prefix=prefix, log_model=False, synchronous=True
+    )
 
 
 def _flat_scores(metrics: dict[str, Any], prefix: str) -> dict[str, float]:

@@ -351,7 +351,10 @@ def test_spawned_ranks_ignore_launcher_variables_of_the_kedro_process(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import lightning as L
+    from lightning.fabric.utilities.rank_zero import rank_zero_only
 
+    # A Trainer sets this process's rank globally: restore it, or later tests log nothing.
+    monkeypatch.setattr(rank_zero_only, "rank", getattr(rank_zero_only, "rank", 0))
     # kedro run under `srun -n 1` in a Slurm job, with variables of an earlier launcher
     for name, value in {
         "LOCAL_RANK": "3",

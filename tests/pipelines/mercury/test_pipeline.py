@@ -8,6 +8,7 @@ import pytest
 import rasterio
 from kedro.runner import SequentialRunner
 
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.mercury import MercuryParams
 from cocoa_threat.pipelines.mercury import create_pipeline
 from cocoa_threat.pipelines.mercury.nodes import validate_survey
@@ -110,7 +111,7 @@ def test_ordinary_kriging_is_an_option(transitioned: ProjectConf) -> None:
     raw["interpolation"]["methods"] = ["background_kriging", "ordinary_kriging"]
     params = MercuryParams.model_validate(raw)
     points, land = catalog.load("mercury_points"), catalog.load("after.land_use_map")
-    producer, cv = interpolate_surface(points, land, params)
+    producer, cv = interpolate_surface(points, land, params, ComputeParams.model_validate({}))
     assert set(cv["method"]) == {"background_kriging", "ordinary_kriging"}
     ok = cv[(cv["method"] == "ordinary_kriging") & (cv["scheme"] != "leave-one-out")]
     assert np.isfinite(ok[["rmse", "bias"]].to_numpy()).all() and ok["n_folds"].iloc[0] > 2

@@ -10,10 +10,13 @@ import rasterio
 from kedro.runner import SequentialRunner
 
 from cocoa_threat.errors import ParameterError
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.pipelines.mercury import create_pipeline as mercury_pipeline
 from cocoa_threat.pipelines.risk import create_pipeline
 from tests.conftest import ProjectConf
+
+LOCAL = ComputeParams.model_validate({})  # every window in this process
 
 
 def test_risk_outputs(transitioned: ProjectConf) -> None:
@@ -86,6 +89,7 @@ def test_rasters_on_different_grids_fail(transitioned: ProjectConf, tmp_path: Pa
             other,
             transitioned.typed("risk"),
             transitioned.typed("land_use"),
+            LOCAL,
         )
 
 
@@ -114,10 +118,14 @@ def test_risk_map_does_not_depend_on_the_window_size(
             tmp_path / f"score_{block}.tif",
         )
         land_use = transitioned.typed("land_use")
-        write_cog(factors_path, compute_risk_factors(*inputs, params, land_use), overview_levels=[])
+        write_cog(
+            factors_path, compute_risk_factors(*inputs, params, land_use, LOCAL), overview_levels=[]
+        )
         factors = RasterSource.open(factors_path)
         write_cog(
-            score_path, make_risk_score(factors, inputs[1], params, land_use), overview_levels=[]
+            score_path,
+            make_risk_score(factors, inputs[1], params, land_use, LOCAL),
+            overview_levels=[],
         )
         with rasterio.open(factors_path) as f, rasterio.open(score_path) as src:
             outputs.append((f.read(), src.read(1)))
@@ -129,6 +137,7 @@ def test_a_factor_that_is_not_finite_stops_the_score_naming_it(transitioned: Pro
     from kedro.io import DatasetError
 
     from cocoa_threat.errors import NonFiniteError
+    from cocoa_threat.geo.compute import WindowError
 
     SequentialRunner().run(mercury_pipeline(), transitioned.catalog_with_params())
     catalog = transitioned.catalog_with_params()
@@ -145,7 +154,8 @@ def test_a_factor_that_is_not_finite_stops_the_score_naming_it(transitioned: Pro
     for node in ("make_risk_score", "risk_by_district"):
         # The score is computed while the catalog writes it (a DatasetError then).
         with pytest.raises(
-            (NonFiniteError, DatasetError), match=r"factor\(s\) \['mercury'\].*mercury_surface"
+            (NonFiniteError, DatasetError, WindowError),
+            match=r"factor\(s\) \['mercury'\].*mercury_surface",
         ):
             SequentialRunner().run(create_pipeline().only_nodes(node), catalog)
     assert not Path(transitioned.root, "data/07_model_output/risk_score.tif").exists()

@@ -12,11 +12,14 @@ from kedro.runner import SequentialRunner
 from shapely.geometry import Polygon, box
 
 from cocoa_threat.geo.grid import RasterSource
+from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.pipelines.transition import create_pipeline
 from cocoa_threat.pipelines.transition.nodes import compute_transitions, prepare_districts
 from tests.conftest import ProjectConf, write_tile
 
 DISTRICTS = {"Amansie South", "Amansie West", "Amansie Central", "Bekwai", "Upper Denkyira West"}
+
+LOCAL = ComputeParams.model_validate({})  # every window in this process
 
 
 def test_transition_outputs(mapped: ProjectConf) -> None:
@@ -84,10 +87,10 @@ def test_maps_on_different_grids_fail_before_output(
         {"district": ["x"]}, geometry=[box(615000, 712000, 617000, 714000)], crs=32630
     )
     with pytest.raises(ValueError, match="different grids"):
-        compute_transitions(a, b, districts, params, land_use)
+        compute_transitions(a, b, districts, params, land_use, LOCAL)
     c = _tiny_map(tmp_path, "c.tif", (616000, 713000), crs="EPSG:32631")
     with pytest.raises(ValueError, match="EPSG:32631"):
-        compute_transitions(a, c, districts, params, land_use)
+        compute_transitions(a, c, districts, params, land_use, LOCAL)
 
 
 def test_district_file_problems_are_named(tmp_path: Path, project_conf: ProjectConf) -> None:
