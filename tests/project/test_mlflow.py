@@ -25,7 +25,7 @@ TINY = ",".join(
         "random_forest.model.pixels_per_class=500",
         "training.seeds=[42]",
         "training.bootstrap.min_blocks=2",
-        "training.bootstrap.n_resamples=200",
+        "ingestion.split.strata.n_strata=1",
     ]
 )
 

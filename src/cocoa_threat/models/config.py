@@ -134,12 +134,16 @@ class _ModelBlock(StrictModel):
 
 
 class BootstrapSpec(StrictModel):
-    """Block-bootstrap intervals of the test scores."""
+    """Intervals of the test scores: a jackknife over whole test blocks, Student t.
 
-    n_resamples: int = Field(1000, ge=100)
+    (The key keeps its old name, ``training.bootstrap``.)
+    """
+
     confidence: float = Field(0.95, gt=0, lt=1)
-    seed: int = 0
     min_blocks: int = Field(5, ge=2, description="Fewest test blocks for an interval.")
+    warn_below_blocks: int = Field(
+        15, ge=2, description="Warn that models can't be told apart with fewer test blocks."
+    )
 
 
 class TrainingParams(StrictModel):
