@@ -88,7 +88,7 @@ def stratify_blocks(covariate: pd.Series, n_strata: int) -> pd.Series:
     return pd.Series([f"s{i + 1}" for i in index], index=covariate.index, name="stratum")
 
 
-def _apportion(total: int, target: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+def apportion(total: int, target: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Integers within [low, high] summing to ``total``, nearest to ``target`` (largest remainder).
 
     Ties go to the later stratum (more mining).
@@ -138,8 +138,8 @@ def allocate_strata(sizes: pd.Series, spec: SplitSpec) -> pd.DataFrame:
             f"ingestion.split.block_size"
         )
     weight = b * np.asarray(spec.strata.rates(len(b)))
-    test = _apportion(total["test"], total["test"] * weight / weight.sum(), minimum, b)
-    val = _apportion(total["val"], total["val"] * b / n_blocks, np.zeros_like(b), b - test)
+    test = apportion(total["test"], total["test"] * weight / weight.sum(), minimum, b)
+    val = apportion(total["val"], total["val"] * b / n_blocks, np.zeros_like(b), b - test)
     return pd.DataFrame({"train": b - test - val, "val": val, "test": test}, index=sizes.index)
 
 
@@ -157,7 +157,7 @@ def draw_blocks(strata: pd.Series, counts: pd.DataFrame, rng: np.random.Generato
     """
     out = pd.Series("train", index=strata.index, dtype=object, name="split")
     for stratum in counts.index:
-        blocks = np.sort(strata.index[strata == stratum].to_numpy().astype(str))
+        blocks = np.sort(strata.index[strata == stratum].to_numpy())
         drawn = rng.permutation(blocks)
         n_test, n_val = int(counts.loc[stratum, "test"]), int(counts.loc[stratum, "val"])
         out.loc[drawn[:n_test]] = "test"
