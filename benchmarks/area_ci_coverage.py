@@ -30,8 +30,8 @@ every block's unconditional inclusion probability.
 ingested with the project's pipeline; the project's random forest is fitted on
 the second and maps the first tile by tile (a cheap map fitted to none of its
 tiles), and the whole split is re-drawn by the project's design for blocks of 1
-and 2 tiles (one stratum for blocks of 2: 16 blocks have too few test blocks
-for two).
+and 2 tiles (for blocks of 2, 16 blocks: one stratum and a quarter of the blocks
+in the test split, so that it has the 3 blocks an interval needs).
 
 Both print a table and write ``benchmarks/results/area_ci_coverage[_cross_region].json``::
 
@@ -187,8 +187,9 @@ def draw_splits(
     ].assign(year=0)
     split = copy.deepcopy(params["ingestion"]["split"])
     split.update({"block_size": block_size, "seed": seed})
-    if block_size > 1:
+    if block_size > 1:  # 16 blocks: one stratum, 4 test blocks (the estimator needs 3)
         split["strata"]["n_strata"] = 1
+        split["fractions"] = {"train": 0.5, "val": 0.25, "test": 0.25}
     r = params["ingestion"]["raster"]
     out = blocked_splits(inventory, SplitSpec(**split), r["tile_size"], r["pixel_size"])
     return out.set_index("tile_id")[["block", "split", "stratum"]]
@@ -342,7 +343,9 @@ def fixed_coverage(
             records += _records(new, tiles, test, design=design)
             hits += split.loc[strata.index] == "test"
         prob = (counts["test"] / counts[["val", "test"]].sum(axis=1)).reindex(strata).to_numpy()
-        frequency[design] = pd.DataFrame({"frequency": hits / draws, "probability": prob})
+        frequency[design] = pd.DataFrame(
+            {"stratum": strata, "frequency": hits / draws, "probability": prob}
+        )
     inclusion = pd.concat(frequency, names=["design", "block"]).reset_index()
     return summarise(pd.DataFrame(records), census, "design"), inclusion
 
