@@ -127,7 +127,8 @@ def tiny_project_conf(root: Path) -> ProjectConf:
     conf.params["demo"].update(TINY_REGION)
     ing["raster"]["tile_size"] = TINY_REGION["tile_size"]
     ing["split"]["block_size"] = 1
-    # The tiny region's test split is 2 tiles: allow intervals from 2 units there.
+    # 16 blocks in 2 strata of 8: 2 test blocks per stratum (the design's least), 1 val.
+    ing["split"]["fractions"] = {"train": 0.625, "val": 0.125, "test": 0.25}
     conf.params["transition"]["min_test_units"] = 2
     # The tiny region is ~1.2 km across: spatial blocks of the mercury CV to match.
     conf.params["mercury"]["interpolation"]["cv_block_size_m"] = 400.0

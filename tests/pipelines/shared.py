@@ -33,7 +33,7 @@ def shrink_models(params: dict) -> None:
     params["prithvi"]["model"]["model_args"]["decoder_channels"] = 16
     params["random_forest"]["model"].update({"n_estimators": 10, "pixels_per_class": 500})
     params["training"]["seeds"] = [42]
-    params["training"]["bootstrap"].update({"n_resamples": 200, "min_blocks": 2})
+    params["training"]["test_intervals"]["min_blocks"] = 2
 
 
 def _moved(obj: Any, old: str, new: str) -> Any:

@@ -22,14 +22,13 @@ from tests.project.cli import kedro, project_copy
 
 BATCH = 4
 TINY = [
-    *(f"ingestion.synthetic.{k}={v}" for k, v in TINY_REGION.items()),
+    *(f"demo.{k}={v}" for k, v in TINY_REGION.items()),
     f"ingestion.raster.tile_size={TINY_REGION['tile_size']}",
     "ingestion.split.block_size=1",
 ]
 TRAIN = [
     "training.seeds=[42]",
-    "training.bootstrap.min_blocks=2",
-    "training.bootstrap.n_resamples=200",
+    "training.test_intervals.min_blocks=2",
     *(
         f"resnet50.model.{k}"
         for k in (

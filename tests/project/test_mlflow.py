@@ -24,8 +24,8 @@ TINY = ",".join(
         "random_forest.model.n_estimators=10",
         "random_forest.model.pixels_per_class=500",
         "training.seeds=[42]",
-        "training.bootstrap.min_blocks=2",
-        "training.bootstrap.n_resamples=200",
+        "training.test_intervals.min_blocks=2",
+        "ingestion.split.strata.n_strata=1",
     ]
 )
 

@@ -17,30 +17,32 @@ Two estimators:
   whole tiles (clusters of strongly correlated pixels), for which its standard
   errors are many times too small.
 
-* :func:`stratified_difference_estimate`: the estimator that matches how the
-  sample is drawn: whole spatial blocks of tiles (the sampling units), possibly
-  in strata. With ``M_h`` the mapped area of stratum ``h`` (all its ``N_h``
-  units) and ``d_u = y_u - m_u`` the reference minus the mapped area of sample
-  unit ``u`` (``n_h`` of them)::
+* :func:`stratified_difference_estimate`: the estimator of a stratified random
+  sample of *units* (any units: whole spatial blocks of tiles here, pixels or
+  patches of a reference sample elsewhere), each with a mapped value ``m_u`` and
+  a reference value ``y_u``. With ``N_h`` units in stratum ``h``, ``M_h`` their
+  mapped total and ``d_u = y_u - m_u`` over the ``n_h`` sample units::
 
       A      = sum_h ( M_h + N_h * mean_h(d) )                (difference estimator)
-      V(A)   = sum_h N_h^2 (1 - n_h/N_h) s_h^2(d) / n_h      (between-unit variance)
+      V(A)   = sum_h N_h^2 (1 - n_h/N_h) s_h^2(d) / n_h      (s_h^2 with n_h - 1)
+      df     = V^2 / sum_h V_h^2 / (n_h - 1)                   (Satterthwaite)
       CI     = A +/- t(df) sqrt(V)
 
-  The degrees of freedom count the units that really carry the variance
-  (:func:`effective_df`), combined over strata by Satterthwaite.
-
-  It is unbiased under random sampling of units within strata; the variance is
-  between units, so correlation inside a unit costs what it really costs. A
-  stratum that has fewer than two sample units, or no variation among them,
-  gives no interval (NaN and a warning naming it), never a zero variance; a
-  stratum whose every unit is in the sample is a census (no sampling error).
+  It is unbiased under simple random sampling of units within strata, whatever
+  the strata's sampling rates (each unit weighs ``N_h / n_h``); the variance is
+  between units, so correlation inside a unit costs what it really costs. With
+  the map classes as strata and pixels as units (``m`` constant in a stratum)
+  it is Olofsson's estimator above: ``N_h mean_h(y)`` and
+  ``N_h^2 p(1 - p) / (n_h - 1)``. A stratum with fewer than two sample units
+  gives no interval (NaN and a warning naming it); a stratum whose every unit
+  is in the sample is a census (no sampling error).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -122,25 +124,6 @@ def stratified_area_estimate(
     return out
 
 
-def effective_df(d: np.ndarray) -> float:
-    """Degrees of freedom of a sample variance, from how evenly the units carry it.
-
-    ``n_eff = (sum r^2)^2 / sum r^4`` of the residuals ``r = d - mean(d)`` is the
-    number of units that effectively make the variance (``n`` when all
-    contribute alike, near 1 when one unit carries it all, as when only one or
-    two test tiles hold any mining); the variance then has ``n_eff - 1`` degrees
-    of freedom, at most ``n - 1`` and at least 1. It is the "effective number of
-    clusters" of cluster-robust inference (Carter, Schnepel and Steigerwald
-    2017, Review of Economics and Statistics 99:698-709), and keeps a skewed,
-    zero-heavy sample of blocks from passing for ``n`` independent draws.
-    """
-    r2 = (np.asarray(d, float) - np.mean(d)) ** 2
-    if r2.sum() == 0:
-        return 1.0
-    n_eff = r2.sum() ** 2 / (r2**2).sum()
-    return float(max(1.0, min(len(d) - 1.0, n_eff - 1.0)))
-
-
 @dataclass(frozen=True)
 class Stratum:
     """One stratum of sampling units for :func:`stratified_difference_estimate`.
@@ -148,9 +131,9 @@ class Stratum:
     Attributes:
         name: For messages.
         n_units: Units of the stratum in the population (``N_h``).
-        map_total: Mapped area of the quantity over all its units (``M_h``).
-        y: Reference area of each sample unit.
-        m: Mapped area of each sample unit (same units, same order).
+        map_total: Mapped value of the quantity over all its units (``M_h``).
+        y: Reference value of each sample unit.
+        m: Mapped value of each sample unit (same units, same order).
     """
 
     name: str
@@ -162,7 +145,7 @@ class Stratum:
 
 @dataclass(frozen=True)
 class DesignEstimate:
-    """An area estimated from a sample of units, with its design-based uncertainty."""
+    """A total estimated from a sample of units, with its design-based uncertainty."""
 
     estimate: float
     se: float
@@ -172,7 +155,53 @@ class DesignEstimate:
     n_units: int
     n_population_units: int
     n_eff: float
+    ci_low_clipped: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One stratum's share of the estimate and of its variance (NaN: can't tell)."""
+
+    estimate: float
+    variance: float
+    df: float
+    warning: str | None = None
+
+
+def _stratum_part(s: Stratum) -> _Part:
+    """Difference estimate of one stratum and its between-unit variance with n_h - 1."""
+    y, m = np.asarray(s.y, float), np.asarray(s.m, float)
+    if y.shape != m.shape:
+        raise ValueError(f"stratum {s.name}: y and m have different shapes")
+    n = len(y)
+    if n > s.n_units:
+        raise ValueError(f"stratum {s.name}: {n} sample units but only {s.n_units} in all")
+    if n == 0:
+        note = f"stratum {s.name}: no sample unit, its map value is taken as is"
+        return _Part(s.map_total, np.nan if s.n_units else 0.0, np.nan, note if s.n_units else None)
+    d = y - m
+    estimate = s.map_total + s.n_units * d.mean()
+    if n == s.n_units:
+        return _Part(estimate, 0.0, np.nan)  # a census of the stratum: no sampling error
+    if n == 1:
+        note = f"stratum {s.name}: one sample unit, too few for a variance between units"
+        return _Part(estimate, np.nan, np.nan, note)
+    variance = s.n_units**2 * (1 - n / s.n_units) * d.var(ddof=1) / n
+    return _Part(estimate, float(variance), n - 1.0)
+
+
+def satterthwaite_df(variances: np.ndarray, dfs: np.ndarray) -> float:
+    """Welch-Satterthwaite degrees of freedom of a sum of independent variance estimates.
+
+    Terms with zero variance (censuses, strata without any error) carry no
+    weight; with no variance at all the result is NaN.
+    """
+    v, k = np.asarray(variances, float), np.asarray(dfs, float)
+    keep = v > 0
+    if not keep.any():
+        return float("nan")
+    return float(v[keep].sum() ** 2 / (v[keep] ** 2 / k[keep]).sum())
 
 
 def stratified_difference_estimate(
@@ -181,89 +210,170 @@ def stratified_difference_estimate(
     total_area: float | None = None,
     min_units: int = 2,
 ) -> DesignEstimate:
-    """Difference estimator of an area from sampled units, with a between-unit variance.
+    """Difference estimator of a total from a stratified random sample of units.
 
     Args:
         strata: The strata (one is fine): population size, mapped total and the
-            sample units' reference and mapped areas.
+            sample units' reference and mapped values.
         confidence: Confidence level of the interval (t with Satterthwaite df).
-        total_area: Area of the population (for the effective sample size).
-        min_units: Fewest sample units a stratum needs for an interval (at least 2).
+        total_area: Size of the population in the quantity's unit (for the
+            effective sample size).
+        min_units: Fewest sample units in all for an interval (at least 2).
 
     Returns:
         The estimate, its standard error and interval (NaN where the design
-        can't support one, with the reason in ``warnings``), the number of
-        sample and population units, and the effective sample size: how many
-        independently drawn pixels would give the same precision.
+        can't support one, with the reason in ``warnings``; the lower bound
+        clipped at 0 and flagged), the Satterthwaite df, the number of sample and
+        population units, and the effective sample size: how many independently
+        drawn pixels would give the same precision.
     """
-    estimate, var, dof_terms, warnings = 0.0, 0.0, [], []
-    n_total = n_pop = 0
-    for s in strata:
-        y, m = np.asarray(s.y, float), np.asarray(s.m, float)
-        if y.shape != m.shape:
-            raise ValueError(f"stratum {s.name}: y and m have different shapes")
-        n = len(y)
-        if n > s.n_units:
-            raise ValueError(f"stratum {s.name}: {n} sample units but only {s.n_units} in all")
-        n_total, n_pop = n_total + n, n_pop + s.n_units
-        if n == 0:
-            if s.n_units:
-                estimate += s.map_total
-                var = np.nan
-                warnings.append(f"stratum {s.name}: no sample unit, its map area is taken as is")
-            continue
-        d = y - m
-        estimate += s.map_total + s.n_units * d.mean()
-        if n == s.n_units:
-            continue  # a census of the stratum: no sampling error
-        if n < max(min_units, 2):
-            var = np.nan
-            what = "one sample unit" if n == 1 else f"only {n} sample units"
-            warnings.append(
-                f"stratum {s.name}: {what}, too few for a variance between units "
-                f"(needs {max(min_units, 2)})"
-            )
-            continue
-        s2 = d.var(ddof=1)
-        if s2 == 0:
-            var = np.nan
-            warnings.append(
-                f"stratum {s.name}: no variation among its {n} sample units, so the "
-                f"sample can't tell the error"
-            )
-            continue
-        v = s.n_units**2 * (1 - n / s.n_units) * s2 / n
-        var += v
-        dof_terms.append((v, effective_df(d)))
-    if np.isnan(var):
-        se = low = high = dof = n_eff = np.nan
-    else:
-        se = float(np.sqrt(var))
-        num = sum(v for v, _ in dof_terms)
-        den = sum(v**2 / k for v, k in dof_terms)
-        dof = float(num**2 / den) if den > 0 else np.inf
-        q = float(student_t.ppf(0.5 + confidence / 2, dof)) if np.isfinite(dof) else 0.0
-        low, high = max(estimate - q * se, 0.0), estimate + q * se
-        n_eff = np.inf
-        if total_area and var > 0:
-            p = min(max(estimate / total_area, 0.0), 1.0)
-            n_eff = p * (1 - p) / (var / total_area**2)
+    parts = [_stratum_part(s) for s in strata]
+    warnings = [p.warning for p in parts if p.warning]
+    estimate = float(sum(p.estimate for p in parts))
+    variances = np.array([p.variance for p in parts])
+    n_units = sum(len(s.y) for s in strata)
+    sampled = any(len(s.y) < s.n_units for s in strata)
+    if sampled and n_units < max(min_units, 2):
+        warnings.append(f"only {n_units} sample units in all (needs {max(min_units, 2)})")
+    elif sampled and np.nansum(variances) == 0 and not np.isnan(variances).any():
+        warnings.append(f"no variation among the {n_units} sample units: the error can't be told")
+    var = np.nan if warnings else float(variances.sum())
+    dof = satterthwaite_df(variances, np.array([p.df for p in parts])) if var > 0 else np.nan
     for w in warnings:
         logger.warning("Area estimate: %s; no confidence interval", w)
+    return _with_interval(estimate, var, dof, confidence, total_area, warnings, n_units, strata)
+
+
+def _with_interval(
+    estimate: float,
+    var: float,
+    dof: float,
+    confidence: float,
+    total_area: float | None,
+    warnings: list[str],
+    n_units: int,
+    strata: list[Stratum],
+) -> DesignEstimate:
+    """The t interval (lower bound clipped at 0, flagged) and the effective sample size."""
+    se = float(np.sqrt(var)) if np.isfinite(var) else np.nan
+    low = high = n_eff = np.nan
+    if var == 0:  # a census: no sampling error
+        low, high, n_eff = estimate, estimate, np.inf
+    elif np.isfinite(var):
+        q = float(student_t.ppf(0.5 + confidence / 2, dof))
+        low, high = estimate - q * se, estimate + q * se
+        n_eff = np.inf
+        if total_area:
+            p = min(max(estimate / total_area, 0.0), 1.0)
+            n_eff = p * (1 - p) / (var / total_area**2)
     return DesignEstimate(
-        estimate=float(estimate),
-        se=float(se),
-        ci_low=float(low),
+        estimate=estimate,
+        se=se,
+        ci_low=float(max(low, 0.0)) if np.isfinite(low) else float(low),
         ci_high=float(high),
         df=float(dof),
-        n_units=n_total,
-        n_population_units=n_pop,
+        n_units=n_units,
+        n_population_units=sum(s.n_units for s in strata),
         n_eff=float(n_eff),
+        ci_low_clipped=bool(np.isfinite(low) and low < 0),
         warnings=tuple(warnings),
     )
 
 
 POPULATIONS = ("non-training tiles", "whole region")
+COLUMNS = [
+    "quantity",
+    "population",
+    "period",
+    "class",
+    "map_ha",
+    "adjusted_ha",
+    "se_ha",
+    "ci_low_ha",
+    "ci_high_ha",
+    "ci_low_clipped",
+    "census_ha",
+    "census_in_ci",
+    "confidence",
+    "df",
+    "n_units",
+    "n_population_units",
+    "n_strata",
+    "n_eff",
+    "note",
+]
+
+
+def sampling_units(tiles: pd.DataFrame, unit: str) -> pd.DataFrame:
+    """Mapped, reference and tile hectares summed per sampling unit, with its split and stratum.
+
+    Raises:
+        ValueError: When a unit holds tiles of several splits or strata.
+    """
+    missing = {unit, "split", "stratum"} - set(tiles.columns)
+    if missing:
+        raise ValueError(
+            f"tile_areas lacks {sorted(missing)} (the test sample's design); re-run the "
+            f"ingestion and transition pipelines"
+        )
+    for column in ("split", "stratum"):
+        mixed = tiles.groupby(unit)[column].nunique()
+        if (mixed > 1).any():
+            raise ValueError(
+                f"Sampling units {sorted(mixed[mixed > 1].index)[:5]} hold tiles of several "
+                f"{column}s; the split must assign whole {unit}s"
+            )
+    return tiles.groupby(unit).agg(
+        map_ha=("map_ha", "sum"),
+        ref_ha=("ref_ha", "sum"),
+        tile_ha=("tile_ha", "sum"),
+        split=("split", "first"),
+        stratum=("stratum", "first"),
+    )
+
+
+def design_strata(units: pd.DataFrame, sample_split: str = "test") -> list[Stratum]:
+    """The strata of the non-training units, each with its sample (the ``sample_split`` units)."""
+    population = units[units["split"] != "train"]
+    strata = []
+    for name, group in population.groupby("stratum", sort=True):
+        sample = group[group["split"] == sample_split]
+        strata.append(
+            Stratum(
+                f"stratum {name}",
+                len(group),
+                float(group["map_ha"].sum()),
+                sample["ref_ha"].to_numpy(),
+                sample["map_ha"].to_numpy(),
+            )
+        )
+    return strata
+
+
+def _population_rows(est: DesignEstimate, units: pd.DataFrame, base: dict[str, Any]) -> list[dict]:
+    """The estimate over the non-training tiles, and over the whole region (training tiles
+    added at their labelled area, known exactly)."""
+    train = units["split"] == "train"
+    rows = []
+    for population, members, shift in (
+        (POPULATIONS[0], units[~train], 0.0),
+        (POPULATIONS[1], units, float(units.loc[train, "ref_ha"].sum())),
+    ):
+        low, high, census = est.ci_low + shift, est.ci_high + shift, float(members["ref_ha"].sum())
+        rows.append(
+            {
+                **base,
+                "population": population,
+                "map_ha": float(members["map_ha"].sum()),
+                "adjusted_ha": est.estimate + shift,
+                "ci_low_ha": low,
+                "ci_high_ha": high,
+                "census_ha": census,
+                "census_in_ci": bool(low <= census <= high) if np.isfinite(low) else None,
+                "n_population_units": len(members),
+            }
+        )
+    return rows
 
 
 def area_table(
@@ -272,108 +382,47 @@ def area_table(
     """Areas estimated from the test sample, beside the mapped areas and the label census.
 
     The sampling units are the test split's ``unit`` (spatial blocks of tiles,
-    drawn as wholes). The map over training tiles was fitted to their labels,
-    so the test sample speaks only for the tiles the model never fitted
-    (validation, test and any unlabelled tiles): the difference estimator runs
-    over those (``non-training tiles``). The ``whole region`` adds the training
-    tiles at their labelled area, which is known exactly; its interval is the
-    non-training part's.
+    drawn as wholes by stratified random sampling). The map over training tiles
+    was fitted to their labels, so the test sample speaks only for the tiles the
+    model never fitted (validation, test and any unlabelled tiles): the
+    stratified difference estimator runs over those (``non-training tiles``;
+    in each stratum the test units are a simple random sample of its
+    non-training units). The ``whole region`` adds the training tiles at their
+    labelled area, which is known exactly; its interval is the non-training part's.
 
     Args:
         tiles: One row per tile and quantity: tile_id, the ``unit`` column,
-            split, quantity, period, class, map_ha (mapped area over the whole
-            tile), ref_ha (labelled reference area), tile_ha.
+            split, stratum, quantity, period, class, map_ha (mapped area over the
+            whole tile), ref_ha (labelled reference area), tile_ha.
         confidence: Confidence level of the intervals.
         unit: The column of the sampling unit (``block`` or ``tile_id``).
         min_units: Fewest test units for an interval.
 
     Returns:
         One row per quantity and population: map_ha, adjusted_ha, se_ha,
-        ci_low_ha, ci_high_ha, df, n_units (test units), n_population_units,
-        n_eff, census_ha (labels of every tile of the population), census_in_ci.
+        ci_low_ha, ci_high_ha, ci_low_clipped (the lower bound was below 0 and
+        is cut there), census_ha (labels of every tile of the population),
+        census_in_ci, confidence, df, n_units (test units),
+        n_population_units, n_strata, n_eff and note.
     """
     rows = []
     for quantity, g in tiles.groupby("quantity", sort=False):
-        units = g.groupby(unit).agg(
-            map_ha=("map_ha", "sum"),
-            ref_ha=("ref_ha", "sum"),
-            tile_ha=("tile_ha", "sum"),
-            split=("split", "first"),
-        )
-        mixed = g.groupby(unit)["split"].nunique()
-        if (mixed > 1).any():
-            raise ValueError(
-                f"Sampling units {sorted(mixed[mixed > 1].index)[:5]} hold tiles of several "
-                f"splits; the split must assign whole {unit}s"
-            )
-        train = units[units["split"] == "train"]
-        nontrain = units[units["split"] != "train"]
-        sample = nontrain[nontrain["split"] == "test"]
-        est = stratified_difference_estimate(
-            [
-                Stratum(
-                    f"non-training {unit}s",
-                    len(nontrain),
-                    float(nontrain["map_ha"].sum()),
-                    sample["ref_ha"].to_numpy(),
-                    sample["map_ha"].to_numpy(),
-                )
-            ],
-            confidence,
-            total_area=float(nontrain["tile_ha"].sum()),
-            min_units=min_units,
-        )
+        units = sampling_units(g, unit)
+        strata = design_strata(units)
+        total = float(units.loc[units["split"] != "train", "tile_ha"].sum())
+        est = stratified_difference_estimate(strata, confidence, total, min_units)
         base = {
             "quantity": quantity,
             "period": g["period"].iloc[0],
             "class": g["class"].iloc[0],
             "se_ha": est.se,
+            "ci_low_clipped": est.ci_low_clipped,
+            "confidence": confidence,
             "df": est.df,
             "n_units": est.n_units,
+            "n_strata": len(strata),
             "n_eff": est.n_eff,
             "note": "; ".join(est.warnings),
         }
-        offset = float(train["ref_ha"].sum())
-        for population, map_ha, census, shift, n_pop in (
-            (
-                POPULATIONS[0],
-                nontrain["map_ha"].sum(),
-                nontrain["ref_ha"].sum(),
-                0.0,
-                len(nontrain),
-            ),
-            (POPULATIONS[1], units["map_ha"].sum(), units["ref_ha"].sum(), offset, len(units)),
-        ):
-            low, high = est.ci_low + shift, est.ci_high + shift
-            rows.append(
-                {
-                    **base,
-                    "population": population,
-                    "map_ha": float(map_ha),
-                    "adjusted_ha": est.estimate + shift,
-                    "ci_low_ha": low,
-                    "ci_high_ha": high,
-                    "n_population_units": n_pop,
-                    "census_ha": float(census),
-                    "census_in_ci": bool(low <= census <= high) if np.isfinite(low) else None,
-                }
-            )
-    columns = [
-        "quantity",
-        "population",
-        "period",
-        "class",
-        "map_ha",
-        "adjusted_ha",
-        "se_ha",
-        "ci_low_ha",
-        "ci_high_ha",
-        "census_ha",
-        "census_in_ci",
-        "df",
-        "n_units",
-        "n_population_units",
-        "n_eff",
-        "note",
-    ]
-    return pd.DataFrame(rows)[columns]
+        rows += _population_rows(est, units, base)
+    return pd.DataFrame(rows)[COLUMNS]

@@ -433,18 +433,24 @@ def tile_measures(
     Args:
         before: First map.
         after: Second map.
-        manifest: The tile manifest (tile_id, year, split, block, sample, extent).
+        manifest: The tile manifest (tile_id, year, split, block, stratum, sample, extent).
         labels_of: (split, sample) -> the tile's label array (uint8, padded).
         years: The two years.
         scheme: Classes and the conversion.
 
     Returns:
-        ``tile_areas`` (one row per tile and quantity) and ``map_accuracy``
+        ``tile_areas`` (one row per tile and quantity, with its block, split and
+        stratum) and ``map_accuracy``
         (confusion matrices, rows = map, columns = reference, summed over the
         test tiles, and per tile).
     """
     check_maps_agree(before, after)
     check_maps_match_split(before, manifest)
+    if "stratum" not in manifest:
+        raise ValueError(
+            "The tile manifest has no 'stratum' column (the test sample's design); "
+            "re-run the ingestion pipeline"
+        )
     grid = before.grid
     by_year = {int(y): g.set_index("tile_id") for y, g in manifest.groupby("year")}
     if any(y not in by_year for y in years):
@@ -481,6 +487,7 @@ def tile_measures(
                 "tile_id": str(tile),
                 "block": str(a["block"]),
                 "split": a["split"],
+                "stratum": str(a["stratum"]),
                 **r,
                 "map_ha": grid.hectares(r["map_px"]),
                 "ref_ha": grid.hectares(r["ref_px"]),

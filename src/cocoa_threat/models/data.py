@@ -34,6 +34,8 @@ class SplitArrays:
     samples: list[str]
     years: np.ndarray  # (N,)
     blocks: np.ndarray | None = None  # (N,) spatial block of each patch (the sampling unit)
+    strata: np.ndarray | None = None  # (N,) stratum of its block (the sample design)
+    weights: np.ndarray | None = None  # (N,) design weight of its block (test split)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -180,6 +182,8 @@ def _load_split(
         samples=rows["sample"].tolist(),
         years=rows["year"].to_numpy(),
         blocks=rows["block"].astype(str).to_numpy() if "block" in rows else None,
+        strata=rows["stratum"].astype(str).to_numpy() if "stratum" in rows else None,
+        weights=rows["design_weight"].to_numpy(float) if "design_weight" in rows else None,
     )
     logger.info("Loaded %d %s patches of %s", len(rows), split, stack.shape[1:])
     return arrays

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -124,14 +124,49 @@ class LabelSpec(StrictModel):
         return self
 
 
+class StrataSpec(StrictModel):
+    """Strata of the blocks' stratified random sample (``ingestion.split.strata``)."""
+
+    covariate: Literal["first_year_mining"] = Field(
+        "first_year_mining",
+        description="Stratify by the blocks' mining share in the first year's masks.",
+    )
+    n_strata: int = Field(2, ge=1, description="Strata of equal size by the covariate.")
+    min_test_blocks: int = Field(
+        2,
+        ge=1,
+        description="Fewest test blocks in every stratum: 2 for a variance (1 only for tiny "
+        "test regions, which then get no intervals).",
+    )
+    oversample: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] | None = Field(
+        None,
+        description="Relative test sampling rate of each stratum, lowest mining first "
+        "(null: proportional, the same rate everywhere).",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> StrataSpec:
+        if self.oversample is not None and len(self.oversample) != self.n_strata:
+            raise ValueError(
+                f"ingestion.split.strata.oversample has {len(self.oversample)} rates but "
+                f"n_strata is {self.n_strata}: give one rate per stratum, or null"
+            )
+        return self
+
+    def rates(self, n_strata: int) -> list[float]:
+        """The relative test sampling rate of every stratum."""
+        return list(self.oversample) if self.oversample is not None else [1.0] * n_strata
+
+
 class SplitSpec(StrictModel):
-    """Tile-level, spatially blocked, stratified train/val/test split."""
+    """Tile-level, spatially blocked train/val/test split, a stratified random sample of blocks."""
 
     method: Literal["blocked", "published"] = "blocked"
     block_size: int = Field(2, ge=1, description="Blocks of k x k neighbouring tiles.")
-    fractions: dict[str, float] = Field(
+    fractions: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
         default_factory=lambda: {"train": 0.7, "val": 0.15, "test": 0.15}
     )
+    strata: StrataSpec = Field(default_factory=StrataSpec)
     seed: int = 42
     published_year_pattern: str = Field(
         r"(?P<year>\d{4})",

@@ -203,13 +203,15 @@ def parse_model_params(params: Any, key: str) -> DeepModelParams | RandomForestP
         raise ParameterError(str(exc).replace("<model>.model", key)) from None
 
 
-class BootstrapSpec(StrictModel):
-    """Block-bootstrap intervals of the test scores."""
+class TestIntervalSpec(StrictModel):
+    """``training.test_intervals``: intervals of the test scores, a jackknife over whole
+    test blocks (stratified, design-weighted), Student t."""
 
-    n_resamples: int = Field(1000, ge=100)
     confidence: float = Field(0.95, gt=0, lt=1)
-    seed: int = 0
     min_blocks: int = Field(5, ge=2, description="Fewest test blocks for an interval.")
+    warn_below_blocks: int = Field(
+        15, ge=2, description="Warn that models can't be told apart with fewer test blocks."
+    )
 
 
 class TrainingParams(Block):
@@ -230,7 +232,7 @@ class TrainingParams(Block):
         min_length=1,
         description="Every model is trained once per seed; the best on validation is kept.",
     )
-    bootstrap: BootstrapSpec = Field(default_factory=BootstrapSpec)
+    test_intervals: TestIntervalSpec = Field(default_factory=TestIntervalSpec)
 
     @model_validator(mode="after")
     def _check(self) -> TrainingParams:

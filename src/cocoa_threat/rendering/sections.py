@@ -202,7 +202,7 @@ def model_section(
         comparison=comparison_frame(comparison),
         verdicts=[(r.model, r.comparison) for r in overall.itertuples()],
         n_test_blocks=int(comparison["n_test_blocks"].iloc[0]),
-        confidence=training.bootstrap.confidence,
+        confidence=training.test_intervals.confidence,
         notes=[e.note for e in trained if e.note],
         confusion_figures=[(e.name, e.confusion_figure) for e in trained],
     )

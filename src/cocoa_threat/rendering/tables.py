@@ -57,6 +57,12 @@ def _with_ci(value: object, low: object, high: object, digits: int = 3) -> str:
     return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
+def _level(table: pd.DataFrame, default: float = 0.95) -> str:
+    """The confidence level of a table's intervals, as a percentage ('95%')."""
+    level = float(table["confidence"].iloc[0]) if "confidence" in table and len(table) else default
+    return f"{100 * level:g}%"
+
+
 def comparison_frame(table: pd.DataFrame) -> pd.DataFrame:
     """The model comparison, compact: every score as ``value [low, high]``."""
     classes = [
@@ -64,12 +70,13 @@ def comparison_frame(table: pd.DataFrame) -> pd.DataFrame:
         for c in table.columns
         if c.startswith("iou_") and not c.endswith(("_low", "_high"))
     ]
+    level = _level(table)
     rows = []
     for r in table.to_dict("records"):
         row = {
             "model": r["model"],
             "year": r["year"],
-            "mIoU [95% CI]": _with_ci(r["miou"], r["miou_ci_low"], r["miou_ci_high"]),
+            f"mIoU [{level} CI]": _with_ci(r["miou"], r["miou_ci_low"], r["miou_ci_high"]),
         }
         for c in classes:
             row[f"IoU {c}"] = _with_ci(r[f"iou_{c}"], r[f"iou_{c}_ci_low"], r[f"iou_{c}_ci_high"])
@@ -86,40 +93,55 @@ def comparison_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison_markdown(table: pd.DataFrame) -> str:
-    """The model comparison as Markdown: scores with their 95% intervals, no ranking.
+    """The model comparison as Markdown: scores with their intervals, then the paired verdicts.
 
     Args:
         table: ``model_comparison`` (see ``pipelines/training/nodes.compare_models``).
 
     Returns:
         A table (score [interval] per model and year), then one line per model
-        saying which others the test tiles can't tell apart.
+        with its rank and the paired mIoU differences that decide it.
     """
     lines = [markdown_table(comparison_frame(table)).rstrip()]
     blocks = table["n_test_blocks"].iloc[0] if "n_test_blocks" in table else None
+    strata = table["n_test_strata"].iloc[0] if "n_test_strata" in table else 1
     lines.append(
-        f"\nIntervals: 95%, from resampling whole spatial blocks of test tiles "
-        f"({blocks} blocks). Two models whose mIoU intervals overlap are not "
-        f"distinguishable on these tiles, whatever their point scores:\n"
+        f"\nIntervals: {_level(table)}, jackknife over whole spatial blocks of test tiles "
+        f"({blocks} blocks in {strata} strata, design-weighted), Student t. The spread over "
+        f"seeds (last column) is not in them. Models are ranked by the interval of their "
+        f"paired mIoU difference on the same blocks (shown in brackets): a model is above "
+        f"another only where it excludes zero.\n"
     )
-    for r in table[table["year"] == "all"].to_dict("records"):
-        lines.append(f"- `{r['model']}`: {r['comparison']}.")
+    overall = table[table["year"].astype(str) == "all"]
+    if "rank" in overall:
+        overall = overall.sort_values(["rank", "miou"], ascending=[True, False])
+    for r in overall.to_dict("records"):
+        rank = f" (rank {int(r['rank'])})" if pd.notna(r.get("rank")) else ""
+        lines.append(f"- `{r['model']}`{rank}: {r['comparison']}.")
+    warning = next((w for w in table.get("warning", []) if isinstance(w, str) and w), "")
+    if warning:
+        lines.append(f"\nWarning: {warning}.")
     return "\n".join(lines) + "\n"
 
 
 def area_frame(areas: pd.DataFrame) -> pd.DataFrame:
-    """Area estimates, compact: mapped, adjusted [95% CI] and the label census side by side."""
+    """Area estimates, compact: mapped, adjusted [CI] and the label census side by side.
+
+    A lower bound cut at 0 is marked ``0.0*``.
+    """
+    level = _level(areas)
     rows = []
     for r in areas.to_dict("records"):
         low, high = r["ci_low_ha"], r["ci_high_ha"]
         adjusted = f"{r['adjusted_ha']:,.1f}"
-        adjusted += " (no interval)" if pd.isna(low) else f" [{low:,.1f}, {high:,.1f}]"
+        cut = "*" if r.get("ci_low_clipped") in (True, "True") else ""
+        adjusted += " (no interval)" if pd.isna(low) else f" [{low:,.1f}{cut}, {high:,.1f}]"
         rows.append(
             {
                 "quantity": r["quantity"],
                 "population": r["population"],
                 "mapped ha": r["map_ha"],
-                "adjusted ha [95% CI]": adjusted,
+                f"adjusted ha [{level} CI]": adjusted,
                 "label census ha": r["census_ha"],
                 "test units": r["n_units"],
                 "effective n (px)": r["n_eff"],

@@ -17,6 +17,7 @@ from cocoa_threat.params import LandUse
 from cocoa_threat.params.ingestion import LabelSpec, RasterSpec
 from cocoa_threat.smallminesds.checks import mask_nodata
 from cocoa_threat.smallminesds.labels import build_labels, cocoa_from_mask_band
+from cocoa_threat.smallminesds.splits import SAMPLE_DESIGN
 
 
 @dataclass
@@ -131,7 +132,7 @@ def lay_out_model_input(
 
     Args:
         rows: One per tile and year: ``tile_id``, ``year``, ``split``, ``block``,
-            bounds, ``crs``, ``image_key``, ``mask_key``.
+            the sample design (stratum, inclusion_prob, design_weight), bounds, ``crs``, ``image_key``, ``mask_key``.
         patches: The prepared patch of each row (None: skipped edge tile).
         root: Where the partitions are written (for the manifest's paths).
         raw_file: The raw file of a raw partition key (for provenance).
@@ -151,7 +152,7 @@ def lay_out_model_input(
         partitions[f"{key}_dem"] = patch.dem
         manifest.append(
             {
-                **{k: row[k] for k in ("tile_id", "year", "split", "block")},
+                **{k: row[k] for k in ("tile_id", "year", "split", "block", *SAMPLE_DESIGN)},
                 "sample": sample,
                 **patch.stats,
                 **{k: row[k] for k in ("minx", "miny", "maxx", "maxy", "crs")},

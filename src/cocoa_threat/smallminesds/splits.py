@@ -3,7 +3,17 @@
 The original study split each year independently (42% of tiles ended up in a
 different split in the other year, so the same ground was seen in training and
 testing). Here a tile has one split in every year, and whole blocks of k x k
-neighbouring tiles go to one split, stratified by their mining fraction.
+neighbouring tiles go to one split.
+
+The blocks are a **stratified random sample** (``ingestion.split.strata``):
+they are cut into strata of equal size by a covariate known before sampling
+(the mining share of the first year's masks), and in every stratum a random
+permutation of its blocks gives the test blocks first, then the validation
+blocks, the rest training. So every block has a known probability ``n_h / B_h``
+of being a test block (``inclusion_prob``), and given the training blocks the
+test blocks of a stratum are a simple random sample of its non-training blocks:
+each stands for ``N_h / n_h`` of them (``design_weight``), which is what the
+estimators of areas and scores weight by.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from cocoa_threat.params.ingestion import SplitSpec
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
+SAMPLE_DESIGN = ["stratum", "inclusion_prob", "design_weight"]
 
 
 def split_fingerprint(table: pd.DataFrame) -> str:
@@ -54,75 +65,183 @@ def _target_counts(n: int, fractions: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def allocate_blocks(strat_value: np.ndarray, fractions: dict[str, float], seed: int) -> np.ndarray:
-    """Assign blocks to splits, stratified by ``strat_value`` (systematic allocation).
-
-    Blocks are walked in order of their stratification value (random ties) and
-    each goes to the split furthest behind its target share so far, so every
-    split gets blocks from the whole range of mining fractions.
+def stratify_blocks(covariate: pd.Series, n_strata: int) -> pd.Series:
+    """Strata of (nearly) equal size by the covariate, ``s1`` lowest; ties by block name.
 
     Args:
-        strat_value: One value per block (its mining fraction).
-        fractions: Target share per split.
-        seed: Random seed.
+        covariate: One value per block (index = block name).
+        n_strata: Number of strata.
 
     Returns:
-        Array of split names, one per block.
+        block -> stratum name; a fixed partition (no randomness).
     """
-    n = len(strat_value)
-    needed = sum(1 for s in SPLITS if fractions[s] > 0)
-    if n < needed:
+    if n_strata > len(covariate):
         raise ValueError(
-            f"Only {n} spatial block(s) for {needed} splits; lower "
+            f"ingestion.split.strata.n_strata is {n_strata} but there are only "
+            f"{len(covariate)} blocks; lower it"
+        )
+    frame = pd.DataFrame({"block": covariate.index.astype(str), "value": covariate.to_numpy()})
+    order = frame.sort_values(["value", "block"]).index.to_numpy()
+    rank = np.empty(len(frame), dtype=int)
+    rank[order] = np.arange(len(frame))
+    index = rank * n_strata // len(frame)
+    return pd.Series([f"s{i + 1}" for i in index], index=covariate.index, name="stratum")
+
+
+def apportion(total: int, target: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Integers within [low, high] summing to ``total``, nearest to ``target`` (largest remainder).
+
+    Ties go to the later stratum (more mining).
+    """
+    counts = np.clip(np.floor(target), low, high).astype(int)
+    tie = 1e-9 * np.arange(len(target))
+    while counts.sum() < total:
+        counts[np.argmax(np.where(counts < high, target - counts + tie, -np.inf))] += 1
+    while counts.sum() > total:
+        counts[np.argmax(np.where(counts > low, counts - target - tie, -np.inf))] -= 1
+    return counts
+
+
+def allocate_strata(sizes: pd.Series, spec: SplitSpec) -> pd.DataFrame:
+    """How many test, validation and training blocks each stratum gets.
+
+    The test blocks go to strata in proportion to ``B_h * oversample_h``, at
+    least ``strata.min_test_blocks`` each; the validation blocks in proportion
+    to ``B_h``; the rest train.
+
+    Args:
+        sizes: Blocks per stratum (``B_h``), strata in order of the covariate.
+        spec: Split parameters.
+
+    Returns:
+        One row per stratum, columns ``train``, ``val``, ``test`` (block counts).
+
+    Raises:
+        ValueError: When the design can't give every stratum its test blocks.
+    """
+    n_blocks = int(sizes.sum())
+    needed = sum(1 for s in SPLITS if spec.fractions[s] > 0)
+    if n_blocks < needed:
+        raise ValueError(
+            f"Only {n_blocks} spatial block(s) for {needed} splits; lower "
             f"ingestion.split.block_size or use a larger region"
         )
-    rng = np.random.default_rng(seed)
-    quota = _target_counts(n, fractions)
-    order = np.lexsort((rng.random(n), strat_value))
-    assigned = dict.fromkeys(SPLITS, 0)
-    out = np.empty(n, dtype=object)
-    for i, block in enumerate(order):
-        open_splits = [s for s in SPLITS if assigned[s] < quota[s]]
-        deficit = {
-            s: fractions[s] * (i + 1) - assigned[s] + rng.uniform(0, 0.5) for s in open_splits
-        }
-        choice = max(deficit, key=deficit.__getitem__)
-        out[block] = choice
-        assigned[choice] += 1
+    total = _target_counts(n_blocks, spec.fractions)
+    b = sizes.to_numpy()
+    minimum = spec.strata.min_test_blocks
+    if minimum * len(b) > total["test"] or (b < minimum).any():
+        raise ValueError(
+            f"The test split has {total['test']} of {n_blocks} blocks in {len(b)} strata of "
+            f"{sorted(b.tolist())} blocks, but every stratum needs "
+            f"{minimum} test blocks (ingestion.split.strata.min_test_blocks): raise "
+            f"ingestion.split.fractions.test, lower ingestion.split.strata.n_strata or "
+            f"ingestion.split.block_size"
+        )
+    weight = b * np.asarray(spec.strata.rates(len(b)))
+    test = apportion(total["test"], total["test"] * weight / weight.sum(), minimum, b)
+    val = apportion(total["val"], total["val"] * b / n_blocks, np.zeros_like(b), b - test)
+    return pd.DataFrame({"train": b - test - val, "val": val, "test": test}, index=sizes.index)
+
+
+def draw_blocks(strata: pd.Series, counts: pd.DataFrame, rng: np.random.Generator) -> pd.Series:
+    """Stratified random sampling: in each stratum a random permutation of its blocks
+    gives ``counts.test`` test blocks, then ``counts.val`` validation blocks, the rest train.
+
+    Args:
+        strata: block -> stratum.
+        counts: Blocks per stratum and split (:func:`allocate_strata`).
+        rng: Random generator.
+
+    Returns:
+        block -> split.
+    """
+    out = pd.Series("train", index=strata.index, dtype=object, name="split")
+    for stratum in counts.index:
+        blocks = np.sort(strata.index[strata == stratum].to_numpy())
+        drawn = rng.permutation(blocks)
+        n_test, n_val = int(counts.loc[stratum, "test"]), int(counts.loc[stratum, "val"])
+        out.loc[drawn[:n_test]] = "test"
+        out.loc[drawn[n_test : n_test + n_val]] = "val"
     return out
 
 
-def blocked_splits(
-    inventory: pd.DataFrame, spec: SplitSpec, tile_size: int, pixel_size: float
-) -> pd.DataFrame:
-    """Whole k x k blocks of neighbouring tiles to one split, stratified by mining.
+def design_columns(strata: pd.Series, split: pd.Series, counts: pd.DataFrame) -> pd.DataFrame:
+    """Per block: stratum, P(test block) = n_h / B_h and, for test blocks, the weight N_h / n_h.
+
+    ``N_h`` counts the stratum's non-training blocks: given the training
+    blocks, a test block stands for ``N_h / n_h`` of them. Other blocks weigh 0.
+    """
+    prob = (counts["test"] / counts.sum(axis=1)).reindex(strata).to_numpy()
+    weight = ((counts["test"] + counts["val"]) / counts["test"]).reindex(strata).to_numpy()
+    return pd.DataFrame(
+        {
+            "stratum": strata.to_numpy(),
+            "inclusion_prob": prob,
+            "design_weight": np.where(split.to_numpy() == "test", weight, 0.0),
+        },
+        index=strata.index,
+    )
+
+
+def block_covariate(
+    inventory: pd.DataFrame, block_size: int, tile_size: int, pixel_size: float
+) -> tuple[pd.Series, pd.Series]:
+    """Every tile's block, and every block's stratification covariate.
+
+    The covariate is the mean mining share of the block's tiles in the first
+    year's masks (a tile missing that year counts with its other years).
 
     Returns:
-        tile_id, year, block, split.
+        tile_id -> block name, and block -> covariate.
     """
     tiles = inventory.groupby("tile_id").agg(
-        minx=("minx", "first"),
-        maxy=("maxy", "first"),
-        mining=("raw_mining_fraction", "mean"),
+        minx=("minx", "first"), maxy=("maxy", "first"), mining=("raw_mining_fraction", "mean")
     )
-    block_len = spec.block_size * tile_size * pixel_size
+    first = inventory[inventory["year"] == inventory["year"].min()]
+    tiles["mining"] = (
+        first.groupby("tile_id")["raw_mining_fraction"].mean().combine_first(tiles["mining"])
+    )
+    block_len = block_size * tile_size * pixel_size
     x0, y0 = tiles["minx"].min(), tiles["maxy"].max()
     # Half a pixel of slack so edge tiles' rounding never moves them to another block.
     bx = np.floor((tiles["minx"] - x0 + pixel_size / 2) / block_len).astype(int)
     by = np.floor((y0 - tiles["maxy"] + pixel_size / 2) / block_len).astype(int)
     tiles["block"] = by.astype(str) + "_" + bx.astype(str)
-    blocks = tiles.groupby("block")["mining"].mean()
-    split_of_block = dict(
-        zip(
-            blocks.index,
-            allocate_blocks(blocks.to_numpy(), spec.fractions, spec.seed),
-            strict=True,
+    return tiles["block"], tiles.groupby("block")["mining"].mean()
+
+
+def blocked_splits(
+    inventory: pd.DataFrame, spec: SplitSpec, tile_size: int, pixel_size: float
+) -> pd.DataFrame:
+    """Whole k x k blocks of neighbouring tiles to one split, by stratified random sampling.
+
+    Returns:
+        tile_id, year, block, split, stratum, inclusion_prob (of being a test
+        block), design_weight (non-training blocks of its stratum per test
+        block; 0 outside the test split).
+    """
+    block_of, covariate = block_covariate(inventory, spec.block_size, tile_size, pixel_size)
+    strata = stratify_blocks(covariate, spec.strata.n_strata)
+    names = [f"s{i + 1}" for i in range(spec.strata.n_strata)]
+    counts = allocate_strata(strata.value_counts().reindex(names), spec)
+    split = draw_blocks(strata, counts, np.random.default_rng(spec.seed))
+    design = design_columns(strata, split, counts)
+    for name, row in counts.iterrows():
+        share = covariate[strata == name]
+        logger.info(
+            "Stratum %s (mining %.1f-%.1f%% in the first year): %d blocks, test %d "
+            "(inclusion probability %.2f), val %d, train %d",
+            name,
+            100 * share.min(),
+            100 * share.max(),
+            row.sum(),
+            row["test"],
+            row["test"] / row.sum(),
+            row["val"],
+            row["train"],
         )
-    )
-    tiles["split"] = tiles["block"].map(split_of_block)
-    return inventory[["tile_id", "year"]].merge(
-        tiles[["block", "split"]], left_on="tile_id", right_index=True
-    )
+    out = inventory[["tile_id", "year"]].assign(block=inventory["tile_id"].map(block_of))
+    return out.merge(split.to_frame().join(design), left_on="block", right_index=True)
 
 
 def read_published_splits(
@@ -177,7 +296,8 @@ def published_splits(
     tile (the same tiles in every year).
 
     Returns:
-        tile_id, year, block (= tile id), split.
+        tile_id, year, block (= tile id), split, stratum (one), inclusion_prob
+        (NaN: unknown) and design_weight (as if a simple random sample).
     """
     out = inventory[["tile_id", "year"]].merge(published, on=["tile_id", "year"], how="left")
     missing = out["split"].isna()
@@ -203,4 +323,15 @@ def published_splits(
             100 * leaking / len(per_tile),
         )
     out["block"] = out["tile_id"]
+    logger.warning(
+        "Published splits are not a probability sample of tiles: the area and score "
+        "intervals treat the test tiles as a simple random sample of the non-training "
+        "tiles, which nothing guarantees"
+    )
+    first = out.drop_duplicates("tile_id")
+    n_test = int((first["split"] == "test").sum())
+    n_free = int((first["split"] != "train").sum())
+    out["stratum"] = "published"
+    out["inclusion_prob"] = np.nan  # unknown: not drawn by a known design
+    out["design_weight"] = np.where(out["split"] == "test", n_free / max(n_test, 1), 0.0)
     return out

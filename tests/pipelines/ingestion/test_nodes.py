@@ -15,7 +15,7 @@ from cocoa_threat.errors import DataValidationError, ParameterError
 from cocoa_threat.geo.raster import read_raster
 from cocoa_threat.params import LandUse
 from cocoa_threat.params.checks import check_parameters
-from cocoa_threat.params.ingestion import IngestionParams, LabelSpec
+from cocoa_threat.params.ingestion import IngestionParams, LabelSpec, SplitSpec
 from cocoa_threat.pipelines.ingestion import create_pipeline
 from cocoa_threat.pipelines.ingestion.nodes import (
     assign_splits,
@@ -25,7 +25,7 @@ from cocoa_threat.pipelines.ingestion.nodes import (
     validate_raw_tiles,
 )
 from cocoa_threat.smallminesds.labels import build_labels
-from cocoa_threat.smallminesds.splits import allocate_blocks
+from cocoa_threat.smallminesds.splits import allocate_strata, blocked_splits
 from tests.conftest import ProjectConf, run_nodes, write_tile
 
 LAND_USE = LandUse(
@@ -258,7 +258,11 @@ def test_same_split_for_a_tile_in_both_years(inventory: tuple) -> None:
 
 def test_whole_blocks_go_to_one_split(inventory: tuple) -> None:
     conf, inv, _ = inventory
-    conf.params["ingestion"]["split"]["block_size"] = 2
+    split = conf.params["ingestion"]["split"]
+    split["block_size"] = 2
+    # 4 blocks: one stratum, 2 test blocks (the design's least), 1 val, 1 train.
+    split["strata"]["n_strata"] = 1
+    split["fractions"] = {"train": 0.25, "val": 0.25, "test": 0.5}
     splits = assign_splits(inv, None, conf.typed("ingestion"))
     assert splits["block"].nunique() == 4  # 4 x 4 tiles in 2 x 2 blocks
     assert (splits.groupby("block")["split"].nunique() == 1).all()
@@ -273,17 +277,94 @@ def test_splits_are_seeded(inventory: tuple) -> None:
     pd.testing.assert_frame_equal(first, assign_splits(inv, None, conf.typed("ingestion")))
 
 
-def test_block_allocation_matches_fractions_and_strata() -> None:
-    mining = np.linspace(0, 0.3, 100)
-    out = allocate_blocks(mining, {"train": 0.7, "val": 0.15, "test": 0.15}, seed=3)
-    assert pd.Series(out).value_counts().to_dict() == {"train": 70, "val": 15, "test": 15}
-    test_mining = mining[out == "test"]
-    assert test_mining.min() < 0.05 and test_mining.max() > 0.25
+def _inventory(n_side: int = 8, seed: int = 0) -> pd.DataFrame:
+    """A region of n x n tiles (1.28 km) in two years, mining in ~half the first year's tiles."""
+    rng = np.random.default_rng(seed)
+    n = n_side * n_side
+    first = np.where(rng.random(n) < 0.5, 0.0, rng.beta(1.5, 8, n))
+    rows = [
+        {
+            "tile_id": str(1000 + i),
+            "year": year,
+            "minx": 600_000.0 + 1280 * (i % n_side),
+            "maxy": 700_000.0 - 1280 * (i // n_side),
+            "raw_mining_fraction": first[i] * (1.0 if year == 2016 else 1.4),
+        }
+        for year in (2016, 2022)
+        for i in range(n)
+    ]
+    return pd.DataFrame(rows)
 
 
-def test_too_few_blocks_is_a_clear_error() -> None:
+def _spec(**strata: object) -> SplitSpec:
+    return SplitSpec(
+        block_size=1, fractions={"train": 0.7, "val": 0.15, "test": 0.15}, strata=strata
+    )
+
+
+def test_every_block_has_its_stated_inclusion_probability() -> None:
+    """Over 400 seeds, each block is a test block as often as its inclusion probability says.
+
+    The old allocation (blocks walked in mining order, quotas filled) never put
+    a quarter of the demo's blocks, the most mined among them, in the test split.
+    """
+    inv = _inventory()
+    spec = _spec(n_strata=2, oversample=[1.0, 2.0])
+    draws = [
+        blocked_splits(inv, spec.model_copy(update={"seed": s}), 128, 10.0) for s in range(400)
+    ]
+    first = draws[0].drop_duplicates("block").set_index("block")
+    freq = sum((d.drop_duplicates("block").set_index("block")["split"] == "test") for d in draws)
+    freq = freq / len(draws)
+    prob = first["inclusion_prob"]
+    assert (prob > 0).all() and prob.sum() == pytest.approx((first["split"] == "test").sum())
+    tolerance = 4.5 * np.sqrt(prob * (1 - prob) / len(draws))
+    assert ((freq - prob).abs() <= tolerance).all(), (freq - prob).abs().max()
+    # Strata by the first year's mining; the richer stratum is oversampled.
+    mining = inv[inv["year"] == 2016].set_index("tile_id")["raw_mining_fraction"]
+    by_stratum = first.assign(mining=mining.to_numpy()).groupby("stratum")
+    assert by_stratum["mining"].max()["s1"] <= by_stratum["mining"].min()["s2"]
+    assert by_stratum["inclusion_prob"].first()["s2"] > by_stratum["inclusion_prob"].first()["s1"]
+    # Given the training blocks, a test block stands for N_h / n_h non-training blocks.
+    for _, g in draws[0].drop_duplicates("block").groupby("stratum"):
+        test = g[g["split"] == "test"]
+        assert (test["design_weight"] == (g["split"] != "train").sum() / len(test)).all()
+        assert (g.loc[g["split"] != "test", "design_weight"] == 0).all()
+
+
+def test_allocation_follows_fractions_strata_and_oversampling() -> None:
+    sizes = pd.Series([50, 50], index=["s1", "s2"])
+    counts = allocate_strata(sizes, _spec(n_strata=2))
+    assert counts.sum().to_dict() == {"train": 70, "val": 15, "test": 15}
+    assert abs(counts.loc["s1", "test"] - counts.loc["s2", "test"]) <= 1
+    over = allocate_strata(sizes, _spec(n_strata=2, oversample=[1.0, 2.0]))
+    assert over["test"].tolist() == [5, 10] and over.sum()["test"] == 15
+
+
+def test_a_design_that_cannot_give_every_stratum_two_test_blocks_fails_naming_the_keys() -> None:
+    with pytest.raises(ValueError, match=r"strata.min_test_blocks.*fractions.test"):
+        allocate_strata(pd.Series([8, 8, 8], index=["s1", "s2", "s3"]), _spec(n_strata=3))
     with pytest.raises(ValueError, match="ingestion.split.block_size"):
-        allocate_blocks(np.zeros(2), {"train": 0.7, "val": 0.15, "test": 0.15}, seed=0)
+        allocate_strata(pd.Series([2], index=["s1"]), _spec(n_strata=1))
+
+
+@pytest.mark.parametrize(
+    ("strata", "key"),
+    [
+        ({"n_strata": 2, "oversample": [1.0]}, "oversample"),
+        ({"n_strata": 2, "oversample": [1.0, float("inf")]}, "oversample"),
+        ({"min_test_blocks": 0}, "min_test_blocks"),
+        ({"covariate": "second_year_mining"}, "covariate"),
+    ],
+)
+def test_bad_strata_parameters_fail(strata: dict, key: str) -> None:
+    with pytest.raises(ValueError, match=key):
+        _spec(**strata)
+
+
+def test_fractions_must_be_finite() -> None:
+    with pytest.raises(ValueError, match="fractions"):
+        SplitSpec(fractions={"train": float("nan"), "val": 0.5, "test": 0.5})
 
 
 def test_published_splits_through_the_catalog_warn_about_leakage(

@@ -94,6 +94,7 @@ def released(project_conf: ProjectConf, tmp_path: Path) -> dict:
     ing["labels"]["cocoa"]["scale"] = 100
     ing["raster"]["tile_size"] = TILE
     ing["split"].update({"block_size": 1, "fractions": {"train": 0.5, "val": 0.0, "test": 0.5}})
+    ing["split"]["strata"].update({"n_strata": 1, "min_test_blocks": 1})  # 2 tiles: 1 test
     return {"root": root, "layer": layer_path, "split_lon": split_lon, "gap_lat": gap_lat}
 
 

@@ -22,7 +22,7 @@ def test_training_pipeline_trains_and_evaluates_all_models(ingested: ProjectConf
     assert set(table["model"]) == {"prithvi", "resnet50", "random_forest", "majority_class"}
     assert set(table["year"].astype(str)) == {"2016", "2022", "all"}
     assert table["miou"].between(0, 1).all()
-    # Every score has a block-bootstrap interval around it.
+    # Every score has an interval from its whole test blocks around it.
     assert (table["miou_ci_low"] <= table["miou"] + 1e-9).all()
     assert (table["miou"] <= table["miou_ci_high"] + 1e-9).all()
     overall = table[table["year"].astype(str) == "all"].set_index("model")

@@ -123,12 +123,12 @@ def test_district_file_problems_are_named(tmp_path: Path, project_conf: ProjectC
 
 
 def test_too_few_test_blocks_give_no_interval(mapped: ProjectConf) -> None:
-    mapped.params["transition"]["min_test_units"] = 3  # the tiny region has 2 test tiles
+    mapped.params["transition"]["min_test_units"] = 5  # the tiny region has 4 test tiles
     catalog = mapped.catalog_with_params()
     SequentialRunner().run(create_pipeline(), catalog)
     estimates = catalog.load("area_estimates")
     assert estimates["ci_low_ha"].isna().all() and estimates["ci_high_ha"].isna().all()
-    assert estimates["note"].str.contains("only 2 sample units").all()
+    assert estimates["note"].str.contains("only 4 sample units in all").all()
     assert estimates["adjusted_ha"].notna().all()
     # Economics then has no low / high case, and says so instead of inventing one.
     from cocoa_threat.pipelines.economics.nodes import loss_by_season

@@ -167,7 +167,8 @@ def assign_splits(
     """Split tiles into train/val/test, the same split for a tile in every year.
 
     With ``ingestion.split.method: blocked`` whole blocks of k x k neighbouring
-    tiles go to one split, stratified by mining fraction; with ``published``
+    tiles go to one split by stratified random sampling
+    (``ingestion.split.strata``); with ``published``
     the study's per-year files (catalog ``published_splits_raw``) are used,
     with a warning: they leak across years.
 
@@ -177,7 +178,8 @@ def assign_splits(
         ingestion: The ``ingestion`` parameters.
 
     Returns:
-        ``tile_splits``: tile_id, year, block, split.
+        ``tile_splits``: tile_id, year, block, split and the sample design
+        (stratum, inclusion_prob, design_weight).
     """
     p = ingestion
     if p.split.method == "published":

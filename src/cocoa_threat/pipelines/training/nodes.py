@@ -20,6 +20,8 @@ from cocoa_threat.models.evaluation import (
     comparison_rows,
     evaluate_on_test,
     majority_metrics,
+    paired_differences,
+    power_warning,
     verdicts,
 )
 from cocoa_threat.params import LandUse
@@ -107,10 +109,10 @@ def evaluate_model(
     training: TrainingParams,
     namespace: str,
 ) -> dict[str, Any]:
-    """Score the trained model once on the **test** split, with block-bootstrap intervals.
+    """Score the trained model once on the **test** split, with intervals over whole blocks.
 
     The kept model (as saved: its version is recorded) gets per-year scores,
-    95% intervals from resampling whole test blocks and per-tile confusion
+    jackknife-t intervals over whole test blocks and per-tile confusion
     matrices; every seed's model gets its test mIoU and macro F1 (the spread
     over seeds). Nothing here feeds back into training or model choice.
 
@@ -130,13 +132,14 @@ def evaluate_model(
     spec = model.root
     trained_model.configure(training.eval_batch_size, "auto")
     result = evaluate_on_test(
-        trained_model, training_data, seed_runs, training.bootstrap.model_dump()
+        trained_model, training_data, seed_runs, training.test_intervals.model_dump()
     )
     overall = result["test"][ALL]
     logger.info(
-        "%s: TEST mIoU %.3f (95%% CI %s, %d blocks; seeds %s)",
+        "%s: TEST mIoU %.3f (%.0f%% CI %s, %d blocks; seeds %s)",
         namespace,
         overall["miou"],
+        100 * training.test_intervals.confidence,
         "-".join(f"{v:.3f}" for v in overall["ci"]["miou"]),
         overall["ci"]["n_blocks"],
         ", ".join(f"{s['seed']}: {s['test_miou']:.3f}" for s in result["seeds"]),
@@ -164,14 +167,15 @@ def evaluate_model(
 def compare_models(training: TrainingParams, *metrics: dict[str, Any] | None) -> pd.DataFrame:
     """One row per model and year (and all years), with intervals, plus a majority baseline.
 
-    Every score carries a 95% interval from resampling whole test blocks; the
-    spread over ``training.seeds`` is beside it. The ``comparison`` column
-    says which models the test tiles can't tell apart (overlapping mIoU
-    intervals) instead of ranking them. The baseline predicts the most frequent
-    reference class of the whole test split everywhere.
+    Every score carries a ``training.test_intervals.confidence`` interval from a
+    jackknife over whole test blocks; the spread over ``training.seeds`` is
+    beside it. ``rank`` and ``comparison`` come from the paired mIoU
+    difference of every two models on the same blocks: a model is above
+    another only where that interval excludes zero. The baseline predicts the
+    most frequent reference class of the whole test split everywhere.
 
     Args:
-        training: The shared ``training`` parameters (bootstrap settings).
+        training: The shared ``training`` parameters (``test_intervals``).
         *metrics: The ``<model>.metrics`` of every model (None where not trained).
 
     Returns:
@@ -181,16 +185,20 @@ def compare_models(training: TrainingParams, *metrics: dict[str, Any] | None) ->
     if not metrics:
         raise ValueError("No model metrics to compare; train at least one model")
     check_same_test_split(list(metrics))
-    baseline = majority_metrics(metrics[0], training.bootstrap.model_dump())
-    table = comparison_rows([*metrics, baseline])
-    verdict = verdicts(table)
-    table["comparison"] = [
-        verdict[m] if y == ALL else "" for m, y in zip(table["model"], table["year"], strict=True)
-    ]
+    baseline = majority_metrics(metrics[0], training.test_intervals.model_dump())
+    conf = training.test_intervals.confidence
+    table = comparison_rows([*metrics, baseline], conf)
+    verdict = verdicts(paired_differences([*metrics, baseline], conf))
+    overall = table["year"] == ALL
+    table["rank"] = table["model"].map(verdict["rank"]).where(overall)
+    table["comparison"] = table["model"].map(verdict["comparison"]).where(overall, "")
+    table["warning"] = power_warning(
+        int(table["n_test_blocks"].max()), training.test_intervals.warn_below_blocks
+    )
     versions = {m["model"]: m.get("model_version") for m in metrics}
     table["model_version"] = table["model"].map(versions)
     shown = table[table["year"] == ALL][
-        ["model", "miou", "miou_ci_low", "miou_ci_high", "comparison"]
+        ["model", "rank", "miou", "miou_ci_low", "miou_ci_high", "comparison"]
     ]
     logger.info(
         "Model comparison (test split, all years):\n%s", shown.round(3).to_string(index=False)
