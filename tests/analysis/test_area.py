@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from cocoa_threat.smallminesds.spec import SplitSpec
 
 from cocoa_threat.analysis.area import (
     Stratum,
@@ -13,6 +12,7 @@ from cocoa_threat.analysis.area import (
     stratified_area_estimate,
     stratified_difference_estimate,
 )
+from cocoa_threat.params.ingestion import SplitSpec
 from cocoa_threat.smallminesds.splits import allocate_strata, draw_blocks, stratify_blocks
 
 # Olofsson et al. 2014, RSE 148:42-57, section 5 (Tables 8-10): map classes
