@@ -77,6 +77,12 @@ def shared_run_logger(run_id: str, tracking_uri: str, prefix: str) -> Any:
     )
 
 
+def as_conf(value: Any) -> Any:
+    """A typed parameter block as the plain values of conf (anything else unchanged)."""
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value
+
+
 def _flat_scores(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
     out: dict[str, float] = {}
     test = metrics.get("test", {})
@@ -150,10 +156,15 @@ class TrackingHook:
 
     @hook_impl
     def before_node_run(self, node: Any, catalog: Any, inputs: Any, is_async: bool) -> None:
-        """Log the node's parameters (kedro-mlflow)."""
+        """Log the node's parameters (kedro-mlflow), typed blocks as the dicts of conf.
+
+        kedro-mlflow flattens dict parameters into one key each
+        (``prithvi.model.optim.lr``); the nodes' typed blocks are given to it as such.
+        """
         if self._mlflow is not None:
+            plain = {k: as_conf(v) if k.startswith("params:") else v for k, v in inputs.items()}
             self._mlflow.before_node_run(
-                node=node, catalog=catalog, inputs=inputs, is_async=is_async
+                node=node, catalog=catalog, inputs=plain, is_async=is_async
             )
 
     @hook_impl

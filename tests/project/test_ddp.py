@@ -25,6 +25,7 @@ TINY = [
     *(f"demo.{k}={v}" for k, v in TINY_REGION.items()),
     f"ingestion.raster.tile_size={TINY_REGION['tile_size']}",
     "ingestion.split.block_size=1",
+    "ingestion.split.strata.n_strata=1",  # 16 blocks: one stratum of test blocks
 ]
 TRAIN = [
     "training.seeds=[42]",

@@ -21,6 +21,7 @@ TINY_PARAMS = [
     "ingestion.source=local",
     f"ingestion.raster.tile_size={TINY_REGION['tile_size']}",
     "ingestion.split.block_size=1",
+    "ingestion.split.strata.n_strata=1",  # 16 blocks: one stratum of test blocks
 ]
 
 
@@ -77,10 +78,18 @@ def _cpu(max_epochs: int = 1) -> dict:
 
 
 # The only departures from conf/smallminesds: a small generated dataset (32 px tiles, not
-# 128), one seed and one epoch on the CPU, and Prithvi's tiny backbone (4 blocks) in place
-# of the 300M one, with a generated checkpoint at the environment's local weights path.
+# 128; 16 blocks of 4 x 4 tiles, not ~150, so one stratum and a quarter of the blocks in
+# the test sample, or the design could not draw its 2 test blocks per stratum), one seed and
+# one epoch on the CPU, and Prithvi's tiny backbone (4 blocks) in place of the 300M one,
+# with a generated checkpoint at the environment's local weights path.
 SMALL_STUDY: dict = {
-    "ingestion": {"raster": {"tile_size": 32}},
+    "ingestion": {
+        "raster": {"tile_size": 32},
+        "split": {
+            "strata": {"n_strata": 1},
+            "fractions": {"train": 0.5, "val": 0.25, "test": 0.25},
+        },
+    },
     "training": {"seeds": [42]},
     "prithvi": {
         "model": {
