@@ -85,8 +85,11 @@ class ProjectConf:
         return Path(self.catalog[name]["filepath"])
 
     def point_raw(self, name: str, path: Path) -> None:
-        """Point a raw catalog entry at another file or folder."""
+        """Point a raw catalog entry (and its stamp's) at another file or folder, as
+        ``raw.*`` in globals.yml does for both."""
         self.catalog[name]["filepath"] = str(path)
+        if f"{name}_stamp" in self.catalog:
+            self.catalog[f"{name}_stamp"]["filepath"] = str(path)
 
 
 def typed(params: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +99,21 @@ def typed(params: dict[str, Any]) -> dict[str, Any]:
     from cocoa_threat.pipeline_registry import register_pipelines
 
     return ParameterValidator(register_pipelines()).validate_raw_params(copy.deepcopy(params))
+
+
+def from_raw() -> Any:
+    """The demo pipeline and the ingestion: what ``kedro run --pipeline=ingestion`` runs
+    on the demo (``ingestion.source: synthetic``)."""
+    from cocoa_threat.pipelines import demo, ingestion
+
+    return demo.create_pipeline() + ingestion.create_pipeline()
+
+
+def write_demo(conf: ProjectConf) -> DataCatalog:
+    """Write the conf's demo region into its raw paths (the demo pipeline); return the catalog."""
+    from cocoa_threat.pipelines import demo
+
+    return run_nodes(conf, demo.create_pipeline())
 
 
 def run_nodes(conf: ProjectConf, pipeline: Any, *names: str) -> DataCatalog:

@@ -24,6 +24,13 @@ def _params(catalog: DataCatalog) -> dict[str, Any]:
     return dict(catalog.load("parameters")) if "parameters" in catalog else {}
 
 
+# Registered pipelines that start with others, so that they work on a fresh clone.
+CHAINED = {
+    "ingestion": "the acquisition of ingestion.source (demo or download; none for local)",
+    "training": "the acquisition and the ingestion (the model input is rewritten in seconds)",
+}
+
+
 class ParameterCheckHook:
     """Fail a run whose parameters are wrong before anything runs, naming every key."""
 
@@ -37,6 +44,8 @@ class ParameterCheckHook:
         needed = top_level_keys(i for node in pipeline.nodes for i in node.inputs)
         require_valid_parameters(_params(catalog), needed)
         logger.info("Parameters checked: %s", ", ".join(sorted(needed)) or "none used")
+        for name in set(run_params.get("pipeline_names") or []) & set(CHAINED):
+            logger.info("kedro run --pipeline=%s runs %s first", name, CHAINED[name])
 
 
 def run_description(run_params: dict[str, Any]) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Pipeline, pipeline
 
-from cocoa_threat.conf import model_names
+from cocoa_threat.conf import model_names, raw_source
 from cocoa_threat.pipelines import (
+    demo,
+    download,
     economics,
     imagery,
     inference,
@@ -17,36 +19,54 @@ from cocoa_threat.pipelines import (
     transition,
 )
 
+# The pipeline that writes the raw inputs, by ingestion.source (local: the user's files).
+ACQUISITION = {"synthetic": "demo", "huggingface": "download", "local": None}
+
+
+def _grouped(name: str, p: Pipeline) -> Pipeline:
+    """``p`` with its nodes in the namespace ``name`` (one group in kedro viz); datasets keep
+    their names."""
+    return pipeline(p, namespace=name, prefix_datasets_with_namespace=False)
+
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines.
 
-    The pipelines are listed here rather than found by ``find_pipelines``: Kedro
-    loads only the requested pipeline's folder when ``--pipeline`` is given, and
-    some entries below combine several pipelines.
+    Every pipeline's nodes are in its own namespace (``training.resnet50.train_model``,
+    ``risk.compute_risk_factors``), so kedro viz shows one group per pipeline and
+    ``--namespaces=training.resnet50`` runs one model. The default run starts with
+    the acquisition pipeline of ``ingestion.source``; so do ``ingestion`` and
+    ``training`` (they then work on a fresh clone: the demo is written once and
+    reused). The shape comes from the running session's conf
+    (:mod:`cocoa_threat.conf`).
 
     Returns:
         A mapping from pipeline names to ``Pipeline`` objects.
     """
-    pipelines = {
+    models = model_names()
+    study = {
         "ingestion": ingestion.create_pipeline(),
-        "training": training.create_pipeline(),
-        "inference": inference.create_pipeline(),
+        "training": training.create_pipeline(models),
+        "inference": inference.create_pipeline(models),
         "transition": transition.create_pipeline(),
         "economics": economics.create_pipeline(),
         "mercury": mercury.create_pipeline(),
         "risk": risk.create_pipeline(),
-        "reporting": reporting.create_pipeline(),
+        "reporting": reporting.create_pipeline(models),
     }
-    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
-    # `kedro run --pipeline=training` works on a fresh clone: ingestion comes first
-    # (it reuses the demo region and rewrites the model input in seconds).
+    pipelines = {name: _grouped(name, p) for name, p in study.items()}
+    pipelines["demo"] = _grouped("demo", demo.create_pipeline())
+    pipelines["download"] = _grouped("download", download.create_pipeline())
+    acquired = ACQUISITION[raw_source()]
+    first = pipelines[acquired] if acquired else Pipeline([])
+    pipelines["__default__"] = first + sum(pipelines[n] for n in study)
+    pipelines["ingestion"] = first + pipelines["ingestion"]
     pipelines["training"] = pipelines["ingestion"] + pipelines["training"]
     # The comparison of every model whose metrics exist: after training one model
-    # (`--namespaces=resnet50`), `kedro run --pipeline=comparison` brings it up to date.
-    pipelines["comparison"] = training.comparison_pipeline(model_names())
+    # (`--namespaces=training.resnet50`), `kedro run --pipeline=comparison` updates it.
+    pipelines["comparison"] = _grouped("training", training.comparison_pipeline(models))
     # Not part of the default run: it needs a scene of the user's (inference.scene).
-    pipelines["scene_inference"] = inference.create_scene_pipeline()
+    pipelines["scene_inference"] = _grouped("inference", inference.create_scene_pipeline(models))
     # Not part of the default run (which stays offline): composites from a STAC catalog.
-    pipelines["imagery"] = imagery.create_pipeline()
+    pipelines["imagery"] = _grouped("imagery", imagery.create_pipeline())
     return pipelines

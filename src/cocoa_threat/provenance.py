@@ -41,7 +41,7 @@ def table_version(table: pd.DataFrame | None, name: str) -> str | None:
     if len(versions) > 1:
         raise ValueError(
             f"{name} mixes results of model versions {versions}; re-run the pipelines from "
-            f"inference (`kedro run --from-nodes=select_model`)"
+            f"inference (`kedro run --from-nodes=inference.select_model`)"
         )
     return versions[0] if versions else None
 
@@ -62,7 +62,7 @@ def one_version(versions: Mapping[str, str | None], step: str) -> str | None:
         raise ValueError(
             f"{step}: the inputs come from different trained models ({listed}). Re-run "
             f"the pipelines from inference so that one model version feeds every result "
-            f"(`kedro run --from-nodes=select_model`)."
+            f"(`kedro run --from-nodes=inference.select_model`)."
         )
     return next(iter(known.values()), None)
 

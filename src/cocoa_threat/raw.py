@@ -1,8 +1,9 @@
-"""What raw inputs are, as nodes and the demo generator see them (no Kedro in here).
+"""What raw inputs are, as nodes and the acquisition pipelines see them (no Kedro in here).
 
-* :class:`RawInput`: what the acquisition node hands to the catalog's
-  :class:`~cocoa_threat.datasets.RawDataset` (an input the user provides, or
-  one the project generates or downloads);
+* :class:`RawProduct`: what an acquisition node (the demo generator, the Hub
+  download) returns for the catalog's :class:`~cocoa_threat.datasets.RawDataset`
+  to write: the data, or the files to place, and the stamp recorded beside it;
+  :data:`UNCHANGED` when the input on disk is up to date (nothing is written);
 * :class:`RawFolder`: a raw folder as loaded (its path and a loader per file);
 * :class:`MissingRawInput`: what loading an absent raw input gives, so that a
   pipeline that does not need it still runs; :func:`require` turns it into a
@@ -22,7 +23,7 @@ class MissingRawInput:
     """What loading a raw input that is not on disk gives.
 
     Attributes:
-        name: The path that was looked for.
+        path: The path that was looked for.
         hint: How to get it (from the catalog entry's ``hint``).
     """
 
@@ -65,45 +66,33 @@ def require(value: Any, what: str = "") -> Any:
 
 
 @dataclass(frozen=True)
-class RawInput:
-    """What the acquisition node hands to a :class:`RawDataset` to save.
+class RawProduct:
+    """A raw input an acquisition node made, for its raw dataset to write.
 
     Attributes:
-        kind: ``existing`` (provided by the user) or ``generated``.
-        required: For ``existing``: fail if the input is missing.
-        fingerprint: For ``generated``: canonical description of what would be
-            written; an input with the same fingerprint is not rewritten.
-        write: For ``generated``: writes the input to the path it is given (a
-            file, or a folder it creates).
-        force: Rewrite even if the fingerprint matches.
-        provenance: Extra facts recorded in the stamp beside the input.
+        stamp: Recorded beside the input: at least its ``fingerprint`` (what it
+            was made from; an input with the same fingerprint is up to date).
+        data: What the raw dataset's inner dataset saves (a dict of partitions
+            for a folder, a raster, a table, a GeoDataFrame).
+        files: Or files to place as they are (relative path -> existing file),
+            e.g. a download from a cache: linked, or copied, byte for byte.
     """
 
-    kind: str
-    required: bool = True
-    fingerprint: str = ""
-    write: Callable[[Path], dict[str, Any] | None] | None = field(default=None, repr=False)
-    force: bool = False
-    provenance: dict[str, Any] = field(default_factory=dict)
+    stamp: dict[str, Any]
+    data: Any = None
+    files: dict[str, Path] = field(default_factory=dict)
 
-    @classmethod
-    def existing(cls, required: bool = True) -> RawInput:
-        """An input the user provides; nothing is written."""
-        return cls(kind="existing", required=required)
 
-    @classmethod
-    def generated(
-        cls,
-        fingerprint: str,
-        write: Callable[[Path], dict[str, Any] | None],
-        force: bool = False,
-        provenance: dict[str, Any] | None = None,
-    ) -> RawInput:
-        """An input made by the project (demo generator, download)."""
-        return cls(
-            kind="generated",
-            fingerprint=fingerprint,
-            write=write,
-            force=force,
-            provenance=dict(provenance or {}),
-        )
+class _Unchanged:
+    """The raw input on disk is up to date: its raw dataset writes nothing."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = _Unchanged()
+
+
+def fingerprint_of(stamp: dict[str, Any] | None) -> str | None:
+    """The fingerprint recorded in a raw input's stamp (None: no stamp)."""
+    return None if stamp is None else stamp.get("fingerprint")

@@ -16,16 +16,16 @@ from shapely.geometry import box
 
 from cocoa_threat.datasets import (
     FigureDataset,
-    GeoTiffDataset,
     OptionalJSONDataset,
     RasterDataset,
     RawDataset,
+    RawStampDataset,
     VectorDataset,
 )
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import GridSpec, RasterSource
 from cocoa_threat.geo.raster import Raster
-from cocoa_threat.raw import MissingRawInput, RawFolder, RawInput
+from cocoa_threat.raw import UNCHANGED, MissingRawInput, RawFolder, RawProduct, require
 
 UTM = CRS.from_epsg(32630)
 
@@ -35,17 +35,21 @@ def _raster(seed: int = 0, shape: tuple[int, int, int] = (2, 9, 11)) -> Raster:
     return Raster(data, Affine(10, 0, 600000, 0, -10, 700000), UTM, -9999.0, ["A", "B"])
 
 
-def test_geotiff_round_trip_and_errors(tmp_path: Path) -> None:
-    ds = GeoTiffDataset(str(tmp_path / "a" / "x.tif"), save_args={"compress": "deflate"})
+def test_a_whole_raster_round_trip_and_errors(tmp_path: Path) -> None:
+    eager = {"lazy": False}
+    ds = RasterDataset(str(tmp_path / "a" / "x.tif"), eager, save_args={"compress": "deflate"})
     assert not ds.exists()
     ds.save(_raster())
     back = ds.load()
+    assert isinstance(back, Raster)  # read whole (lazy: false)
     np.testing.assert_array_equal(back.data, _raster().data)
     assert back.band_names == ["A", "B"] and back.crs == UTM
-    with pytest.raises(DatasetError, match="expects a Raster, got ndarray"):
-        ds.save(np.zeros((2, 2)))  # type: ignore[arg-type]
-    with pytest.raises(DatasetError, match=r"Could not read GeoTIFF .*missing.tif"):
-        GeoTiffDataset(str(tmp_path / "missing.tif")).load()
+    with pytest.raises(DatasetError, match="can't save a ndarray"):
+        ds.save(np.zeros((2, 2)))
+    with pytest.raises(DatasetError, match=r"missing.tif does not exist"):
+        RasterDataset(str(tmp_path / "missing.tif"), eager).load()
+    with pytest.raises(DatasetError, match=r"unknown load_args \['lazy_'\]"):
+        RasterDataset(str(tmp_path / "x.tif"), {"lazy_": False})
 
 
 def test_raster_dataset_saves_producers_rasters_and_refuses_the_rest(tmp_path: Path) -> None:
@@ -97,17 +101,9 @@ def test_optional_datasets_load_none_when_missing(tmp_path: Path) -> None:
 
 
 # ---- raw inputs ------------------------------------------------------------------------
-def _writer(calls: list[int], fail: bool = False):  # noqa: ANN202
-    def write(path: Path) -> dict:
-        calls.append(1)
-        path.mkdir()
-        GeoTiffDataset(str(path / "t1.tif")).save(_raster(1))
-        if fail:
-            raise OSError("disk full")
-        GeoTiffDataset(str(path / "t2.tif")).save(_raster(2))
-        return {"tiles": 2}
-
-    return write
+def _product(fingerprint: str, *values: object) -> RawProduct:
+    data = {f"t{i + 1}": v for i, v in enumerate(values or (_raster(1), _raster(2)))}
+    return RawProduct({"fingerprint": fingerprint, "tiles": len(data)}, data=data)
 
 
 def _raw(tmp_path: Path) -> RawDataset:
@@ -115,41 +111,54 @@ def _raw(tmp_path: Path) -> RawDataset:
         str(tmp_path / "raw" / "tiles"),
         dataset={
             "type": "partitions.PartitionedDataset",
-            "dataset": "cocoa_threat.datasets.GeoTiffDataset",
+            "dataset": "cocoa_threat.datasets.RasterDataset",
             "filename_suffix": ".tif",
         },
         hint="Download SmallMinesDS with `kedro run --env=smallminesds`.",
     )
 
 
-def test_raw_input_missing_then_generated_once(tmp_path: Path) -> None:
-    ds = _raw(tmp_path)
+def test_a_raw_input_is_written_with_its_stamp_and_never_rewritten_unchanged(
+    tmp_path: Path,
+) -> None:
+    ds, stamp = _raw(tmp_path), RawStampDataset(str(tmp_path / "raw" / "tiles"))
     missing = ds.load()
-    assert isinstance(missing, MissingRawInput)
+    assert isinstance(missing, MissingRawInput) and stamp.load() is None
     with pytest.raises(FileNotFoundError, match="tiles does not exist. Download SmallMinesDS"):
-        ds.save(RawInput.existing(required=True))
-    calls: list[int] = []
-    ds.save(RawInput.generated("v1", _writer(calls)))
+        require(missing, "raw_tiles")
+    ds.save(_product("v1"))
     folder = ds.load()
     assert isinstance(folder, RawFolder) and sorted(folder.partitions) == ["t1", "t2"]
-    assert json.loads((ds.path / ".stamp.json").read_text())["tiles"] == 2
+    assert stamp.load() == {"fingerprint": "v1", "tiles": 2}
     mtime = (ds.path / "t1.tif").stat().st_mtime_ns
-    ds.save(RawInput.generated("v1", _writer(calls)))  # unchanged: not rewritten
-    assert len(calls) == 1 and (ds.path / "t1.tif").stat().st_mtime_ns == mtime
-    ds.save(RawInput.generated("v2", _writer(calls)))  # changed: rewritten
-    assert len(calls) == 2
+    ds.save(UNCHANGED)  # up to date: nothing is written
+    assert (ds.path / "t1.tif").stat().st_mtime_ns == mtime
+    ds.save(_product("v2", _raster(3)))  # a new product replaces the folder whole
+    assert sorted(ds.load().partitions) == ["t1"] and stamp.load()["fingerprint"] == "v2"
+    with pytest.raises(DatasetError, match="written by its raw input only"):
+        stamp.save({})  # type: ignore[arg-type]
+
+
+def test_files_are_placed_byte_for_byte(tmp_path: Path) -> None:
+    cached = tmp_path / "cache" / "x.tif"
+    RasterDataset(str(cached)).save(_raster(4))
+    ds = _raw(tmp_path)
+    ds.save(RawProduct({"fingerprint": "hub"}, files={"2016/IMAGE/x.tif": cached}))
+    placed = ds.path / "2016" / "IMAGE" / "x.tif"
+    assert placed.read_bytes() == cached.read_bytes()
+    assert sorted(ds.load().partitions) == ["2016/IMAGE/x"]
 
 
 def test_an_interrupted_raw_write_keeps_the_old_input_and_leaves_no_temporary(
     tmp_path: Path,
 ) -> None:
     ds = _raw(tmp_path)
-    ds.save(RawInput.generated("v1", _writer([])))
-    with pytest.raises(DatasetError, match="disk full"):
-        ds.save(RawInput.generated("v2", _writer([], fail=True)))
+    ds.save(_product("v1"))
+    with pytest.raises(DatasetError):
+        ds.save(_product("v2", _raster(1), "not a raster"))
     assert sorted(p.name for p in ds.path.parent.iterdir()) == ["tiles"]
     assert json.loads((ds.path / ".stamp.json").read_text())["fingerprint"] == "v1"
-    with pytest.raises(DatasetError, match="only the ingestion's acquisition node"):
+    with pytest.raises(DatasetError, match="only the acquisition pipelines write it"):
         ds.save("tiles")  # type: ignore[arg-type]
 
 
@@ -158,16 +167,15 @@ def test_two_writers_at_once_leave_one_complete_input(tmp_path: Path) -> None:
 
     barrier = threading.Barrier(2)
 
-    def slow_writer(path: Path) -> dict:
-        _writer([])(path)
-        barrier.wait(timeout=10)  # both are half-way before either renames into place
-        return {"tiles": 2}
+    def slow() -> Raster:  # a lazily saved partition: both are half-way before either renames
+        barrier.wait(timeout=10)
+        return _raster(2)
 
     errors: list[BaseException] = []
 
     def save() -> None:
         try:
-            _raw(tmp_path).save(RawInput.generated("v1", slow_writer))
+            _raw(tmp_path).save(_product("v1", _raster(1), slow))
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 

@@ -78,7 +78,7 @@ def test_a_changed_weights_file_is_refused(tmp_path: Path) -> None:
     _dataset(tmp_path).save(_forest())
     (_folder(tmp_path) / "forest.skops").write_bytes(pickle.dumps(Boom()))
     with pytest.raises(
-        DatasetError, match=r"changed since it was saved.*--namespaces=random_forest"
+        DatasetError, match=r"changed since it was saved.*--namespaces=training.random_forest"
     ):
         _dataset(tmp_path).load()
 

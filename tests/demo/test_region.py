@@ -8,20 +8,23 @@ import numpy as np
 import pytest
 from rasterio.warp import transform_bounds
 
-from cocoa_threat.datasets.raw import RawDataset
+from cocoa_threat.datasets.raw import RawDataset, RawStampDataset
 from cocoa_threat.demo.region import (
     COCOA,
     FOREST,
     SIGNATURES,
-    DemoRegion,
     DemoRegionConfig,
     build_landscape,
+    fingerprint,
     paint_bands,
     region_bounds,
+    stale_products,
 )
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.geo.raster import read_header, read_raster
 from cocoa_threat.params import parse_params
+from cocoa_threat.pipelines.demo import nodes as demo_nodes
+from cocoa_threat.raw import fingerprint_of
 from tests.conftest import TINY_REGION
 
 
@@ -30,8 +33,15 @@ def cfg() -> DemoRegionConfig:
     return DemoRegionConfig(**TINY_REGION)
 
 
+def _write(dataset: RawDataset, cfg: DemoRegionConfig, product: str, node: object) -> None:
+    """Plan, build and save one product as the demo pipeline does."""
+    recorded = {product: fingerprint_of(RawStampDataset(str(dataset.path)).load())}
+    plan = {k: v for k, v in stale_products(cfg, recorded).items() if k == product}
+    dataset.save(node(demo_nodes.demo_landscape(plan, cfg), plan, cfg))  # type: ignore[operator]
+
+
 def _tiles(cfg: DemoRegionConfig, root: Path) -> Path:
-    """Write the tiles through the catalog's raw dataset, as the ingestion does."""
+    """Write the tiles through the catalog's raw dataset, as the demo pipeline does."""
     dataset = RawDataset(
         str(root),
         {
@@ -40,7 +50,7 @@ def _tiles(cfg: DemoRegionConfig, root: Path) -> Path:
             "filename_suffix": ".tif",
         },
     )
-    dataset.save(DemoRegion(cfg).tiles())
+    _write(dataset, cfg, "tiles", demo_nodes.demo_tiles)
     return root
 
 
@@ -79,7 +89,8 @@ def test_cocoa_layer_is_a_separate_lonlat_map_with_a_nodata_margin(
     cfg: DemoRegionConfig, tmp_path: Path
 ) -> None:
     path = tmp_path / "cocoa.tif"
-    RawDataset(str(path), "cocoa_threat.datasets.RasterDataset").save(DemoRegion(cfg).cocoa_layer())
+    layer = {"type": "cocoa_threat.datasets.RasterDataset", "save_args": {"compress": "deflate"}}
+    _write(RawDataset(str(path), layer), cfg, "cocoa_layer", demo_nodes.demo_cocoa_layer)
     layer = read_raster(path)
     assert layer.crs.to_epsg() == 4326 and layer.nodata == 255 and layer.data.dtype == np.uint8
     assert abs(layer.transform.a - 0.00009) < 1e-12  # ~10 m
@@ -118,10 +129,9 @@ def test_deterministic_reused_and_regenerated_on_change(
     assert (root / ".stamp.json").stat().st_mtime_ns != stamp
     np.testing.assert_array_equal(first, read_raster(tile).data)
     # Parameters the tiles don't depend on leave them alone; others regenerate them.
-    assert (
-        DemoRegion(cfg).tiles().fingerprint
-        == DemoRegion(cfg.model_copy(update={"districts_crs": "EPSG:32630"})).tiles().fingerprint
-    )
+    other = cfg.model_copy(update={"districts_crs": "EPSG:32630"})
+    assert fingerprint(cfg, "tiles") == fingerprint(other, "tiles")
+    assert fingerprint(cfg, "districts") != fingerprint(other, "districts")
     _tiles(cfg.model_copy(update={"seed": cfg.seed + 1}), root)
     assert not np.array_equal(first, read_raster(tile).data)
 

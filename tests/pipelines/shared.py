@@ -16,8 +16,7 @@ from typing import Any
 import pytest
 from kedro.runner import SequentialRunner
 
-from cocoa_threat.pipelines.ingestion import create_pipeline as ingestion_pipeline
-from tests.conftest import ProjectConf, tiny_project_conf
+from tests.conftest import ProjectConf, from_raw, tiny_project_conf
 
 TEXT_SUFFIXES = {".csv", ".json", ".vrt", ".yml", ".txt"}
 
@@ -66,7 +65,7 @@ def clone(conf: ProjectConf, root: Path) -> ProjectConf:
 def ingested_stage(tmp_path_factory: pytest.TempPathFactory) -> ProjectConf:
     conf = tiny_project_conf(tmp_path_factory.mktemp("ingested"))
     shrink_models(conf.params)
-    SequentialRunner().run(ingestion_pipeline(), conf.catalog_with_params())
+    SequentialRunner().run(from_raw(), conf.catalog_with_params())
     return conf
 
 

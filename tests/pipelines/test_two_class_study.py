@@ -11,13 +11,12 @@ from cocoa_threat.errors import ParameterError
 from cocoa_threat.pipelines import (
     economics,
     inference,
-    ingestion,
     mercury,
     risk,
     training,
     transition,
 )
-from tests.conftest import ProjectConf
+from tests.conftest import ProjectConf, from_raw
 from tests.pipelines.shared import shrink_models
 
 
@@ -35,7 +34,7 @@ def two_class(project_conf: ProjectConf) -> ProjectConf:
 
 def test_two_class_study_runs_from_ingestion_to_transition(two_class: ProjectConf) -> None:
     models = training.create_pipeline().only_nodes_with_namespaces(["resnet50", "random_forest"])
-    for pipe in (ingestion.create_pipeline(), models):
+    for pipe in (from_raw(), models):
         SequentialRunner().run(pipe, two_class.catalog_with_params())
     catalog = two_class.catalog_with_params()
     from cocoa_threat.pipelines.training.nodes import compare_models

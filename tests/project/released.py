@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from cocoa_threat.demo.region import DemoRegion, DemoRegionConfig
-from cocoa_threat.geo.raster import read_raster
+from cocoa_threat.demo import region
+from cocoa_threat.geo.raster import read_raster, write_raster
+from cocoa_threat.params.demo import DemoRegionConfig
 from tests.conftest import REPO, load_project_conf
 
 RAW_KEYS = {
@@ -30,18 +31,14 @@ def write_released(folder: Path, **overrides: Any) -> dict[str, Path]:
     """Write the four raw inputs under ``folder``; return their paths by ``raw.*`` key."""
     base = load_project_conf(folder).params["demo"]
     cfg = DemoRegionConfig.model_validate({**base, **overrides})
-    region = DemoRegion(cfg)
+    land = region.build_land(cfg)
     paths = {key: folder / name for key, name in RAW_KEYS.items()}
-    products = {
-        "tiles": region.tiles(),
-        "cocoa_layer": region.cocoa_layer(),
-        "districts": region.districts(),
-        "mercury_survey": region.mercury_survey(),
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, product in products.items():
-        assert product.write is not None
-        product.write(paths[key])
+    tiles, _ = region.tile_rasters(cfg, land)
+    for key, raster in tiles.items():  # as users unpack it: plain files, no stamps
+        write_raster(paths["tiles"] / f"{key}.tif", raster)
+    write_raster(paths["cocoa_layer"], region.cocoa_layer_raster(cfg, land), compress="deflate")
+    region.district_frame(cfg).to_file(paths["districts"], driver="GPKG", layer="districts")
+    region.survey_frame(cfg, land).to_csv(paths["mercury_survey"], index=False)
     return paths
 
 

@@ -87,7 +87,9 @@ def test_two_processes_train_from_kedro_run_and_write_once(tmp_path: Path) -> No
     root = project_copy(tmp_path / "project")
     _run(root, "--pipeline=ingestion", params=TINY)
     (root / "info.log").unlink()
-    output = _run(root, "--pipeline=training", "--namespaces=resnet50", params=TINY + TRAIN)
+    output = _run(
+        root, "--pipeline=training", "--namespaces=training.resnet50", params=TINY + TRAIN
+    )
     log = (root / "info.log").read_text()  # the project's log file: unwrapped lines
 
     # Two ranks trained (gloo), spawned by the training node; kedro ran every node once.

@@ -147,3 +147,44 @@ def test_the_real_study_environment_runs_end_to_end(tmp_path: Path) -> None:
     for name in ("risk_map.tif", "land_use_after.tif", "mercury_surface.tif"):
         assert (root / "data/07_model_output" / name).is_file()
     assert not (root / "data/01_raw/demo").exists()
+
+
+SHAPE = """
+import sys
+from pathlib import Path
+from kedro.framework.project import pipelines
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+bootstrap_project(Path.cwd())
+for env in (sys.argv[1], None):  # a session of the environment, then of base
+    with KedroSession.create(env=env) as session:
+        session.load_context()
+        print(env, sorted(n.name for n in pipelines["__default__"].nodes))
+"""
+
+
+def test_the_pipelines_follow_the_environment_s_models_and_source(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = project_copy(tmp_path / "project")
+    env = add_environment(root, "forest_only", {})
+    (env / "parameters.yml").write_text(
+        "training:\n  models: [random_forest]\ningestion:\n  source: local\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", SHAPE, "forest_only"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    forest, base = run.stdout.strip().splitlines()[-2:]
+    assert "training.random_forest.train_model" in forest
+    assert "prithvi" not in forest and "resnet50" not in forest
+    assert "demo." not in forest  # local data: no demo generator in the run
+    # The same process, a session of base: the registry follows (it is rebuilt).
+    assert "training.prithvi.train_model" in base and "demo.demo_tiles" in base

@@ -53,7 +53,7 @@ def test_a_tracked_run_logs_parameters_scores_and_artifacts(tmp_path: Path) -> N
     store = root / "data" / "09_tracking" / "mlflow.db"
     _kedro(root, "--pipeline=ingestion")  # the default environment tracks nothing
     assert not store.exists()
-    _kedro(root, "--env=mlflow", "--pipeline=training", "--namespaces=random_forest")
+    _kedro(root, "--env=mlflow", "--pipeline=training", "--namespaces=training.random_forest")
 
     client = MlflowClient(f"sqlite:///{store}")
     experiment = client.get_experiment_by_name("cocoa_threat")

@@ -1,20 +1,21 @@
 """Custom Kedro datasets of cocoa-threat."""
 
 from cocoa_threat.datasets.figure import FigureDataset
-from cocoa_threat.datasets.geotiff import GeoTiffDataset
+from cocoa_threat.datasets.folder import FolderDataset
 from cocoa_threat.datasets.optional import OptionalJSONDataset
 from cocoa_threat.datasets.raster import RasterDataset
-from cocoa_threat.datasets.raw import RawDataset
+from cocoa_threat.datasets.raw import RawDataset, RawStampDataset
 from cocoa_threat.datasets.trained_model import TrainedModelDataset
 from cocoa_threat.datasets.vector import VectorDataset
 from cocoa_threat.datasets.webmap import WebMapDataset
 
 __all__ = [
     "FigureDataset",
-    "GeoTiffDataset",
+    "FolderDataset",
     "OptionalJSONDataset",
     "RasterDataset",
     "RawDataset",
+    "RawStampDataset",
     "TrainedModelDataset",
     "VectorDataset",
     "WebMapDataset",

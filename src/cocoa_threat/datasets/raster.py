@@ -1,4 +1,4 @@
-"""A Kedro dataset for large rasters: lazy on load, windowed Cloud-Optimised GeoTIFF on save."""
+"""The one Kedro dataset of rasters: lazy or whole on load, windowed COG or whole on save."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from kedro.io import AbstractDataset, DatasetError
 
 from cocoa_threat.geo.cog import RasterProducer, write_cog
 from cocoa_threat.geo.grid import RasterSource
-from cocoa_threat.geo.raster import Raster, write_raster
+from cocoa_threat.geo.raster import Raster, read_raster, write_raster
 from cocoa_threat.geo.vrt import MosaicSpec
 
 
-class RasterDataset(AbstractDataset[Any, RasterSource]):
-    """A raster too big to load whole.
+class RasterDataset(AbstractDataset[Any, RasterSource | Raster]):
+    """A raster of any size.
 
     * ``load()`` returns a :class:`~cocoa_threat.geo.grid.RasterSource`, a
-      lazy handle that nodes read window by window.
+      lazy handle that nodes read window by window; with ``load_args:
+      {lazy: false}`` the whole :class:`~cocoa_threat.geo.raster.Raster` (small
+      rasters such as the model input's tiles).
     * ``save()`` accepts a :class:`~cocoa_threat.geo.cog.RasterProducer`
       (written window by window as a COG with overviews, colour table and any
       companion rasters such as class probabilities), a
@@ -37,6 +39,7 @@ class RasterDataset(AbstractDataset[Any, RasterSource]):
     def __init__(
         self,
         filepath: str,
+        load_args: dict[str, Any] | None = None,
         save_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -44,15 +47,21 @@ class RasterDataset(AbstractDataset[Any, RasterSource]):
 
         Args:
             filepath: The raster file (``.tif`` or ``.vrt``).
-            save_args: Options of :func:`~cocoa_threat.geo.cog.write_cog`.
+            load_args: ``lazy`` (default true): a lazy handle, or the whole raster.
+            save_args: Options of :func:`~cocoa_threat.geo.cog.write_cog`, or GDAL
+                creation options of a whole raster (e.g. ``compress: deflate``).
             metadata: Free-form metadata (ignored by Kedro).
         """
+        unknown = set(load_args or {}) - {"lazy"}
+        if unknown:
+            raise DatasetError(f"RasterDataset {filepath}: unknown load_args {sorted(unknown)}")
         self._filepath = PurePosixPath(filepath)
+        self._lazy = bool((load_args or {}).get("lazy", True))
         self._save_args = dict(save_args or {})
         self.metadata = metadata
 
-    def load(self) -> RasterSource:
-        """Open the raster lazily (reads the header only)."""
+    def load(self) -> RasterSource | Raster:
+        """Open the raster lazily (reads the header only), or read it whole."""
         path = Path(self._filepath)
         if not path.is_file():
             raise DatasetError(
@@ -60,9 +69,9 @@ class RasterDataset(AbstractDataset[Any, RasterSource]):
                 f"(see `kedro viz` for which one)"
             )
         try:
-            return RasterSource.open(path)
-        except Exception as exc:
-            raise DatasetError(f"Could not open raster {path}: {exc}") from exc
+            return RasterSource.open(path) if self._lazy else read_raster(path)
+        except Exception as exc:  # rasterio raises several unrelated types
+            raise DatasetError(f"Could not read raster {path}: {exc}") from exc
 
     def save(self, data: Any) -> None:
         """Write a producer (windowed COG), a small Raster, or a VRT mosaic."""
@@ -86,4 +95,4 @@ class RasterDataset(AbstractDataset[Any, RasterSource]):
         return Path(self._filepath).is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "save_args": self._save_args}
+        return {"filepath": str(self._filepath), "lazy": self._lazy, "save_args": self._save_args}

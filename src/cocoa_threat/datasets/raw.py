@@ -7,15 +7,13 @@ inner dataset gives (e.g. a ``PartitionedDataset`` of rasters); a missing file
 gives a :class:`MissingRawInput` that says where to get it, so a pipeline that
 does not need the input still runs.
 
-Saving is what the ingestion's acquisition node does, with a :class:`RawInput`:
-
-* ``RawInput.existing(required)``: the user provides the file (local data); a
-  required one that is missing is an error that names the file and the hint;
-* ``RawInput.generated(fingerprint, write)``: the demo generator or a download
-  makes it. It is written only when the fingerprint differs from the one
-  recorded beside the file (or when forced), into a unique temporary path that
-  is renamed into place, so an interrupted or concurrent run never leaves a
-  half-written input and an unchanged input is never rewritten.
+Only the acquisition pipelines (``demo``, ``download``) save raw inputs, with a
+:class:`~cocoa_threat.raw.RawProduct` (the data or files to place, and a stamp
+with the fingerprint of what they were made from) or
+:data:`~cocoa_threat.raw.UNCHANGED`. The dataset only writes: into a unique
+temporary path renamed into place, so an interrupted or concurrent run never
+leaves a half-written input, with the stamp beside it, which
+:class:`RawStampDataset` reads back for the next run's plan.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ import inspect
 import json
 import logging
 import os
+import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 
 from cocoa_threat.locking import remove_path
-from cocoa_threat.raw import MissingRawInput, RawFolder, RawInput
+from cocoa_threat.raw import UNCHANGED, MissingRawInput, RawFolder, RawProduct
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> BaseExce
     return None
 
 
-class RawDataset(AbstractDataset[RawInput, Any]):
+class RawDataset(AbstractDataset[RawProduct, Any]):
     """A raw input: loaded as its inner dataset, saved only by acquisition.
 
     Example::
@@ -99,9 +98,11 @@ class RawDataset(AbstractDataset[RawInput, Any]):
             metadata: Free-form metadata (kedro-viz).
         """
         self._filepath = PurePosixPath(filepath)
-        config = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
-        key = _inner_path_key(config["type"])
-        self._inner = AbstractDataset.from_config(f"raw:{filepath}", {**config, key: str(filepath)})
+        self._config = {"type": dataset} if isinstance(dataset, str) else dict(dataset)
+        self._key = _inner_path_key(self._config["type"])
+        self._inner = AbstractDataset.from_config(
+            f"raw:{filepath}", {**self._config, self._key: str(filepath)}
+        )
         self._hint = hint
         self.metadata = metadata
 
@@ -130,41 +131,39 @@ class RawDataset(AbstractDataset[RawInput, Any]):
             return RawFolder(str(self._filepath), dict(data), suffix)
         return data
 
-    def save(self, data: RawInput) -> None:
-        """Check an existing input, or write a generated one if it changed."""
-        if not isinstance(data, RawInput):
-            raise DatasetError(
-                f"{self._filepath} is a raw input: only the ingestion's acquisition node "
-                f"writes it (got {type(data).__name__})"
-            )
-        if data.kind == "existing":
-            if data.required and not self.path.exists():
-                raise MissingRawInput(str(self._filepath), self._hint).error()
-            return
-        stamp = read_stamp(self.path)
-        if not data.force and stamp is not None and stamp.get("fingerprint") == data.fingerprint:
+    def save(self, data: RawProduct | object) -> None:
+        """Write a product made by an acquisition node (``UNCHANGED``: nothing)."""
+        if data is UNCHANGED:
             logger.info("%s is up to date; not rewritten", self._filepath)
             return
+        if not isinstance(data, RawProduct):
+            raise DatasetError(
+                f"{self._filepath} is a raw input: only the acquisition pipelines write it "
+                f"(got {type(data).__name__})"
+            )
         self._write(data)
 
-    def _write(self, data: RawInput) -> None:
-        assert data.write is not None
+    def _write_into(self, tmp: Path, product: RawProduct) -> None:
+        if product.files:
+            for relative, source in product.files.items():
+                place_file(Path(source), tmp / relative)
+            return
+        inner = AbstractDataset.from_config(f"raw:{tmp}", {**self._config, self._key: str(tmp)})
+        inner.save(product.data)
+
+    def _write(self, product: RawProduct) -> None:
         target = self.path
         target.parent.mkdir(parents=True, exist_ok=True)
         token = uuid.uuid4().hex[:12]  # unique: concurrent runs never share a temporary path
         # The suffix is kept so that writers' drivers see the right file type.
         tmp = target.with_name(f".{target.stem}.{token}.partial{target.suffix}")
         old = target.with_name(f".{target.name}.{token}.partial-old")
+        stamp_tmp = target.with_name(f".{target.name}.{token}.partial-stamp")
         try:
-            extra = data.write(tmp) or {}
+            self._write_into(tmp, product)
             if not tmp.exists():
-                raise DatasetError(f"The writer of {self._filepath} wrote nothing")
-            stamp = json.dumps(
-                {"fingerprint": data.fingerprint, **data.provenance, **extra},
-                indent=2,
-                sort_keys=True,
-                default=str,
-            )
+                raise DatasetError(f"Nothing was written for {self._filepath}")
+            stamp = json.dumps(product.stamp, indent=2, sort_keys=True, default=str)
             if tmp.is_dir():  # the stamp travels inside the folder
                 (tmp / ".stamp.json").write_text(stamp)
                 if target.exists():
@@ -177,11 +176,10 @@ class RawDataset(AbstractDataset[RawInput, Any]):
                     raise
             else:
                 os.replace(tmp, target)
-                stamp_tmp = target.with_name(f".{target.name}.{token}.partial-stamp")
                 stamp_tmp.write_text(stamp)
                 os.replace(stamp_tmp, stamp_path(target))
         finally:
-            for leftover in (tmp, old, target.with_name(f".{target.name}.{token}.partial-stamp")):
+            for leftover in (tmp, old, stamp_tmp):
                 if leftover.exists():
                     remove_path(leftover)
         logger.info("Wrote %s", self._filepath)
@@ -191,3 +189,46 @@ class RawDataset(AbstractDataset[RawInput, Any]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath), "dataset": self._inner._describe()}
+
+
+def place_file(source: Path, target: Path) -> None:
+    """Put a file at ``target`` byte for byte: a hard link where it can, else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source.resolve(), target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+class RawStampDataset(AbstractDataset[dict[str, Any], dict[str, Any] | None]):
+    """The stamp of a raw input (what it was made from), for the acquisition's plan.
+
+    ``load`` gives the stamp recorded beside the raw input at ``filepath``, or None
+    when the input or its stamp is missing (it must then be made). Read-only: the
+    raw input's own :class:`RawDataset` writes the stamp with it. Example::
+
+        raw_tiles_stamp:
+          type: cocoa_threat.datasets.RawStampDataset
+          filepath: ${globals:raw.tiles}
+    """
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        """Create the dataset.
+
+        Args:
+            filepath: The raw input (file or folder) whose stamp is read.
+            metadata: Free-form metadata (kedro-viz).
+        """
+        self._filepath = PurePosixPath(filepath)
+        self.metadata = metadata
+
+    def load(self) -> dict[str, Any] | None:
+        """The stamp, or None."""
+        return read_stamp(Path(self._filepath))
+
+    def save(self, data: dict[str, Any]) -> None:
+        """Refused: a stamp is written with its raw input."""
+        raise DatasetError(f"The stamp of {self._filepath} is written by its raw input only")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}

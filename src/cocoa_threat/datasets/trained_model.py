@@ -77,7 +77,7 @@ class TrainedModelDataset(AbstractVersionedDataset[SegmentationModel, Segmentati
         except Exception as exc:
             raise DatasetError(
                 f"The model at {path} can't be loaded ({exc}); retrain it with "
-                f"`kedro run --pipeline=training --namespaces={path.name}`"
+                f"`kedro run --pipeline=training --namespaces=training.{path.name}`"
             ) from exc
         model.version = path.parent.name
         return model

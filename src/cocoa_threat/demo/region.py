@@ -12,14 +12,14 @@ and writes it as the released SmallMinesDS is laid out::
 plus, as separate inputs like the real study's, a cocoa-probability layer (one
 GeoTIFF in EPSG:4326 at ~10 m, static across years, with a nodata margin, as a
 national map such as Kalischek et al. 2023 would be), district boundaries and
-a mercury survey. ``ingestion.synthetic.mask_layout: mining_cocoa`` writes the
-2-band masks (mining, cocoa probability) of the study's code instead.
+a mercury survey. ``demo.mask_layout: mining_cocoa`` writes the 2-band masks
+(mining, cocoa probability) of the study's code instead.
 
-The four products are handed to the catalog's raw datasets
-(:class:`~cocoa_threat.datasets.RawDataset`) by the ingestion's acquisition
-node; each is computed and written only when missing or when its parameters
-changed. Everything about the region (size, CRS, years, fractions, seed)
-comes from ``ingestion.synthetic`` in ``conf/base/parameters_ingestion.yml``.
+The functions here return the four products as data; the ``demo`` pipeline
+hands them to the catalog's raw datasets, each only when missing or when the
+parameters it depends on changed (:func:`stale_products`). Everything about the
+region (size, CRS, years, fractions, seed) comes from ``demo`` in
+``conf/base/parameters_demo.yml``.
 The class signatures below are the generator's model of the world, not
 analysis parameters.
 """
@@ -30,8 +30,6 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,9 +40,8 @@ from tqdm.auto import tqdm
 
 from cocoa_threat.demo import fields
 from cocoa_threat.demo.mercury import make_mercury_survey
-from cocoa_threat.geo.raster import Raster, write_raster
+from cocoa_threat.geo.raster import Raster
 from cocoa_threat.params.demo import DEMO_BANDS, DemoRegionConfig
-from cocoa_threat.raw import RawInput
 
 logger = logging.getLogger(__name__)
 
@@ -480,16 +477,22 @@ def region_bounds(cfg: DemoRegionConfig) -> tuple[float, float, float, float]:
     return (x0, y0 - rows * cfg.pixel_size, x0 + cols * cfg.pixel_size, y0)
 
 
-def write_tiles(cfg: DemoRegionConfig, land: Landscape, folder: Path) -> dict[str, Any]:
-    """Write every tile of every year in the SmallMinesDS layout under ``folder``.
+def tile_rasters(
+    cfg: DemoRegionConfig, land: Landscape
+) -> tuple[dict[str, Raster], dict[str, Any]]:
+    """Every tile of every year in the SmallMinesDS layout (partition key -> raster).
+
+    Keys are paths under the tiles folder without the suffix, e.g.
+    ``2016/IMAGE/IMG_GH_1000_2016`` and ``2016/MASK/MASK_GH_1000_2016``.
 
     Returns:
-        Facts for the stamp: the class fractions of the generator's truth.
+        The rasters, and facts for the stamp: the class fractions of the generator's truth.
     """
     crs = CRS.from_user_input(cfg.crs)
     windows = _tile_windows(cfg)
     mask_names = ["mining"] if cfg.mask_layout == "mining" else ["mining", "cocoa_probability"]
     mask_dtype = "uint8" if cfg.mask_layout == "mining" else "float32"
+    out: dict[str, Raster] = {}
     for year in cfg.years:
         image, mask = paint_bands(cfg, land, year)
         rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, year, 1]))
@@ -500,19 +503,19 @@ def write_tiles(cfg: DemoRegionConfig, land: Landscape, folder: Path) -> dict[st
             if rng.random() < cfg.nodata_tile_fraction:
                 _add_nodata(cfg, rng, img, msk)
             name = {"tile": tile, "year": year}
-            write_raster(
-                folder / str(year) / "IMAGE" / cfg.image_template.format(**name),
-                Raster(img, transform, crs, cfg.image_nodata, list(cfg.band_names)),
+            image_key = f"{year}/IMAGE/{cfg.image_template.format(**name)}"
+            mask_key = f"{year}/MASK/{cfg.mask_template.format(**name)}"
+            out[image_key.removesuffix(".tif")] = Raster(
+                img, transform, crs, cfg.image_nodata, list(cfg.band_names)
             )
-            write_raster(
-                folder / str(year) / "MASK" / cfg.mask_template.format(**name),
-                Raster(msk.astype(mask_dtype), transform, crs, cfg.mask_nodata, mask_names),
+            out[mask_key.removesuffix(".tif")] = Raster(
+                msk.astype(mask_dtype), transform, crs, cfg.mask_nodata, mask_names
             )
-    return {"summary": _summary(cfg, land), "mask_layout": cfg.mask_layout}
+    return out, {"summary": _summary(cfg, land), "mask_layout": cfg.mask_layout}
 
 
-def write_cocoa_layer(cfg: DemoRegionConfig, land: Landscape, path: Path) -> dict[str, Any]:
-    """Write the cocoa-probability layer: one GeoTIFF in ``cocoa_layer.crs``, static in time.
+def cocoa_layer_raster(cfg: DemoRegionConfig, land: Landscape) -> Raster:
+    """The cocoa-probability layer: one raster in ``cocoa_layer.crs``, static in time.
 
     The landscape's probability (on the region's grid) is reprojected onto a
     grid of ``cocoa_layer.resolution`` in ``cocoa_layer.crs`` that extends
@@ -551,105 +554,90 @@ def write_cocoa_layer(cfg: DemoRegionConfig, land: Landscape, path: Path) -> dic
     raster = Raster(data[None], transform, CRS.from_user_input(c.crs), c.nodata)
     raster.band_names = ["cocoa_probability"]
     raster.tags = {"scale": f"probability x {c.scale:g}", "source": "cocoa-threat demo"}
-    write_raster(path, raster, compress="deflate", tiled=True)
-    return {"crs": c.crs, "scale": c.scale, "shape": [height, width]}
+    return raster
 
 
-class DemoRegion:
-    """The demo region's four raw inputs, computed lazily and only when needed.
+# What each raw input of the demo depends on: the fields of ``demo`` it does NOT depend on.
+_DISTRICT_FIELDS = {"seed", "districts", "districts_crs", "crs", "pixel_size", "center_x"}
+_DISTRICT_FIELDS |= {
+    "center_y",
+    "n_tiles_x",
+    "n_tiles_y",
+    "tile_size",
+    "edge_trim_x",
+    "edge_trim_y",
+}
+INDEPENDENT_OF: dict[str, set[str]] = {
+    "tiles": {"districts", "districts_crs", "mercury", "cocoa_layer"},
+    "cocoa_layer": {"districts", "districts_crs", "mercury", "mask_layout", "nodata_tile_fraction"},
+    "districts": set(DemoRegionConfig.model_fields) - _DISTRICT_FIELDS,
+    "mercury_survey": {"districts", "districts_crs", "cocoa_layer", "mask_layout"},
+}
+PRODUCTS = tuple(INDEPENDENT_OF)
+NEEDS_LANDSCAPE = ("tiles", "cocoa_layer", "mercury_survey")
 
-    Each product is a :class:`~cocoa_threat.datasets.raw.RawInput` whose
-    fingerprint covers the generator version and the parameters it depends
-    on, so the catalog rewrites nothing that is up to date (and the landscape
-    is not even built then).
+
+def fingerprint(cfg: DemoRegionConfig, product: str) -> str:
+    """A canonical hash of what a raw input of the demo depends on."""
+    config = cfg.model_dump(mode="json", exclude={"regenerate", *INDEPENDENT_OF[product]})
+    text = json.dumps(
+        {"generator": GENERATOR_VERSION, "product": product, "config": config},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stale_products(cfg: DemoRegionConfig, recorded: dict[str, str | None]) -> dict[str, str]:
+    """The raw inputs to (re)write: product -> fingerprint, for those whose recorded one differs.
+
+    Args:
+        cfg: The ``demo`` parameters (``regenerate`` rewrites everything).
+        recorded: Product -> the fingerprint in its stamp (None: missing).
     """
+    wanted = {p: fingerprint(cfg, p) for p in PRODUCTS}
+    return {p: f for p, f in wanted.items() if cfg.regenerate or recorded.get(p) != f}
 
-    def __init__(self, cfg: DemoRegionConfig) -> None:
-        """Wrap the parameters (nothing is computed yet)."""
-        self.cfg = cfg
 
-    @cached_property
-    def land(self) -> Landscape:
-        """The landscape, built on first use."""
-        rows, cols = self.cfg.shape
-        logger.info(
-            "Generating the synthetic demo region: %d x %d tiles, %d x %d px (%.0f km2)",
-            self.cfg.n_tiles_x,
-            self.cfg.n_tiles_y,
-            cols,
-            rows,
-            rows * cols * self.cfg.pixel_size**2 / 1e6,
+def build_land(cfg: DemoRegionConfig) -> Landscape:
+    """The landscape of the demo region, with a log line of its size."""
+    rows, cols = cfg.shape
+    logger.info(
+        "Generating the synthetic demo region: %d x %d tiles, %d x %d px (%.0f km2)",
+        cfg.n_tiles_x,
+        cfg.n_tiles_y,
+        cols,
+        rows,
+        rows * cols * cfg.pixel_size**2 / 1e6,
+    )
+    return build_landscape(cfg)
+
+
+def stamp(product: str, print_: str, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The stamp recorded beside a raw input of the demo."""
+    generator = f"cocoa-threat demo v{GENERATOR_VERSION}"
+    return {"fingerprint": print_, "generator": generator, "product": product, **(facts or {})}
+
+
+def district_frame(cfg: DemoRegionConfig) -> Any:
+    """District boundaries (a GeoDataFrame in ``districts_crs``)."""
+    from cocoa_threat.demo.districts import make_districts
+
+    return make_districts(region_bounds(cfg), cfg.districts, cfg.crs, cfg.districts_crs, cfg.seed)
+
+
+def survey_frame(cfg: DemoRegionConfig, land: Landscape) -> Any:
+    """The mercury survey (a table with lon/lat, as field files come)."""
+    if cfg.mercury is None:
+        raise ValueError(
+            "demo.mercury is null, so the demo has no mercury survey; give it parameters "
+            "or point mercury_survey_raw (raw.mercury_survey) at a survey"
         )
-        return build_landscape(self.cfg)
-
-    def fingerprint(self, product: str, exclude: set[str]) -> str:
-        """A canonical hash of what ``product`` depends on."""
-        config = self.cfg.model_dump(mode="json", exclude={"regenerate", *exclude})
-        text = json.dumps(
-            {"generator": GENERATOR_VERSION, "product": product, "config": config},
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def _product(self, name: str, exclude: set[str], write: Any) -> RawInput:
-        return RawInput.generated(
-            self.fingerprint(name, exclude),
-            write,
-            force=self.cfg.regenerate,
-            provenance={"generator": f"cocoa-threat demo v{GENERATOR_VERSION}", "product": name},
-        )
-
-    def tiles(self) -> RawInput:
-        """The SmallMinesDS-layout tiles (a folder)."""
-        return self._product(
-            "tiles",
-            {"districts", "districts_crs", "mercury", "cocoa_layer"},
-            lambda folder: write_tiles(self.cfg, self.land, folder),
-        )
-
-    def cocoa_layer(self) -> RawInput:
-        """The cocoa-probability GeoTIFF."""
-        return self._product(
-            "cocoa_layer",
-            {"districts", "districts_crs", "mercury", "mask_layout", "nodata_tile_fraction"},
-            lambda path: write_cocoa_layer(self.cfg, self.land, path),
-        )
-
-    def districts(self) -> RawInput:
-        """District boundaries (a GeoPackage in ``districts_crs``)."""
-        from cocoa_threat.demo.districts import make_districts
-
-        def write(path: Path) -> None:
-            cfg = self.cfg
-            frame = make_districts(
-                region_bounds(cfg), cfg.districts, cfg.crs, cfg.districts_crs, cfg.seed
-            )
-            frame.to_file(path, driver="GPKG", layer="districts")
-
-        keep = {"seed", "districts", "districts_crs", "crs", "pixel_size", "center_x", "center_y"}
-        keep |= {"n_tiles_x", "n_tiles_y", "tile_size", "edge_trim_x", "edge_trim_y"}
-        return self._product("districts", set(DemoRegionConfig.model_fields) - keep, write)
-
-    def mercury_survey(self) -> RawInput:
-        """The mercury survey (CSV with lon/lat, as field files come)."""
-
-        def write(path: Path) -> None:
-            cfg = self.cfg
-            if cfg.mercury is None:
-                raise ValueError(
-                    "ingestion.synthetic.mercury is null, so the demo has no mercury survey; "
-                    "give it parameters or point mercury_survey_raw at a survey"
-                )
-            make_mercury_survey(
-                cfg.mercury,
-                mining=self.land.mining[cfg.years[-1]],
-                roads=self.land.cover == ROAD,
-                transform=cfg.transform,
-                region_crs=cfg.crs,
-                seed=cfg.seed,
-            ).to_csv(path, index=False)
-
-        return self._product(
-            "mercury_survey", {"districts", "districts_crs", "cocoa_layer", "mask_layout"}, write
-        )
+    return make_mercury_survey(
+        cfg.mercury,
+        mining=land.mining[cfg.years[-1]],
+        roads=land.cover == ROAD,
+        transform=cfg.transform,
+        region_crs=cfg.crs,
+        seed=cfg.seed,
+    )

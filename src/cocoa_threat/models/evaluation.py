@@ -154,7 +154,7 @@ def check_same_test_split(metrics: list[dict[str, Any]]) -> None:
         raise ValueError(
             f"The models were trained and tested on different splits of the tiles ({listed}), "
             "so their test scores can't be compared. Retrain the models of an older split "
-            "(`kedro run --pipeline=training --namespaces=<model>`)."
+            "(`kedro run --pipeline=training --namespaces=training.<model>`)."
         )
 
 

@@ -27,7 +27,7 @@ def choose_model(models: dict[str, SegmentationModel], wanted: str) -> tuple[str
             raise ValueError(
                 f"inference.model is '{wanted}' but that model has not been trained "
                 f"(trained: {sorted(models)}); run `kedro run --pipeline=training "
-                f"--namespaces={wanted}` or set inference.model to one of those"
+                f"--namespaces=training.{wanted}` or set inference.model to one of those"
             )
         return wanted, "named in inference.model"
     scored = {n: m.training.get("val_miou") for n, m in models.items()}
@@ -55,13 +55,13 @@ def check_model_matches(model: SegmentationModel, split_hash: str, classes: list
             f"Model '{model.name}' (version {model.version}) was trained on split "
             f"{model.split_hash or 'unknown (an older model)'} but the tiles are now split as "
             f"{split_hash} (tile_manifest): its test scores and maps would mix tiles it has "
-            f"seen. Retrain it (`kedro run --pipeline=training --namespaces={model.name}`) or "
+            f"seen. Retrain it (`kedro run --pipeline=training --namespaces=training.{model.name}`) or "
             f"re-run ingestion with the split it was trained on."
         )
     if model.class_names != list(classes):
         raise ValueError(
             f"Model '{model.name}' predicts {model.class_names} but land_use.classes is "
-            f"{classes}; retrain it (`kedro run --pipeline=training --namespaces={model.name}`)"
+            f"{classes}; retrain it (`kedro run --pipeline=training --namespaces=training.{model.name}`)"
         )
 
 

@@ -225,7 +225,6 @@ class TrainingParams(Block):
         description="The model namespaces; each has its own parameter block.",
     )
     image_nodata: float = -9999.0
-    run_dir: str = "data/06_models/lightning"
     eval_batch_size: int = Field(16, ge=1)
     seeds: list[int] = Field(
         default_factory=lambda: [42],

@@ -1,24 +1,23 @@
 """Downloading SmallMinesDS from the Hugging Face Hub: only the years asked, at a pinned commit.
 
 The download goes through the Hub's own cache (``ingestion.huggingface.cache_dir``),
-which resumes interrupted transfers; the tiles are then laid out as
-``<year>/IMAGE`` and ``<year>/MASK`` in the folder the raw-tiles catalog entry
-names. If the repository holds the tile folders, only the files of the
-requested years are fetched (allow patterns); if it holds an archive, only the
-members of those years are unpacked.
+which resumes interrupted transfers; :func:`fetch_tiles` returns the cached
+files by their place in the layout (``<year>/IMAGE/...``, ``<year>/MASK/...``),
+and the catalog's raw-tiles dataset places them (hard links, byte for byte). If
+the repository holds the tile folders, only the files of the requested years
+are fetched (allow patterns); if it holds an archive, only the members of those
+years are unpacked, into the cache.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
 import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cocoa_threat.errors import SourceUnavailableError
 from cocoa_threat.params.ingestion import FileNaming, HuggingFaceSource
@@ -74,15 +73,6 @@ def plan_download(files: list[str], years: list[int], naming: FileNaming) -> Dow
     )
 
 
-def _place(src: Path, dst: Path) -> None:
-    """Hard-link a cached file into place (no second copy), or copy it."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(src.resolve(), dst)
-    except OSError:
-        shutil.copyfile(src, dst)
-
-
 def extract_years(archive: Path, dest: Path, years: list[int], naming: FileNaming) -> int:
     """Unpack only the tiles of ``years`` from an archive into ``dest/<year>/<dir>/``.
 
@@ -131,81 +121,94 @@ def _unreachable(hf: HuggingFaceSource, exc: Exception) -> SourceUnavailableErro
     )
 
 
-def download_tiles(
-    hf: HuggingFaceSource, years: list[int], naming: FileNaming, dest: Path
-) -> dict[str, Any]:
-    """Download the tiles of ``years`` into ``dest`` (``<year>/IMAGE``, ``<year>/MASK``).
-
-    Args:
-        hf: Repository, revision and cache.
-        years: The years the run needs.
-        naming: Folder names of images and masks.
-        dest: The folder to create.
-
-    Returns:
-        Provenance: repository, revision asked, commit resolved, files placed.
+def resolve_commit(hf: HuggingFaceSource) -> tuple[str, list[str]]:
+    """The commit ``hf.revision`` resolves to, and the repository's files.
 
     Raises:
         SourceUnavailableError: If the Hub can't be reached; the message says how
             to download by hand.
     """
-    from huggingface_hub import HfApi, hf_hub_download, snapshot_download
+    from huggingface_hub import HfApi
 
     try:
         info = HfApi().repo_info(hf.repo_id, repo_type=hf.repo_type, revision=hf.revision)
-        files = [s.rfilename for s in (info.siblings or [])]
-        commit = str(info.sha or hf.revision)
     except Exception as exc:  # network, auth, missing revision: all mean "not here"
         raise _unreachable(hf, exc) from exc
+    commit = str(info.sha or hf.revision)
     if not COMMIT.match(hf.revision):
         logger.warning(
             "ingestion.huggingface.revision is %r, not a commit: set it to %s to pin the data",
             hf.revision,
             commit,
         )
+    return commit, [s.rfilename for s in (info.siblings or [])]
+
+
+def _snapshot_files(
+    hf: HuggingFaceSource, commit: str, plan: DownloadPlan, years: list[int], naming: FileNaming
+) -> dict[str, Path]:
+    from huggingface_hub import snapshot_download
+
+    logger.info("Downloading %s@%s: %s", hf.repo_id, commit[:10], ", ".join(plan.patterns))
+    snapshot = Path(
+        snapshot_download(
+            repo_id=hf.repo_id,
+            repo_type=hf.repo_type,
+            revision=commit,
+            cache_dir=hf.cache_dir,
+            allow_patterns=list(plan.patterns),
+        )
+    )
+    return {
+        f"{year}/{sub}/{src.name}": src
+        for year in years
+        for sub in (naming.image_dir, naming.mask_dir)
+        for src in sorted((snapshot / f"{plan.prefix}{year}" / sub).glob("*.tif"))
+    }
+
+
+def _archive_files(
+    hf: HuggingFaceSource, commit: str, plan: DownloadPlan, years: list[int], naming: FileNaming
+) -> dict[str, Path]:
+    from huggingface_hub import hf_hub_download
+
+    unpacked = Path(hf.cache_dir) / "unpacked" / commit
+    for name in plan.archives:
+        logger.info("Downloading %s@%s: %s", hf.repo_id, commit[:10], name)
+        archive = hf_hub_download(
+            repo_id=hf.repo_id,
+            filename=name,
+            repo_type=hf.repo_type,
+            revision=commit,
+            cache_dir=hf.cache_dir,
+        )
+        extract_years(Path(archive), unpacked, years, naming)
+    return {
+        p.relative_to(unpacked).as_posix(): p
+        for p in sorted(unpacked.rglob("*.tif"))
+        if int(p.relative_to(unpacked).parts[0]) in years
+    }
+
+
+def fetch_tiles(
+    hf: HuggingFaceSource, commit: str, files: list[str], years: list[int], naming: FileNaming
+) -> dict[str, Path]:
+    """Download the tiles of ``years`` at ``commit`` into the Hub cache.
+
+    Returns:
+        Their place in the SmallMinesDS layout (``<year>/IMAGE/<file>``) -> the cached file.
+
+    Raises:
+        SourceUnavailableError: If the Hub can't be reached, or the repository
+            has no tiles for the years; the message says what to do.
+    """
     plan = plan_download(files, years, naming)
-    dest.mkdir(parents=True, exist_ok=True)
-    placed = 0
     try:
-        if plan.patterns:
-            logger.info("Downloading %s@%s: %s", hf.repo_id, commit[:10], ", ".join(plan.patterns))
-            snapshot = Path(
-                snapshot_download(
-                    repo_id=hf.repo_id,
-                    repo_type=hf.repo_type,
-                    revision=commit,
-                    cache_dir=hf.cache_dir,
-                    allow_patterns=list(plan.patterns),
-                )
-            )
-            for year in years:
-                for sub in (naming.image_dir, naming.mask_dir):
-                    for src in sorted((snapshot / f"{plan.prefix}{year}" / sub).glob("*.tif")):
-                        _place(src, dest / str(year) / sub / src.name)
-                        placed += 1
-        else:
-            for name in plan.archives:
-                logger.info("Downloading %s@%s: %s", hf.repo_id, commit[:10], name)
-                archive = Path(
-                    hf_hub_download(
-                        repo_id=hf.repo_id,
-                        filename=name,
-                        repo_type=hf.repo_type,
-                        revision=commit,
-                        cache_dir=hf.cache_dir,
-                    )
-                )
-                placed += extract_years(archive, dest, years, naming)
+        fetch = _snapshot_files if plan.patterns else _archive_files
+        placed = fetch(hf, commit, plan, years, naming)
     except SourceUnavailableError:
         raise
     except Exception as exc:
         raise _unreachable(hf, exc) from exc
-    logger.info("Placed %d SmallMinesDS files of %s in %s", placed, years, dest)
-    return {
-        "repo_id": hf.repo_id,
-        "revision": hf.revision,
-        "commit": commit,
-        "years": list(years),
-        "files": placed,
-        "from": list(plan.patterns or plan.archives),
-    }
+    logger.info("Fetched %d SmallMinesDS files of %s", len(placed), years)
+    return placed

@@ -66,7 +66,8 @@ def test_untrained_model_is_a_clear_error(trained_forest: ProjectConf) -> None:
     candidates = _candidates(trained_forest, "prithvi", "resnet50", "random_forest")
     assert candidates["prithvi__model"] is None and candidates["prithvi__metrics"] is None
     with pytest.raises(
-        ValueError, match=r"'prithvi' but that model has not been trained.*--namespaces=prithvi"
+        ValueError,
+        match=r"'prithvi' but that model has not been trained.*--namespaces=training.prithvi",
     ):
         _select(trained_forest, candidates, model="prithvi")
     with pytest.raises(ValueError, match="No trained model found"):
@@ -84,7 +85,7 @@ def test_changed_weights_are_refused_before_any_output(trained_forest: ProjectCo
     folder = next(Path(trained_forest.root, "data/06_models/trained/random_forest").glob("*/*"))
     (folder / "forest.skops").write_bytes(b"truncated")
     with pytest.raises(
-        DatasetError, match="changed since it was saved.*--namespaces=random_forest"
+        DatasetError, match="changed since it was saved.*--namespaces=training.random_forest"
     ):
         trained_forest.catalog_with_params().load("random_forest.trained_model")
     with pytest.raises(Exception, match="changed since it was saved"):

@@ -8,11 +8,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from kedro.io import DatasetError
 
 from cocoa_threat.errors import SourceUnavailableError
-from cocoa_threat.pipelines.ingestion import create_pipeline
-from tests.conftest import ProjectConf, run_nodes
+from cocoa_threat.pipelines import download, ingestion
+from tests.conftest import ProjectConf, run_nodes, write_demo
+
+# What kedro run --pipeline=ingestion runs with ingestion.source: huggingface.
+FROM_HUB = download.create_pipeline() + ingestion.create_pipeline()
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -20,7 +22,7 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 @pytest.fixture
 def demo_tiles(project_conf: ProjectConf, tmp_path: Path) -> Path:
     """The tiny demo tiles, copied aside as the 'Hub' content; the conf set to huggingface."""
-    run_nodes(project_conf, create_pipeline(), "acquire_raw_data")
+    write_demo(project_conf)
     hub = tmp_path / "hub_content"
     shutil.copytree(project_conf.raw_path("raw_tiles"), hub)
     (hub / ".stamp.json").unlink()
@@ -53,7 +55,9 @@ def test_hub_tile_folders_only_the_years_asked_at_the_resolved_commit(
         return str(snapshot)
 
     monkeypatch.setattr("huggingface_hub.snapshot_download", snapshot_download)
-    catalog = run_nodes(project_conf, create_pipeline(), "acquire_raw_data", "index_raw_tiles")
+    catalog = run_nodes(
+        project_conf, FROM_HUB, "plan_tiles_download", "download_tiles", "index_raw_tiles"
+    )
 
     assert calls["repo_info"]["revision"] == "main"
     assert calls["snapshot"]["revision"] == COMMIT  # the resolved commit, not the branch
@@ -70,7 +74,7 @@ def test_hub_tile_folders_only_the_years_asked_at_the_resolved_commit(
     monkeypatch.setattr(
         "huggingface_hub.snapshot_download", lambda **kw: pytest.fail("downloaded again")
     )
-    run_nodes(project_conf, create_pipeline(), "acquire_raw_data")
+    run_nodes(project_conf, FROM_HUB, "plan_tiles_download", "download_tiles")
 
 
 def test_hub_archive_is_unpacked_for_the_years_asked(
@@ -89,7 +93,9 @@ def test_hub_archive_is_unpacked_for_the_years_asked(
         return str(archive)
 
     monkeypatch.setattr("huggingface_hub.hf_hub_download", hf_hub_download)
-    catalog = run_nodes(project_conf, create_pipeline(), "acquire_raw_data", "index_raw_tiles")
+    catalog = run_nodes(
+        project_conf, FROM_HUB, "plan_tiles_download", "download_tiles", "index_raw_tiles"
+    )
     assert calls["file"]["filename"] == "SmallMinesDS.zip"
     assert calls["file"]["revision"] == COMMIT
     raw = project_conf.raw_path("raw_tiles")
@@ -104,13 +110,10 @@ def test_hub_unreachable_says_how_to_download_by_hand(
         raise ConnectionError("Failed to resolve 'huggingface.co'")
 
     monkeypatch.setattr("huggingface_hub.HfApi.repo_info", offline)
-    with pytest.raises(DatasetError) as info:
-        run_nodes(project_conf, create_pipeline(), "acquire_raw_data")
-    cause = info.value
-    while not isinstance(cause, SourceUnavailableError) and cause.__cause__ is not None:
-        cause = cause.__cause__
-    assert isinstance(cause, SourceUnavailableError)
-    message = str(cause)
+    # The download is a node: its failure is the node's, not a dataset's save.
+    with pytest.raises(SourceUnavailableError) as info:
+        run_nodes(project_conf, FROM_HUB, "plan_tiles_download", "download_tiles")
+    message = str(info.value)
     assert "ellaampy/SmallMinesDS" in message
     assert "ingestion.source: local" in message and "raw.tiles" in message
     # Nothing half-downloaded is left where the tiles go, nor any temporary folder.

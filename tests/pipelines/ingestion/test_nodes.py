@@ -26,7 +26,7 @@ from cocoa_threat.pipelines.ingestion.nodes import (
 )
 from cocoa_threat.smallminesds.labels import build_labels
 from cocoa_threat.smallminesds.splits import allocate_strata, blocked_splits
-from tests.conftest import ProjectConf, run_nodes, write_tile
+from tests.conftest import ProjectConf, run_nodes, write_demo, write_tile
 
 LAND_USE = LandUse(
     classes=["background", "mining", "cocoa"],
@@ -37,7 +37,7 @@ LAND_USE = LandUse(
 @pytest.fixture
 def local_region(project_conf: ProjectConf, tmp_path: Path) -> ProjectConf:
     """The tiny demo region copied to a 'local' folder the test may damage."""
-    run_nodes(project_conf, create_pipeline(), "acquire_raw_data")
+    write_demo(project_conf)
     dst = tmp_path / "local_copy"
     shutil.copytree(project_conf.raw_path("raw_tiles"), dst)
     project_conf.point_raw("raw_tiles", dst)
@@ -179,7 +179,7 @@ def test_missing_folder_says_where_to_get_the_data(
 ) -> None:
     local_region.point_raw("raw_tiles", tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match=r"nowhere does not exist.*SmallMinesDS"):
-        run_nodes(local_region, create_pipeline(), "acquire_raw_data")
+        run_nodes(local_region, create_pipeline(), "index_raw_tiles")
 
 
 def _corrupt(root: Path) -> dict[str, str]:
@@ -393,7 +393,9 @@ def test_published_splits_through_the_catalog_warn_about_leakage(
     # Missing files with method published: a clear error saying where they go.
     conf.point_raw("published_splits_raw", tmp_path / "none")
     with pytest.raises(FileNotFoundError, match="split_<year>.csv"):
-        run_nodes(conf, create_pipeline(), "acquire_raw_data")
+        assign_splits(
+            inv, conf.catalog_with_params().load("published_splits_raw"), conf.typed("ingestion")
+        )
 
 
 # ---- model input ------------------------------------------------------------------

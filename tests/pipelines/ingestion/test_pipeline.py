@@ -12,7 +12,7 @@ from kedro.runner import SequentialRunner
 from cocoa_threat.errors import DataValidationError
 from cocoa_threat.geo.raster import read_header
 from cocoa_threat.pipelines.ingestion import create_pipeline
-from tests.conftest import ProjectConf, run_nodes
+from tests.conftest import ProjectConf, from_raw, write_demo
 
 
 def _files(root: Path) -> set[Path]:
@@ -21,7 +21,7 @@ def _files(root: Path) -> set[Path]:
 
 def test_ingestion_pipeline_writes_model_input(project_conf: ProjectConf) -> None:
     catalog = project_conf.catalog_with_params()
-    SequentialRunner().run(create_pipeline(), catalog)
+    SequentialRunner().run(from_raw(), catalog)
 
     manifest = catalog.load("tile_manifest")
     assert len(manifest) == 32
@@ -47,7 +47,7 @@ def test_ingestion_pipeline_writes_model_input(project_conf: ProjectConf) -> Non
 
 
 def test_bad_input_leaves_no_outputs(project_conf: ProjectConf, tmp_path: Path) -> None:
-    run_nodes(project_conf, create_pipeline(), "acquire_raw_data")
+    write_demo(project_conf)
     # Break one file of a local copy of the region.
     local = tmp_path / "local"
     shutil.copytree(project_conf.raw_path("raw_tiles"), local)
@@ -65,16 +65,16 @@ def test_bad_input_leaves_no_outputs(project_conf: ProjectConf, tmp_path: Path) 
 
 def test_rerun_leaves_raw_data_byte_identical(project_conf: ProjectConf) -> None:
     """The demo region is written once; a second run (and a user's edit) is left alone."""
-    SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    SequentialRunner().run(from_raw(), project_conf.catalog_with_params())
     raw = project_conf.raw_path("raw_tiles").parent
     survey = project_conf.raw_path("mercury_survey_raw")
     survey.write_text(survey.read_text() + "# checked by the field team\n")
     snapshot = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _files(raw)}
-    SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    SequentialRunner().run(from_raw(), project_conf.catalog_with_params())
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in _files(raw)} == snapshot
     # Changed generator parameters rewrite the demo (and only what depends on them) ...
     project_conf.params["demo"]["mercury"]["n_road_points"] = 50
-    SequentialRunner().run(create_pipeline(), project_conf.catalog_with_params())
+    SequentialRunner().run(from_raw(), project_conf.catalog_with_params())
     changed = {p for p in _files(raw) if snapshot.get(p, (None, None))[1] != p.stat().st_mtime_ns}
     assert survey in changed and not any("tiles" in str(p) for p in changed)
     # ... and no temporary file or folder is left behind.

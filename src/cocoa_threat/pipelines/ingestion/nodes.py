@@ -14,13 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from cocoa_threat.demo.region import DemoRegion
 from cocoa_threat.errors import DataValidationError
 from cocoa_threat.geo.raster import Raster
 from cocoa_threat.params import LandUse
-from cocoa_threat.params.demo import DemoRegionConfig
 from cocoa_threat.params.ingestion import IngestionParams
-from cocoa_threat.raw import RawFolder, RawInput, require
+from cocoa_threat.raw import RawFolder, require
 from cocoa_threat.smallminesds.checks import inspect_tiles
 from cocoa_threat.smallminesds.labels import CocoaOnTiles, cocoa_on_tiles
 from cocoa_threat.smallminesds.layout import index_tiles
@@ -41,52 +39,6 @@ from cocoa_threat.smallminesds.splits import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def acquire_raw_data(
-    ingestion: IngestionParams, demo: DemoRegionConfig
-) -> tuple[RawInput, RawInput, RawInput, RawInput, RawInput]:
-    """Say where each raw input comes from; the catalog writes only what is new.
-
-    ``synthetic``: the demo region's tiles, cocoa layer, districts and survey
-    (generated only when missing or when ``ingestion.synthetic`` changed);
-    ``huggingface``: the tiles of ``ingestion.years`` downloaded at the pinned
-    revision; ``local``: the user's files, checked to be there.
-
-    Args:
-        ingestion: The ``ingestion`` parameters.
-        demo: The demo region's parameters (``demo``).
-
-    Returns:
-        ``raw_tiles``, ``cocoa_layer_raw``, ``districts_raw``, ``mercury_survey_raw``
-        and ``published_splits_raw`` (what the catalog's raw datasets save).
-    """
-    p = ingestion
-    needs_cocoa = p.labels.cocoa.source == "raster"
-    published = RawInput.existing(required=p.split.method == "published")
-    if p.source == "synthetic":
-        region = DemoRegion(demo)
-        return (
-            region.tiles(),
-            region.cocoa_layer(),
-            region.districts(),
-            region.mercury_survey(),
-            published,
-        )
-    if p.source == "huggingface":
-        from cocoa_threat.smallminesds.hub import download_tiles
-
-        fingerprint = "|".join(
-            [p.huggingface.repo_id, p.huggingface.revision, *map(str, sorted(p.years))]
-        )
-        tiles = RawInput.generated(
-            fingerprint,
-            lambda dest: download_tiles(p.huggingface, p.years, p.files, dest),
-        )
-    else:
-        tiles = RawInput.existing(required=True)
-    optional = RawInput.existing(required=False)
-    return tiles, RawInput.existing(required=needs_cocoa), optional, optional, published
 
 
 def index_raw_tiles(raw_tiles: RawFolder, ingestion: IngestionParams) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from kedro.pipeline import Node, Pipeline
 
 from cocoa_threat.pipelines.ingestion.nodes import (
-    acquire_raw_data,
     assign_splits,
     build_model_input,
     compute_band_stats,
@@ -11,25 +10,11 @@ from cocoa_threat.pipelines.ingestion.nodes import (
     validate_raw_tiles,
 )
 
-RAW_INPUTS = [
-    "raw_tiles",
-    "cocoa_layer_raw",
-    "districts_raw",
-    "mercury_survey_raw",
-    "published_splits_raw",
-]
-
 
 def create_pipeline(**kwargs) -> Pipeline:
     """Create the ingestion pipeline."""
     return Pipeline(
         [
-            Node(
-                acquire_raw_data,
-                inputs=["params:ingestion", "params:demo"],
-                outputs=RAW_INPUTS,
-                name="acquire_raw_data",
-            ),
             Node(
                 index_raw_tiles,
                 inputs=["raw_tiles", "params:ingestion"],

@@ -64,6 +64,7 @@ def prepare_training_data(
 
 def train_model(
     training_data: TrainingData,
+    lightning_runs: Path,
     model: ModelSpec,
     training: TrainingParams,
     namespace: str,
@@ -72,6 +73,8 @@ def train_model(
 
     Args:
         training_data: Output of :func:`prepare_training_data`.
+        lightning_runs: The folder of Lightning's checkpoints and logs (catalog
+            ``lightning_runs``); each seed trains in ``<namespace>/seed_<seed>/``.
         model: The model's parameter block (``<namespace>.model``).
         training: The shared ``training`` parameters.
         namespace: The model's namespace (one of ``training.models``).
@@ -84,7 +87,7 @@ def train_model(
     spec = model.root
     runs = []
     for seed in training.seeds:
-        run_dir = Path(training.run_dir) / namespace / f"seed_{seed}"
+        run_dir = lightning_runs / namespace / f"seed_{seed}"
         trained, report = factory.train_model(namespace, spec, training_data, seed, run_dir)
         runs.append((trained, report))
         logger.info("%s, seed %d: validation mIoU %s", namespace, seed, report.val_miou)

@@ -1,7 +1,7 @@
 """The training pipeline: ``kedro run --pipeline=training``.
 
 One template reused through namespaces, one per model of ``training.models``
-(conf). Run a single model with ``kedro run --pipeline=training --namespaces=resnet50``,
+(conf). Run a single model with ``kedro run --pipeline=training --namespaces=training.resnet50``,
 then ``kedro run --pipeline=comparison`` to compare it with the models that exist
 (the comparison reads every model's metrics; a model not trained yet is left out).
 """
@@ -23,7 +23,7 @@ from cocoa_threat.pipelines.training.nodes import (
 )
 from cocoa_threat.plots.models import plot_confusion_matrices, plot_training_curves
 
-SHARED_INPUTS = {"model_input", "tile_manifest", "band_stats"}
+SHARED_INPUTS = {"model_input", "tile_manifest", "band_stats", "lightning_runs"}
 
 
 def model_pipeline(namespace: str) -> Pipeline:
@@ -44,7 +44,7 @@ def model_pipeline(namespace: str) -> Pipeline:
             ),
             Node(
                 bind(train_model, namespace=namespace),
-                inputs=["training_data", "params:model", "params:training"],
+                inputs=["training_data", "lightning_runs", "params:model", "params:training"],
                 outputs=["trained_model", "history", "seed_runs"],
                 name="train_model",
             ),
