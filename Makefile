@@ -10,7 +10,7 @@ export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export KEDRO_LOGGING_CONFIG := $(CURDIR)/conf/logging.yml
 
-.PHONY: install demo test lint format viz readme docs clean-data
+.PHONY: install demo test lint format viz readme docs clean-data notebooks-strip notebooks
 
 install: $(STAMP)
 
@@ -49,3 +49,9 @@ readme: install  ## refresh the README's demo results from the last run
 docs: install  ## regenerate the parameter reference and build the docs site (build/docs)
 	$(BIN)/python tools/docs.py
 	$(BIN)/mkdocs build --strict
+
+notebooks-strip: install  ## remove outputs and execution counts from notebooks/*.ipynb (before a commit)
+	$(BIN)/python -m tools.notebooks strip
+
+notebooks: install  ## run every notebook headless on this project's last run (fails on a cell error)
+	$(BIN)/python -m tools.notebooks run .
