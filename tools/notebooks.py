@@ -42,6 +42,10 @@ def strip(nb: Any) -> bool:
             changed |= cell.metadata.pop(key, None) is not None
     for key in ("widgets", "papermill"):
         changed |= nb.metadata.pop(key, None) is not None
+    language = nb.metadata.get("language_info")
+    if language and set(language) - {"name"}:  # the kernel's Python version: a diff per user
+        nb.metadata["language_info"] = {"name": language.get("name", "python")}
+        changed = True
     return changed
 
 

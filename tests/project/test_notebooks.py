@@ -57,9 +57,11 @@ def test_strip_removes_outputs_and_counts() -> None:
     cell.outputs = [nbformat.v4.new_output("stream", text="ran")]
     cell.execution_count = 3
     cell.metadata["execution"] = {"iopub.status.busy": "now"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}  # the kernel's
     assert unstripped(nb) != []
     assert strip(nb) is True
     assert unstripped(nb) == [] and strip(nb) is False
+    assert nb.metadata["language_info"] == {"name": "python"}
 
 
 @pytest.fixture(scope="module")
