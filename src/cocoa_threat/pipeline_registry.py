@@ -15,6 +15,7 @@ from cocoa_threat.pipelines import (
     mercury,
     reporting,
     risk,
+    series,
     training,
     transition,
 )
@@ -69,4 +70,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["scene_inference"] = _grouped("inference", inference.create_scene_pipeline(models))
     # Not part of the default run (which stays offline): composites from a STAC catalog.
     pipelines["imagery"] = _grouped("imagery", imagery.create_pipeline())
+    # Not part of the default run: maps of series.years from the imagery pipeline's composites.
+    pipelines["series"] = _grouped("series", series.create_pipeline(models))
     return pipelines
