@@ -71,5 +71,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     # Not part of the default run (which stays offline): composites from a STAC catalog.
     pipelines["imagery"] = _grouped("imagery", imagery.create_pipeline())
     # Not part of the default run: maps of series.years from the imagery pipeline's composites.
-    pipelines["series"] = _grouped("series", series.create_pipeline(models))
+    pipelines["series"] = _grouped("inference", inference.select_pipeline(models)) + _grouped(
+        "series", series.create_pipeline()
+    )
     return pipelines

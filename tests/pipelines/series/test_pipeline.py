@@ -19,7 +19,7 @@ import rasterio.shutil
 from kedro.runner import SequentialRunner
 
 from cocoa_threat.geo.raster import read_raster
-from cocoa_threat.pipelines.series import create_pipeline
+from cocoa_threat.pipelines import inference, series
 from tests.conftest import ProjectConf
 
 AS = {2016: "before", 2019: "before", 2022: "after", 2025: "after"}
@@ -38,7 +38,8 @@ def _composites(conf: ProjectConf) -> Path:
 def _run(conf: ProjectConf, years: list[int]) -> None:
     conf.params["imagery"]["years"] = years
     conf.params["series"]["years"] = years
-    SequentialRunner().run(create_pipeline(), conf.catalog_with_params())
+    pipeline = inference.select_pipeline() + series.create_pipeline()
+    SequentialRunner().run(pipeline, conf.catalog_with_params())
 
 
 def test_a_series_of_four_years_against_the_two_year_study(transitioned: ProjectConf) -> None:

@@ -23,15 +23,14 @@ from cocoa_threat.analysis.series import year_areas as year_area_table
 from cocoa_threat.analysis.transitions import ChangeScheme, change_producer
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
+from cocoa_threat.imagery.workflow import composite_partition
 from cocoa_threat.models.base import SegmentationModel
-from cocoa_threat.models.scene import produce_class_map
+from cocoa_threat.models.scene import produce_class_map, settings_of
 from cocoa_threat.params import LandUse
 from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.inference import InferenceParams
 from cocoa_threat.params.series import SeriesParams
 from cocoa_threat.params.transition import TransitionParams
-from cocoa_threat.pipelines.imagery.nodes import partition as composite_partition
-from cocoa_threat.pipelines.inference.nodes import scene_settings
 from cocoa_threat.plots.series import plot_series_by_district
 from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
@@ -105,7 +104,7 @@ def predict_series(
     def year_map(year: int) -> Callable[[], RasterProducer]:
         def make() -> RasterProducer:
             source = imagery_composites[composite_partition(year)]()
-            settings = scene_settings(inference, land_use, source, chosen_model, None)
+            settings = settings_of(inference, land_use, source, chosen_model, None)
             logger.info("Mapping %d from %s", year, source.path)
             produced, _ = produce_class_map(source, chosen_model, settings, compute, tags)
             produced.tags.update({"year": str(year)})

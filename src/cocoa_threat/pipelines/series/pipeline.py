@@ -7,8 +7,6 @@ from typing import Any
 
 from kedro.pipeline import Node, Pipeline
 
-from cocoa_threat.conf import model_names
-from cocoa_threat.pipelines.inference.pipeline import _select
 from cocoa_threat.pipelines.series.nodes import (
     plot_series,
     predict_series,
@@ -22,9 +20,13 @@ MAPS = "series_land_use_maps"
 ANALYSIS = ["params:series", "params:transition", "params:land_use"]
 
 
-def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
-    """Choose the model, map every year, then areas, transitions, change maps and a chart."""
-    return _select(models or model_names()) + Pipeline(
+def create_pipeline(**kwargs: Any) -> Pipeline:
+    """Map every year, then areas, transitions, change maps and a chart.
+
+    The model (``chosen_model``) comes from the inference pipeline's selection,
+    which the registry runs before it (:func:`~cocoa_threat.pipelines.inference.select_pipeline`).
+    """
+    return Pipeline(
         [
             Node(
                 predict_series,
