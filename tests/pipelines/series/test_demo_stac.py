@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import rasterio
 from kedro.runner import SequentialRunner
 from rasterio.windows import from_bounds
@@ -77,6 +78,7 @@ def test_the_demo_through_stac_imagery_and_series(mapped: ProjectConf) -> None:
     assert read_raster(out / "07_model_output" / "series_change" / "change_2016_2022.tif")
 
 
+@pytest.mark.slow
 def test_kedro_run_of_the_series_demo_environment(mapped: ProjectConf, tmp_path: Path) -> None:
     root = project_copy(tmp_path / "project")
     clone(mapped, root)  # the demo region ingested, a model trained (a user's earlier runs)
