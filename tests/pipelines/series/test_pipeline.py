@@ -9,6 +9,8 @@ the intervals 2016-2019 and 2022-2025 must show no change, and 2019-2022 and
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +90,18 @@ def test_a_series_of_four_years_against_the_two_year_study(transitioned: Project
     assert (out / "08_reporting" / "figures" / "series_by_district.png").stat().st_size > 10_000
     matrix = pd.read_csv(out / "08_reporting" / "series_transition_matrix.csv")
     assert len(matrix) == 4 * 3
+
+    # The map: a switch of years over the pictures, the intervals, the districts.
+    page = (out / "08_reporting" / "series_map.html").read_text()
+    config = json.loads(re.search(r'id="map-config">(.*?)</script>', page, re.S)[1])
+    layers = {c["name"]: c for c in config["layers"]}
+    assert [n for n in layers if n.startswith("Imagery")] == [f"Imagery {y}" for y in AS]
+    assert [n for n, c in layers.items() if c["visible"]] == [
+        "Imagery 2025", "Change 2016-2025", "Districts"
+    ]  # fmt: skip
+    assert all(layers[f"Imagery {y}"]["below"] for y in AS)
+    assert {layers[f"Land use {y}"]["group"] for y in AS} == {"classes"}
+    assert "Change 2019-2022" in layers
 
 
 def test_a_year_without_composite_says_to_run_imagery(transitioned: ProjectConf) -> None:

@@ -29,15 +29,19 @@ from cocoa_threat.models.scene import produce_class_map, settings_of
 from cocoa_threat.params import LandUse
 from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.inference import InferenceParams
+from cocoa_threat.params.reporting import ReportingParams
 from cocoa_threat.params.series import SeriesParams
 from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.plots.series import plot_series_by_district
 from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
+from cocoa_threat.rendering.map_layers import class_layer, true_colour_layer, vector_layer
+from cocoa_threat.rendering.webmap import WebMap, build_web_map
 
 logger = logging.getLogger(__name__)
 
 Loaders = dict[str, Callable[[], Any]]
+MAP_FILES = "series_map_files"  # tiles of large scenes, beside series_map.html
 
 
 def map_partition(year: int) -> str:
@@ -244,3 +248,60 @@ def plot_series(
         series.chart_columns,
         series.area_source,
     )
+
+
+def _popup(name: str, lost: pd.DataFrame, column: str) -> dict[str, Any]:
+    own = lost[lost["district"] == name]
+    popup: dict[str, Any] = {"district": name}
+    for row in own.itertuples():
+        popup[f"{column} {row.interval} (map area)"] = f"{getattr(row, column):.1f}"
+    return popup
+
+
+def series_web_map(
+    series_land_use_maps: Loaders,
+    series_change_maps: Loaders,
+    imagery_composites: Loaders,
+    series_districts: gpd.GeoDataFrame,
+    series_cocoa_lost: pd.DataFrame,
+    series: SeriesParams,
+    land_use: LandUse,
+    reporting: ReportingParams,
+) -> WebMap:
+    """The series' interactive map: a switch of years and intervals over the pictures.
+
+    Layers: the true-colour composite of every year (``reporting.rgb_bands``, drawn
+    under the classes; one at a time), the land use of every year (one at a time),
+    the change of every interval (one at a time; first -> last shown), and the
+    districts with the conversion of each interval in their pop-ups.
+
+    Returns:
+        ``series_web_map``: one page that opens offline.
+    """
+    r, years = reporting.map, series.years
+    size = {"max_px": r.max_px, "tile_px": r.tile_px}
+    classes = dict(enumerate(land_use.classes))
+    layers = [
+        true_colour_layer(imagery_composites[composite_partition(y)](), f"Imagery {y}",
+                          list(reporting.rgb_bands), r.true_colour_percentiles, **size,
+                          visible=y == years[-1], group="imagery")
+        for y in years
+    ]  # fmt: skip
+    maps = _maps(series_land_use_maps, series)
+    layers += [
+        class_layer(maps[y], f"Land use {y}", classes, **size, opacity=r.opacity, visible=False)
+        for y in years
+    ]
+    for a, b in series.intervals():
+        change = series_change_maps[change_partition(a, b)]()
+        codes = {int(k[5:]): v for k, v in change.tags.items() if k.startswith("code_")}
+        last = (a, b) == (years[0], years[-1])
+        layers.append(class_layer(change, f"Change {a}-{b}", codes, **size, opacity=r.opacity,
+                                  visible=last))  # fmt: skip
+    for layer in layers[len(years) :]:
+        layer.group = "classes"
+    column = [c for c in series_cocoa_lost.columns if c.endswith("_ha")][0]
+    popups = [_popup(n, series_cocoa_lost, column) for n in series_districts["district"]]
+    legend = {"title": "Districts (click for figures)", "categories": []}
+    layers.append(vector_layer(series_districts, "Districts", popups, None, legend))
+    return build_web_map(f"cocoa-threat: series {years[0]}-{years[-1]}", layers, MAP_FILES)

@@ -14,6 +14,7 @@ from cocoa_threat.pipelines.series.nodes import (
     series_areas,
     series_change_maps,
     series_transitions,
+    series_web_map,
 )
 
 MAPS = "series_land_use_maps"
@@ -71,6 +72,21 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
                 inputs=["series_by_district", "series_cocoa_lost", *ANALYSIS],
                 outputs="series_chart",
                 name="plot_series",
+            ),
+            Node(
+                series_web_map,
+                inputs=[
+                    MAPS,
+                    "series_change_maps",
+                    "imagery_composites",
+                    "series_districts",
+                    "series_cocoa_lost",
+                    "params:series",
+                    "params:land_use",
+                    "params:reporting",
+                ],
+                outputs="series_web_map",
+                name="series_web_map",
             ),
         ],
         tags="series",
