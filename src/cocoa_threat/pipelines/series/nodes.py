@@ -36,7 +36,7 @@ from cocoa_threat.plots.series import plot_series_by_district
 from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
 from cocoa_threat.rendering.map_layers import class_layer, true_colour_layer, vector_layer
-from cocoa_threat.rendering.webmap import WebMap, build_web_map
+from cocoa_threat.rendering.webmap import MapLayer, WebMap, build_web_map
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +258,21 @@ def _popup(name: str, lost: pd.DataFrame, column: str) -> dict[str, Any]:
     return popup
 
 
+def _change_layers(
+    series_change_maps: Loaders, series: SeriesParams, size: dict[str, int], opacity: float
+) -> list[MapLayer]:
+    """The change of every interval; first -> last shown."""
+    layers = []
+    for a, b in series.intervals():
+        change = series_change_maps[change_partition(a, b)]()
+        codes = {int(k[5:]): v for k, v in change.tags.items() if k.startswith("code_")}
+        shown = (a, b) == (series.years[0], series.years[-1])
+        layers.append(
+            class_layer(change, f"Change {a}-{b}", codes, **size, opacity=opacity, visible=shown)
+        )
+    return layers
+
+
 def series_web_map(
     series_land_use_maps: Loaders,
     series_change_maps: Loaders,
@@ -292,12 +307,7 @@ def series_web_map(
         class_layer(maps[y], f"Land use {y}", classes, **size, opacity=r.opacity, visible=False)
         for y in years
     ]
-    for a, b in series.intervals():
-        change = series_change_maps[change_partition(a, b)]()
-        codes = {int(k[5:]): v for k, v in change.tags.items() if k.startswith("code_")}
-        last = (a, b) == (years[0], years[-1])
-        layers.append(class_layer(change, f"Change {a}-{b}", codes, **size, opacity=r.opacity,
-                                  visible=last))  # fmt: skip
+    layers += _change_layers(series_change_maps, series, size, r.opacity)
     for layer in layers[len(years) :]:
         layer.group = "classes"
     column = [c for c in series_cocoa_lost.columns if c.endswith("_ha")][0]
