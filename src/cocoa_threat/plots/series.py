@@ -30,9 +30,7 @@ def plot_series_by_district(
     """
     districts = list(dict.fromkeys(by_district["district"]))
     rows = math.ceil(len(districts) / columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False, sharex=True
-    )
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)
     conv = f"{scheme.from_class}_to_{scheme.to_class}_ha"
     years = sorted(by_district["year"].unique())
     for ax, name in zip(axes.flat, districts, strict=False):
