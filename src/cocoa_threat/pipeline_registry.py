@@ -7,6 +7,7 @@ from kedro.pipeline import Pipeline, pipeline
 from cocoa_threat.conf import model_names, raw_source
 from cocoa_threat.pipelines import (
     demo,
+    demo_stac,
     download,
     economics,
     imagery,
@@ -15,6 +16,7 @@ from cocoa_threat.pipelines import (
     mercury,
     reporting,
     risk,
+    series,
     training,
     transition,
 )
@@ -69,4 +71,10 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["scene_inference"] = _grouped("inference", inference.create_scene_pipeline(models))
     # Not part of the default run (which stays offline): composites from a STAC catalog.
     pipelines["imagery"] = _grouped("imagery", imagery.create_pipeline())
+    # Not part of the default run: maps of series.years from the imagery pipeline's composites.
+    # The demo's tiles as a local STAC catalog (conf/series_demo: imagery, then series, offline).
+    pipelines["demo_stac"] = _grouped("demo_stac", demo_stac.create_pipeline())
+    pipelines["series"] = _grouped("inference", inference.select_pipeline(models)) + _grouped(
+        "series", series.create_pipeline()
+    )
     return pipelines

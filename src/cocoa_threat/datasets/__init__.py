@@ -5,6 +5,7 @@ from cocoa_threat.datasets.folder import FolderDataset
 from cocoa_threat.datasets.optional import OptionalJSONDataset
 from cocoa_threat.datasets.raster import RasterDataset
 from cocoa_threat.datasets.raw import RawDataset, RawStampDataset
+from cocoa_threat.datasets.stac import StacCatalogDataset
 from cocoa_threat.datasets.trained_model import TrainedModelDataset
 from cocoa_threat.datasets.vector import VectorDataset
 from cocoa_threat.datasets.webmap import WebMapDataset
@@ -16,6 +17,7 @@ __all__ = [
     "RasterDataset",
     "RawDataset",
     "RawStampDataset",
+    "StacCatalogDataset",
     "TrainedModelDataset",
     "VectorDataset",
     "WebMapDataset",

@@ -131,15 +131,18 @@ def overlays(
     paint: Callable[[np.ndarray], np.ndarray],
     tile_px: int,
 ) -> list[Overlay]:
-    """The coloured image, cut into tiles of at most ``tile_px`` per side (one if it fits)."""
+    """The coloured image, cut into tiles of at most ``tile_px`` per side (one if it fits).
+
+    ``values`` is (rows, cols) or (rows, cols, planes): ``paint`` gets each tile's part.
+    """
     west, south, east, north = bounds
-    rows, cols = values.shape
+    rows, cols = values.shape[:2]
     dx, dy = (east - west) / cols, (north - south) / rows
     out = []
     for r0 in range(0, rows, tile_px):
         for c0 in range(0, cols, tile_px):
             part = values[r0 : r0 + tile_px, c0 : c0 + tile_px]
-            h, w = part.shape
+            h, w = part.shape[:2]
             tile_bounds = [
                 [north - (r0 + h) * dy, west + c0 * dx],
                 [north - r0 * dy, west + (c0 + w) * dx],

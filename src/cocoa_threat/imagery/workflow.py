@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 PERCENTILES = (10, 25, 50, 75, 90)
 
 
+def composite_partition(year: int) -> str:
+    """The partition (file name without suffix) of a year's composite: ``composite_<year>``."""
+    return f"composite_{year}"
+
+
 def model_assets(p: ImageryParams, bands: list[str], aliases: dict[str, str]) -> list[str]:
     """The catalog's asset key of each model band (``ingestion.bands``), in order.
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from rasterio.windows import Window
@@ -24,6 +24,11 @@ from rasterio.windows import Window
 from cocoa_threat.geo.cog import RasterProducer, SharedPass
 from cocoa_threat.geo.compute import ComputeSettings, map_windows
 from cocoa_threat.geo.grid import RasterSource, expand, iter_windows
+from cocoa_threat.params.inference import InferenceParams
+from cocoa_threat.params.land_use import LandUse
+
+if TYPE_CHECKING:
+    from cocoa_threat.models.base import SegmentationModel
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +71,33 @@ class SceneSettings:
     probability_scale: int = 254
     colormap: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     progress: bool = True
+
+
+def settings_of(
+    p: InferenceParams,
+    lu: LandUse,
+    source: RasterSource,
+    model: SegmentationModel,
+    bands: list[int] | None,
+) -> SceneSettings:
+    """Engine settings from the ``inference`` and ``land_use`` parameters.
+
+    Args:
+        p: The ``inference`` parameters (windows, context, nodata).
+        lu: The ``land_use`` parameters (map nodata, colours).
+        source: The raster to map (its bands are matched to the model's).
+        model: The model (its bands and window batch).
+        bands: 1-based bands of ``source`` in model order; None: match by description.
+    """
+    return SceneSettings(
+        band_indexes=resolve_band_indexes(source, model.bands, bands),
+        image_nodata=p.image_nodata,
+        window_size=p.window_size,
+        context_margin=p.context_margin,
+        batch_windows=model.window_batch(p.window_size + 2 * p.context_margin),
+        nodata=lu.nodata,
+        colormap=lu.colormap(),
+    )
 
 
 def read_windows(

@@ -29,6 +29,7 @@ from cocoa_threat.params.land_use import LandUse
 from cocoa_threat.params.mercury import MercuryParams
 from cocoa_threat.params.reporting import ReportingParams
 from cocoa_threat.params.risk import RiskParams
+from cocoa_threat.params.series import SeriesParams
 from cocoa_threat.params.study import IntervalParams, PeriodParams
 from cocoa_threat.params.training import TrainingParams, parse_model_params
 from cocoa_threat.params.transition import TransitionParams
@@ -49,6 +50,7 @@ BLOCKS: dict[str, type[BaseModel]] = {
     "risk": RiskParams,
     "reporting": ReportingParams,
     "imagery": ImageryParams,
+    "series": SeriesParams,
     "compute": ComputeParams,
 }
 
@@ -157,6 +159,13 @@ def _demo_checks(parsed: dict[str, Any]) -> list[str]:
 
 def _cross_checks(parsed: dict[str, Any], models: list[str]) -> list[str]:
     problems = _land_use_checks(parsed, models) + _date_checks(parsed) + _demo_checks(parsed)
+    if "series" in parsed and "imagery" in parsed:
+        missing = [y for y in parsed["series"].years if y not in parsed["imagery"].years]
+        if missing:
+            problems.append(
+                f"series.years {missing} are not in imagery.years {parsed['imagery'].years}: "
+                f"each year of the series is mapped from its composite; add them there"
+            )
     if "inference" in parsed:
         wanted = parsed["inference"].model
         if wanted != "best" and wanted not in models:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cocoa_threat.params.base import Block, StrictModel
 
@@ -21,6 +21,18 @@ class WebMapSpec(StrictModel):
     )
     opacity: float = Field(0.8, gt=0, le=1)
     mercury_colour_map: str = "magma_r"
+    true_colour_percentiles: tuple[float, float] = Field(
+        (2.0, 98.0),
+        description="Each band of a true-colour layer is stretched between these percentiles.",
+    )
+
+    @field_validator("true_colour_percentiles")
+    @classmethod
+    def _percentiles(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 <= low < high <= 100:
+            raise ValueError(f"{list(value)}: give [low, high] with 0 <= low < high <= 100")
+        return value
 
 
 class ReportingParams(Block):

@@ -102,3 +102,62 @@ def vector_layer(
         feature["properties"] = {"popup": popup, **({"colour": colour} if colour else {})}
     kind = "points" if lonlat.geom_type.isin(["Point"]).all() else "polygons"
     return MapLayer(name=name, kind=kind, legend=legend, geojson=geojson, visible=visible)
+
+
+def true_colour_layer(
+    source: RasterSource,
+    name: str,
+    bands: list[str],
+    percentiles: tuple[float, float],
+    max_px: int,
+    tile_px: int,
+    visible: bool = False,
+    group: str | None = None,
+) -> MapLayer:
+    """The picture itself: three bands as red, green and blue, drawn under the classes.
+
+    Each band is stretched between its own ``percentiles`` (e.g. 2 and 98) over the
+    pixels with data; pixels without data are transparent.
+
+    Raises:
+        ValueError: If the raster lacks one of ``bands`` (naming the bands it has).
+    """
+    names = list(source.band_names)
+    missing = [b for b in bands if b not in names]
+    if missing:
+        raise ValueError(
+            f"{source.path} has no band {missing} for the true-colour layer '{name}' "
+            f"(it has {names}); set reporting.rgb_bands to three of them"
+        )
+    planes = []
+    for band in bands:
+        values, bounds = lonlat_values(source, names.index(band) + 1, max_px)
+        planes.append(values)
+    stack = np.stack(planes, axis=-1)
+    valid = np.all(np.isfinite(stack), axis=-1)
+    scaled = np.zeros_like(stack)
+    for i in range(3):
+        plane = stack[..., i]
+        low, high = np.percentile(plane[valid], percentiles) if valid.any() else (0.0, 1.0)
+        scaled[..., i] = np.clip((plane - low) / max(high - low, 1e-9), 0, 1)
+
+    def paint(part: np.ndarray) -> np.ndarray:
+        ok = np.all(np.isfinite(part), axis=-1)
+        rgb = np.round(np.nan_to_num(part) * 255).astype(np.uint8)
+        alpha = np.where(ok, 255, 0).astype(np.uint8)[..., None]
+        return np.concatenate([rgb, alpha], axis=-1)
+
+    scaled[~valid] = np.nan
+    return MapLayer(
+        name=name,
+        kind="raster",
+        legend={
+            "title": name,
+            "categories": [[f"{', '.join(bands)} as red, green, blue", "transparent"]],
+        },
+        overlays=overlays(scaled, bounds, paint, tile_px),
+        visible=visible,
+        opacity=1.0,
+        group=group,
+        below=True,
+    )

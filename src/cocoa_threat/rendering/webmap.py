@@ -39,6 +39,9 @@ class MapLayer:
             shown on click, ``properties.colour`` fills it.
         visible: Shown when the map opens.
         opacity: Of a raster layer.
+        group: Layers of one group are exclusive (a switch: showing one hides the
+            others, e.g. the years of a series); None: independent.
+        below: Drawn under every other layer (a true-colour picture under the classes).
     """
 
     name: str
@@ -48,6 +51,8 @@ class MapLayer:
     geojson: dict[str, Any] | None = None
     visible: bool = True
     opacity: float = 0.8
+    group: str | None = None
+    below: bool = False
 
 
 @dataclass
@@ -118,6 +123,8 @@ def _layer_config(
         "legend": layer.legend,
         "visible": layer.visible,
         "opacity": layer.opacity,
+        "group": layer.group,
+        "below": layer.below,
     }
     if layer.kind == "raster":
         images = []
@@ -166,7 +173,8 @@ APP = """
   "use strict";
   var cfg = JSON.parse(document.getElementById("map-config").textContent);
   var map = L.map("map", {crs: L.CRS.EPSG4326, attributionControl: false, zoomSnap: 0.25});
-  var overlays = {}, legends = {}, bounds = null;
+  var overlays = {}, legends = {}, groups = {}, bounds = null;
+  map.createPane("below"); map.getPane("below").style.zIndex = 350;
   function grow(b) { bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); }
   function popupNode(props) {
     var t = document.createElement("table");
@@ -181,7 +189,8 @@ APP = """
     if (c.kind === "raster") {
       layer = L.layerGroup(c.images.map(function (im) {
         var b = L.latLngBounds(im.bounds); grow(b);
-        return L.imageOverlay(im.src, b, {opacity: c.opacity, interactive: false});
+        return L.imageOverlay(im.src, b, {opacity: c.opacity, interactive: false,
+                                          pane: c.below ? "below" : "overlayPane"});
       }));
     } else {
       layer = L.geoJSON(c.geojson, {
@@ -199,8 +208,11 @@ APP = """
       });
       if (layer.getLayers().length) { grow(layer.getBounds()); }
     }
-    overlays[c.name] = layer; legends[c.name] = c.legend;
-    if (c.visible) { layer.addTo(map); }
+    overlays[c.name] = layer; legends[c.name] = c.legend; groups[c.name] = c.group;
+    var taken = c.group && Object.keys(overlays).some(function (n) {
+      return n !== c.name && groups[n] === c.group && map.hasLayer(overlays[n]);
+    });
+    if (c.visible && !taken) { layer.addTo(map); }
   });
   L.control.layers(null, overlays, {collapsed: false}).addTo(map);
   L.control.scale({imperial: false, maxWidth: 180}).addTo(map);
@@ -231,7 +243,22 @@ APP = """
       });
     });
   }
-  map.on("overlayadd overlayremove", draw); draw();
+  // A group is a switch: showing one of its layers hides the others (e.g. the years).
+  map.on("overlayadd", function (e) {
+    var g = groups[e.name];
+    if (!g) { return; }
+    // After the layer control's click is handled, so that it unticks the others.
+    setTimeout(function () {
+      Object.keys(overlays).forEach(function (n) {
+        if (n !== e.name && groups[n] === g && map.hasLayer(overlays[n])) { map.removeLayer(overlays[n]); }
+      });
+    }, 0);
+  });
+  function shown() {
+    document.body.setAttribute("data-map-shown", Object.keys(overlays).filter(function (n) {
+      return map.hasLayer(overlays[n]); }).join("|"));
+  }
+  map.on("overlayadd overlayremove", function () { draw(); shown(); }); draw(); shown();
   if (bounds) { map.fitBounds(bounds.pad(0.03)); } else { map.setView([0, 0], 2); }
   document.title = cfg.title;
   document.body.setAttribute("data-map-layers", Object.keys(overlays).join("|"));

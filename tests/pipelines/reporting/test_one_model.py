@@ -47,6 +47,8 @@ def test_the_report_shows_the_models_that_exist(transitioned: ProjectConf) -> No
     assert 'href="map.html"' in html  # the interactive map, next to the report
     web_map = catalog.load("web_map")
     assert "Cocoa risk class" in web_map and "Districts" in web_map
+    # The pictures of both years under the classes, one at a time.
+    assert '"name":"Imagery 2016","kind":"raster"' in web_map and '"name":"Imagery 2022"' in web_map
     assert external_resources(web_map) == []
     # Only the forest's confusion matrices (plus the other figures) are embedded.
     assert len(re.findall(r"data:image/png;base64", html)) == 11

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 def partition(year: int) -> str:
     """The partition (file name without suffix) of a year's composite."""
-    return f"composite_{year}"
+    return workflow.composite_partition(year)
 
 
 def search_imagery(

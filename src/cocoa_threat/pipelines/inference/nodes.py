@@ -12,7 +12,7 @@ from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.models.base import SegmentationModel
-from cocoa_threat.models.scene import SceneSettings, produce_class_map, resolve_band_indexes
+from cocoa_threat.models.scene import SceneSettings, produce_class_map, settings_of
 from cocoa_threat.models.selection import check_model_matches, choose_model, matching_test_score
 from cocoa_threat.params import LandUse
 from cocoa_threat.params.compute import ComputeParams
@@ -112,16 +112,8 @@ def scene_settings(
     model: SegmentationModel,
     bands: list[int] | None,
 ) -> SceneSettings:
-    """Engine settings from the parameters."""
-    return SceneSettings(
-        band_indexes=resolve_band_indexes(source, model.bands, bands),
-        image_nodata=p.image_nodata,
-        window_size=p.window_size,
-        context_margin=p.context_margin,
-        batch_windows=model.window_batch(p.window_size + 2 * p.context_margin),
-        nodata=lu.nodata,
-        colormap=lu.colormap(),
-    )
+    """Engine settings from the parameters (:func:`~cocoa_threat.models.scene.settings_of`)."""
+    return settings_of(p, lu, source, model, bands)
 
 
 def predict_land_use(

@@ -102,6 +102,11 @@ def year_pipeline(namespace: str) -> Pipeline:
     )
 
 
+def select_pipeline(models: tuple[str, ...] | None = None) -> Pipeline:
+    """The model choice alone (``chosen_model``), for pipelines that map other rasters."""
+    return _select(models or model_names())
+
+
 def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
     """Create the inference pipeline (both image dates)."""
     years = sum((year_pipeline(ns) for ns in PERIODS), Pipeline([]))

@@ -31,7 +31,12 @@ from cocoa_threat.params.training import ModelSpec, TrainingParams
 from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.plots.patches import plot_sample_patches as draw_sample_patches
 from cocoa_threat.rendering import sections
-from cocoa_threat.rendering.map_layers import class_layer, continuous_layer, vector_layer
+from cocoa_threat.rendering.map_layers import (
+    class_layer,
+    continuous_layer,
+    true_colour_layer,
+    vector_layer,
+)
 from cocoa_threat.rendering.report import render_report
 from cocoa_threat.rendering.webmap import MapLayer, WebMap
 from cocoa_threat.rendering.webmap import build_web_map as build_map
@@ -205,19 +210,29 @@ def land_use_layers(
     before_map: RasterSource,
     after_map: RasterSource,
     change_map: RasterSource,
+    before_input: RasterSource,
+    after_input: RasterSource,
     before: PeriodParams,
     after: PeriodParams,
     land_use: LandUse,
     reporting: ReportingParams,
 ) -> list[MapLayer]:
-    """The map's land use of each year and the change between them."""
+    """The map's imagery of each year (true colour, under the classes, one at a time),
+    the land use of each year and the change between them."""
     r, years = reporting.map, (before.year, after.year)
     size = {"max_px": r.max_px, "tile_px": r.tile_px, "opacity": r.opacity}
     classes = dict(enumerate(land_use.classes))
     changes = {
         int(k.removeprefix("code_")): v for k, v in change_map.tags.items() if k.startswith("code_")
     }
+    pictures = [
+        true_colour_layer(source, f"Imagery {year}", list(reporting.rgb_bands),
+                          r.true_colour_percentiles, r.max_px, r.tile_px,
+                          visible=year == years[1], group="imagery")
+        for source, year in ((before_input, years[0]), (after_input, years[1]))
+    ]  # fmt: skip
     return [
+        *pictures,
         class_layer(before_map, f"Land use {years[0]}", classes, **size, visible=False),
         class_layer(after_map, f"Land use {years[1]}", classes, **size, visible=False),
         class_layer(change_map, f"Change {years[0]}-{years[1]}", changes, **size),

@@ -134,6 +134,8 @@ def _map_nodes() -> list[Node]:
                 "before.land_use_map",
                 "after.land_use_map",
                 "change_map",
+                "before.input_mosaic",
+                "after.input_mosaic",
                 "params:before",
                 "params:after",
                 "params:land_use",
