@@ -13,6 +13,7 @@ from cocoa_threat.pipelines import (
     inference,
     ingestion,
     mercury,
+    reference_sample,
     reporting,
     risk,
     training,
@@ -69,4 +70,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["scene_inference"] = _grouped("inference", inference.create_scene_pipeline(models))
     # Not part of the default run (which stays offline): composites from a STAC catalog.
     pipelines["imagery"] = _grouped("imagery", imagery.create_pipeline())
+    # The reference-sample kit: a sample of one year's map to label, and its adjusted areas.
+    pipelines["reference_sample"] = _grouped("reference_sample", reference_sample.create_pipeline())
     return pipelines

@@ -2,7 +2,7 @@
 
 from cocoa_threat.datasets.figure import FigureDataset
 from cocoa_threat.datasets.folder import FolderDataset
-from cocoa_threat.datasets.optional import OptionalJSONDataset
+from cocoa_threat.datasets.optional import OptionalCSVDataset, OptionalJSONDataset
 from cocoa_threat.datasets.raster import RasterDataset
 from cocoa_threat.datasets.raw import RawDataset, RawStampDataset
 from cocoa_threat.datasets.trained_model import TrainedModelDataset
@@ -12,6 +12,7 @@ from cocoa_threat.datasets.webmap import WebMapDataset
 __all__ = [
     "FigureDataset",
     "FolderDataset",
+    "OptionalCSVDataset",
     "OptionalJSONDataset",
     "RasterDataset",
     "RawDataset",

@@ -27,6 +27,7 @@ from cocoa_threat.params.inference import InferenceParams
 from cocoa_threat.params.ingestion import IngestionParams
 from cocoa_threat.params.land_use import LandUse
 from cocoa_threat.params.mercury import MercuryParams
+from cocoa_threat.params.reference_sample import ReferenceSampleParams
 from cocoa_threat.params.reporting import ReportingParams
 from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.params.study import IntervalParams, PeriodParams
@@ -44,6 +45,7 @@ BLOCKS: dict[str, type[BaseModel]] = {
     "after": PeriodParams,
     "intervals": IntervalParams,
     "transition": TransitionParams,
+    "reference_sample": ReferenceSampleParams,
     "economics": EconomicsParams,
     "mercury": MercuryParams,
     "risk": RiskParams,
@@ -97,6 +99,8 @@ def _land_use_checks(parsed: dict[str, Any], models: list[str]) -> list[str]:
             )
     if "transition" in parsed:
         problems += parsed["transition"].check_land_use(land_use)
+    if "reference_sample" in parsed:
+        problems += parsed["reference_sample"].check_land_use(land_use)
     if land_use.cocoa_class is None:
         problems += [
             f"{key}: {what} needs a cocoa class, but this is a two-class study "
