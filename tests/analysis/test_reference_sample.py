@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -232,7 +234,9 @@ def test_intervals_cover_the_truth_at_the_nominal_rate_with_the_design_width() -
         assert 0.90 <= covered.mean() <= 0.99, report
         # the intervals are as wide as the design says, not wider nor narrower
         assert 0.85 <= half_width.mean() / expected_half <= 1.15, report
-    print("coverage, width / design width, mean SE / design SE, |bias| / design SE:", report)
+    logging.getLogger(__name__).info(
+        "coverage, width / design width, mean SE / design SE, |bias| / design SE: %s", report
+    )
 
 
 def test_map_areas_say_they_are_not_adjusted() -> None:

@@ -14,7 +14,9 @@ class ChipParams(StrictModel):
     """``reference_sample.chips``: the small image chips of both years for each point."""
 
     enabled: bool = True
-    bands: list[str] = Field(default_factory=lambda: ["B4", "B3", "B2"], min_length=3, max_length=3)
+    bands: list[str] = Field(
+        default_factory=lambda: ["RED", "GREEN", "BLUE"], min_length=3, max_length=3
+    )
     size_px: int = Field(32, ge=8, le=256, description="Chip side (map pixels).")
     zoom: int = Field(4, ge=1, le=16, description="Each map pixel drawn as zoom x zoom.")
     stretch_percentiles: tuple[float, float] = (2.0, 98.0)
