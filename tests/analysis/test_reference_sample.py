@@ -265,6 +265,10 @@ def test_chip_shows_both_years_with_the_point_outlined() -> None:
         out[:, r0 - r : r0 - r + part.shape[1], c0 - c : c0 - c + part.shape[2]] = part
         return out
 
-    rgb = kit.chip([(read, -9999.0), (read, -9999.0)], 2, 2, 16, 2, (2, 98))
+    cached = kit.block_cached(read, 16, 16)
+    for r, c in [(0, 0), (20, 33), (49, 49), (17, 2)]:
+        window = Window(c - 8, r - 8, 16, 16)
+        assert np.array_equal(cached(window), read(window))
+    rgb = kit.chip([(read, -9999.0), (cached, -9999.0)], 2, 2, 16, 2, (2, 98))
     assert rgb.shape == (32, 2 * 32 + 2, 3) and rgb.dtype == np.uint8
     assert tuple(rgb[15, 16]) == (255, 0, 255)

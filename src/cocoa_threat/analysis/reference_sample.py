@@ -195,7 +195,7 @@ def draw_pixels(
 
     Returns:
         One row per point: stratum (code), row, col, n_stratum (``N_h``) and
-        inclusion_probability (``n_h / N_h``), in a random order.
+        inclusion_probability (``n_h / N_h``), window by window.
 
     Raises:
         ValueError: When a stratum has fewer pixels than points asked.
@@ -227,7 +227,11 @@ def draw_pixels(
                 )
             )
     frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["stratum"])
-    frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+    # In window order, row by row: neighbouring ids lie near each other (labelling goes
+    # across the map once, and the chips read each window once).
+    frame["block"] = (frame["row"] // block) * len(windows) + frame["col"] // block
+    frame = frame.sort_values(["block", "row", "col"]).drop(columns="block")
+    frame = frame.reset_index(drop=True)
     frame["n_stratum"] = total[frame["stratum"].to_numpy(int)]
     frame["inclusion_probability"] = alloc[frame["stratum"].to_numpy(int)] / frame["n_stratum"]
     return frame
@@ -537,6 +541,36 @@ def _stretch(
         scaled = (data[i] - lo) / (hi - lo if hi > lo else 1.0)
         out[i] = np.where(valid[i], np.clip(scaled * 255, 0, 255), 0).astype(np.uint8)
     return np.moveaxis(out, 0, -1)
+
+
+def block_cached(
+    read: Callable[[Window], np.ndarray], block: int, margin: int
+) -> Callable[[Window], np.ndarray]:
+    """``read`` through a one-window cache: a window of ``block`` px plus ``margin`` around.
+
+    Chips of points in the same block (ids in window order) then cost one read.
+    """
+    cache: dict[tuple[int, int], tuple[Window, np.ndarray]] = {}
+
+    def cached(window: Window) -> np.ndarray:
+        key = (
+            int(window.row_off + window.height // 2) // block,
+            int(window.col_off + window.width // 2) // block,
+        )
+        if key not in cache:
+            outer = Window(
+                key[1] * block - margin,
+                key[0] * block - margin,
+                block + 2 * margin,
+                block + 2 * margin,
+            )
+            cache.clear()
+            cache[key] = (outer, read(outer))
+        outer, data = cache[key]
+        r, c = int(window.row_off - outer.row_off), int(window.col_off - outer.col_off)
+        return data[..., r : r + int(window.height), c : c + int(window.width)]
+
+    return cached
 
 
 def chip(

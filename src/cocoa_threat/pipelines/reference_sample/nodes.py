@@ -125,7 +125,10 @@ def make_chips(
                 f"({names}); name three of them, or set chips.enabled: false"
             )
         idx = [names.index(b) + 1 for b in c.bands]
-        readers.append((lambda w, m=mosaic, i=idx: m.read(w, bands=i), mosaic.nodata))
+        read = kit.block_cached(
+            lambda w, m=mosaic, i=idx: m.read(w, bands=i), params.block_size, c.size_px
+        )
+        readers.append((read, mosaic.nodata))
 
     def one(row: int, col: int) -> Callable[[], Image.Image]:
         args = (row, col, c.size_px, c.zoom, c.stretch_percentiles)
