@@ -53,6 +53,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         "economics": economics.create_pipeline(),
         "mercury": mercury.create_pipeline(),
         "risk": risk.create_pipeline(),
+        # A sample of one year's map to label (QGIS), and its error-adjusted areas.
+        "reference_sample": reference_sample.create_pipeline(),
         "reporting": reporting.create_pipeline(models),
     }
     pipelines = {name: _grouped(name, p) for name, p in study.items()}
@@ -70,6 +72,4 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines["scene_inference"] = _grouped("inference", inference.create_scene_pipeline(models))
     # Not part of the default run (which stays offline): composites from a STAC catalog.
     pipelines["imagery"] = _grouped("imagery", imagery.create_pipeline())
-    # The reference-sample kit: a sample of one year's map to label, and its adjusted areas.
-    pipelines["reference_sample"] = _grouped("reference_sample", reference_sample.create_pipeline())
     return pipelines

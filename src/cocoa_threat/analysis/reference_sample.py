@@ -645,3 +645,22 @@ def labels_at_points(
         named = [classes[c] if 0 <= c < len(classes) and c != nodata else "" for c in codes]
         out[points.index[inside]] = named
     return out
+
+
+def guessed_accuracies(
+    strata: list[StratumDef], guesses: dict[str, float], default: float
+) -> np.ndarray:
+    """The guessed user's accuracy of each stratum (``default`` where none is given).
+
+    Guesses for strata this map doesn't have (a class of another study) are
+    logged, not refused: the same conf serves a two-class study.
+    """
+    names = [s.name for s in strata]
+    unused = sorted(set(guesses) - set(names))
+    if unused:
+        logger.warning(
+            "reference_sample.expected_users_accuracy: %s are not strata of this map (%s); ignored",
+            unused,
+            names,
+        )
+    return np.array([guesses.get(n, default) for n in names], dtype=float)

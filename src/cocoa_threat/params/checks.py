@@ -99,8 +99,6 @@ def _land_use_checks(parsed: dict[str, Any], models: list[str]) -> list[str]:
             )
     if "transition" in parsed:
         problems += parsed["transition"].check_land_use(land_use)
-    if "reference_sample" in parsed:
-        problems += parsed["reference_sample"].check_land_use(land_use)
     if land_use.cocoa_class is None:
         problems += [
             f"{key}: {what} needs a cocoa class, but this is a two-class study "

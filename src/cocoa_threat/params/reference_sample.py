@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from cocoa_threat.params.base import Block, StrictModel
-from cocoa_threat.params.land_use import LandUse
 
 
 class ChipParams(StrictModel):
@@ -36,7 +35,7 @@ class ReferenceSampleParams(Block):
     target_se: float = Field(
         0.01, gt=0, lt=1, description="Target SE of the overall accuracy (Olofsson eq. 13)."
     )
-    expected_users_accuracy: dict[str, float] = Field(
+    expected_users_accuracy: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
         description="Guessed user's accuracy per stratum (class or 'from -> to').",
     )
@@ -52,16 +51,3 @@ class ReferenceSampleParams(Block):
         description="'labels': label the sample from the ingested tile labels (the demo).",
     )
     chips: ChipParams = Field(default_factory=ChipParams)
-
-    def check_land_use(self, land_use: LandUse) -> list[str]:
-        """Guessed accuracies of strata that do not exist."""
-        known = [*land_use.classes, "any 'from -> to' conversion"]
-        return [
-            f"reference_sample.expected_users_accuracy.{k}: not a stratum ({known})"
-            for k in self.expected_users_accuracy
-            if k not in land_use.classes and "->" not in k
-        ] + [
-            f"reference_sample.expected_users_accuracy.{k}: {v} is not in [0, 1]"
-            for k, v in self.expected_users_accuracy.items()
-            if not 0 <= v <= 1
-        ]

@@ -75,9 +75,7 @@ def draw_sample(
     grid = year_map.grid
     counted = kit.count_strata(strata_of, grid, len(strata), p.block_size)
     n_pixels = counted[1].sum(axis=0)
-    users = np.array(
-        [p.expected_users_accuracy.get(s.name, p.default_users_accuracy) for s in strata]
-    )
+    users = kit.guessed_accuracies(strata, p.expected_users_accuracy, p.default_users_accuracy)
     weights = n_pixels / max(int(n_pixels.sum()), 1)
     n = min(kit.sample_size(weights, users, p.target_se), p.max_points)
     alloc = kit.allocate(n, n_pixels, p.min_per_stratum)
