@@ -154,6 +154,15 @@ def test_validation_lists_every_offending_id() -> None:
     assert "missing from the file: 5" in text
 
 
+def test_validation_refuses_labels_of_another_draw() -> None:
+    sample = _sample(3).assign(x=[0.0, 10.0, 20.0], y=[0.0, 0.0, 0.0])
+    labels = sample[["id", "x", "y"]].assign(reference_class="mining")
+    labels.loc[1, "x"] = 40.0
+    with pytest.raises(kit.LabelError, match=r"this one\): 2\n"):
+        kit.validate_labels(labels, sample, CLASSES, "f.csv", xy_tolerance=5.0)
+    assert len(kit.validate_labels(labels.drop(columns="x"), sample, CLASSES, "f", False, 5.0))
+
+
 def test_validation_needs_the_columns() -> None:
     with pytest.raises(kit.LabelError, match="reference_class"):
         kit.validate_labels(pd.DataFrame({"id": [1]}), _sample(), CLASSES, "f.csv")

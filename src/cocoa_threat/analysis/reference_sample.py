@@ -312,6 +312,7 @@ def validate_labels(
     classes: list[str],
     where: str,
     allow_missing: bool = False,
+    xy_tolerance: float | None = None,
 ) -> pd.DataFrame:
     """Check a labelled sample against the drawn one: every point once, with a known class.
 
@@ -322,6 +323,8 @@ def validate_labels(
         where: The file, for messages.
         allow_missing: Points absent or unlabelled are dropped (non-response in
             their stratum) instead of refused; only the demo's labeller uses it.
+        xy_tolerance: Where the file keeps ``x`` and ``y``, points farther than this
+            (map units) from the drawn point are refused (labels of another draw).
 
     Returns:
         The drawn sample's rows that are labelled, with their ``reference_class``.
@@ -356,6 +359,16 @@ def validate_labels(
     if bad_class.any():
         listed = table[bad_class].apply(lambda r: f"{r['id']} ({r['reference_class']!r})", axis=1)
         problems.append(f"unknown classes (known: {classes}) at ids: {_ids(listed)}")
+    if xy_tolerance is not None and {"x", "y"} <= set(labelled.columns):
+        xy = labelled.loc[ids.notna(), ["x", "y"]].apply(pd.to_numeric, errors="coerce")
+        drawn = sample.set_index("id").reindex(table["id"])[["x", "y"]].to_numpy(float)
+        off = (np.abs(xy.to_numpy(float) - drawn) > xy_tolerance).any(axis=1)
+        off &= ~np.isnan(drawn).any(axis=1)
+        if off.any():
+            problems.append(
+                f"points not where the drawn sample has them (labels of another draw? "
+                f"draw again or label this one): {_ids(table.loc[off, 'id'])}"
+            )
     absent = sample.loc[~sample["id"].isin(table["id"]), "id"]
     if not allow_missing and blank.any():
         problems.append(f"ids without a reference_class: {_ids(table.loc[blank, 'id'])}")

@@ -209,7 +209,8 @@ def read_labelled(
             "adjusted; label data/08_reporting/reference_sample.csv and save it there"
         )
         return sample.iloc[:0].assign(labelled_by="")
-    table = kit.validate_labels(labels, sample, land_use.classes, where, allow_missing=allow)
+    half = land_use.pixel_size / 2
+    table = kit.validate_labels(labels, sample, land_use.classes, where, allow, half)
     return table.assign(labelled_by=where)
 
 
