@@ -205,8 +205,9 @@ def read_labelled(
         )
     else:
         logger.warning(
-            "No labelled reference sample (reference_labels): the areas are map areas, not "
-            "adjusted; label data/08_reporting/reference_sample.csv and save it there"
+            "No labelled reference sample: the areas are map areas, not adjusted. Label "
+            "data/08_reporting/reference_sample.csv (reference_class) and save it as "
+            "data/01_raw/reference_labels.csv (catalog: reference_labels)"
         )
         return sample.iloc[:0].assign(labelled_by="")
     half = land_use.pixel_size / 2
