@@ -46,8 +46,12 @@ class ImageFolderDataset(AbstractDataset[dict[str, Any], dict[str, Path]]):
         tmp = folder.with_name(f".{folder.name}.partial")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        for name, image in data.items():
-            (image() if callable(image) else image).save(tmp / f"{name}.png")
+        try:
+            for name, image in data.items():
+                (image() if callable(image) else image).save(tmp / f"{name}.png")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         old = folder.with_name(f".{folder.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
