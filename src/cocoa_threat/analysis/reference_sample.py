@@ -542,17 +542,17 @@ def map_strata(
 def _stretch(
     bands: np.ndarray, nodata: float | None, percentiles: tuple[float, float]
 ) -> np.ndarray:
-    """(3, r, c) values -> (r, c, 3) uint8, stretched between the chip's percentiles."""
+    """(3, r, c) values -> (r, c, 3) uint8, stretched between the chip's percentiles.
+
+    One stretch for the three bands keeps their balance (true colour stays true).
+    """
     data = bands.astype(np.float64)
     valid = np.isfinite(data) & (data != nodata if nodata is not None else True)
     out = np.zeros(data.shape, dtype=np.uint8)
-    for i in range(len(data)):
-        ok = data[i][valid[i]]
-        if ok.size == 0:
-            continue
-        lo, hi = np.percentile(ok, percentiles)
-        scaled = (data[i] - lo) / (hi - lo if hi > lo else 1.0)
-        out[i] = np.where(valid[i], np.clip(scaled * 255, 0, 255), 0).astype(np.uint8)
+    if valid.any():
+        lo, hi = np.percentile(data[valid], percentiles)
+        scaled = (data - lo) / (hi - lo if hi > lo else 1.0)
+        out = np.where(valid, np.clip(scaled * 255, 0, 255), 0).astype(np.uint8)
     return np.moveaxis(out, 0, -1)
 
 
