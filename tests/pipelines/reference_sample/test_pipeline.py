@@ -67,6 +67,12 @@ def test_demo_sample_labelled_from_its_own_labels(transitioned: ProjectConf) -> 
     finite = areas.dropna(subset=["ci_low_ha"])
     assert len(finite) and (finite["ci_low_ha"] <= finite["adjusted_ha"]).all()
     assert (finite["adjusted_ha"] <= finite["ci_high_ha"]).all()
+    # The demo's labels cover (almost) every pixel: their census is the truth the kit estimates.
+    census = catalog.load("area_estimates")
+    census = census[census["population"] == "whole region"].set_index("quantity")["census_ha"]
+    for cls, r in areas.iterrows():
+        truth = census[f"{cls} (after)"]
+        assert abs(r["adjusted_ha"] - truth) < 3 * r["se_ha"] + 0.02 * truth, (cls, r, truth)
 
 
 def test_user_labels_checked_then_used(transitioned: ProjectConf) -> None:
