@@ -56,6 +56,40 @@ def test_allocation_never_exceeds_a_stratum_and_minima_win() -> None:
     assert kit.allocate(100, np.array([1000, 1000]), 2).tolist() == [50, 50]
 
 
+def test_sample_size_for_a_target_class_counts_the_minima() -> None:
+    n_pixels = np.array([800_000, 30_000, 150_000, 20_000])
+    share = np.array([0.01, 0.8, 0.02, 0.6])  # mining mapped in strata 1 and 3
+    n = kit.sample_size_for_class(n_pixels, share, 0.003, 20, 5000)
+    w = n_pixels / n_pixels.sum()
+
+    def se(k: int) -> float:
+        return kit.class_share_se(w, share, kit.allocate(k, n_pixels, 20))
+
+    assert se(n) <= 0.003 < se(n - 1)
+    # The SE formula is the estimator's variance with proportional strata (no fpc).
+    alloc = kit.allocate(n, n_pixels, 20)
+    assert se(n) ** 2 == pytest.approx((w**2 * share * (1 - share) / alloc).sum())
+    assert kit.sample_size_for_class(n_pixels, share, 1e-6, 20, 700) == 700
+
+
+def test_planned_size_by_target() -> None:
+    from cocoa_threat.params.reference_sample import ReferenceSampleParams
+
+    strata = [kit.StratumDef(c, c) for c in CLASSES] + [kit.StratumDef("c -> m", "mining")]
+    n_pixels, users = np.array([8000, 500, 3000, 200]), np.array([0.95, 0.8, 0.8, 0.6])
+    overall = ReferenceSampleParams.model_validate({"target_se": 0.02})
+    weights = n_pixels / n_pixels.sum()
+    assert kit.planned_size(strata, n_pixels, users, overall) == kit.sample_size(
+        weights, users, 0.02
+    )
+    mining = ReferenceSampleParams.model_validate({"target": "mining", "target_se": 0.005})
+    assert kit.planned_size(strata, n_pixels, users, mining) > 0
+    with pytest.raises(ValueError, match="reference_sample.target: 'forest'"):
+        kit.planned_size(
+            strata, n_pixels, users, ReferenceSampleParams.model_validate({"target": "forest"})
+        )
+
+
 # ---- the draw ---------------------------------------------------------------------------
 def _strata_map(seed: int = 0, shape: tuple[int, int] = (300, 260)) -> np.ndarray:
     rng = np.random.default_rng(seed)

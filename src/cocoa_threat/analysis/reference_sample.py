@@ -33,6 +33,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,6 +111,54 @@ def sample_size(weights: np.ndarray, users_accuracy: np.ndarray, target_se: floa
         raise ValueError(f"user's accuracies must be in [0, 1], got {u.tolist()}")
     s = np.sqrt(u * (1 - u))
     return max(1, math.ceil((float((w * s).sum()) / target_se) ** 2))
+
+
+def class_share_se(weights: np.ndarray, class_share: np.ndarray, allocation: np.ndarray) -> float:
+    """SE of a class's area share under a stratified design: ``sqrt(sum W_h^2 p_h (1-p_h) / n_h)``.
+
+    Args:
+        weights: Area share of each stratum.
+        class_share: Guessed share of the class in each stratum's reference (``p_h``).
+        allocation: Points per stratum.
+    """
+    w, p, n = (np.asarray(a, float) for a in (weights, class_share, allocation))
+    terms = np.divide(w**2 * p * (1 - p), n, out=np.full(len(w), np.inf), where=n > 0)
+    terms[(w == 0) | (p * (1 - p) == 0)] = 0.0
+    return float(np.sqrt(terms.sum()))
+
+
+def sample_size_for_class(
+    n_pixels: np.ndarray,
+    class_share: np.ndarray,
+    target_se: float,
+    min_per_stratum: int,
+    max_points: int,
+) -> int:
+    """Fewest points whose allocation (:func:`allocate`) gives a class's area share ``target_se``.
+
+    The allocation's minima count: the search is over the total ``n``. Returns
+    ``max_points`` when even that misses the target (logged).
+    """
+    size = np.asarray(n_pixels, dtype=np.int64)
+    w = size / max(int(size.sum()), 1)
+
+    def se(n: int) -> float:
+        return class_share_se(w, class_share, allocate(n, size, min_per_stratum))
+
+    if se(max_points) > target_se:
+        logger.warning(
+            "Even %d points give the class an SE of %.4f > target %.4f: taking %d",
+            max_points,
+            se(max_points),
+            target_se,
+            max_points,
+        )
+        return max_points
+    low, high = 1, max_points
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (low, mid) if se(mid) <= target_se else (mid + 1, high)
+    return low
 
 
 def _round_to(total: int, shares: np.ndarray) -> np.ndarray:
@@ -677,3 +726,33 @@ def guessed_accuracies(
             names,
         )
     return np.array([guesses.get(n, default) for n in names], dtype=float)
+
+
+def planned_size(
+    strata: list[StratumDef], n_pixels: np.ndarray, users_accuracy: np.ndarray, params: Any
+) -> int:
+    """The sample size the parameters ask for (``reference_sample``: target, target_se ...).
+
+    ``target: overall``: Olofsson's eq. 13. A class name: the fewest points whose
+    allocation gives that class's area share the target SE, guessing its share as
+    the user's accuracy in strata mapped as the class and ``expected_share_elsewhere``
+    in the others.
+
+    Raises:
+        ValueError: When the target is neither ``overall`` nor a class of the strata.
+    """
+    p = params
+    size = np.asarray(n_pixels, dtype=np.int64)
+    if p.target == "overall":
+        weights = size / max(int(size.sum()), 1)
+        return min(sample_size(weights, users_accuracy, p.target_se), p.max_points)
+    classes = sorted({s.map_class for s in strata})
+    if p.target not in classes:
+        raise ValueError(
+            f"reference_sample.target: {p.target!r} is neither 'overall' nor a class of the "
+            f"map {classes}"
+        )
+    share = np.where(
+        [s.map_class == p.target for s in strata], users_accuracy, p.expected_share_elsewhere
+    )
+    return sample_size_for_class(size, share, p.target_se, p.min_per_stratum, p.max_points)

@@ -32,8 +32,17 @@ class ReferenceSampleParams(Block):
     change_stratum: bool = Field(
         True, description="The mapped conversion (transition.from -> to) as a stratum."
     )
-    target_se: float = Field(
-        0.01, gt=0, lt=1, description="Target SE of the overall accuracy (Olofsson eq. 13)."
+    target: str = Field(
+        "overall",
+        description="'overall': target SE of the overall accuracy (Olofsson eq. 13); a class "
+        "name: target SE of that class's area share.",
+    )
+    target_se: float = Field(0.01, gt=0, lt=1, description="The target standard error.")
+    expected_share_elsewhere: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Target class: its guessed share in strata mapped as another class.",
     )
     expected_users_accuracy: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,

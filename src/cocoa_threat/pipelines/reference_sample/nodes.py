@@ -76,19 +76,19 @@ def draw_sample(
     counted = kit.count_strata(strata_of, grid, len(strata), p.block_size)
     n_pixels = counted[1].sum(axis=0)
     users = kit.guessed_accuracies(strata, p.expected_users_accuracy, p.default_users_accuracy)
-    weights = n_pixels / max(int(n_pixels.sum()), 1)
-    n = min(kit.sample_size(weights, users, p.target_se), p.max_points)
+    n = kit.planned_size(strata, n_pixels, users, p)
     alloc = kit.allocate(n, n_pixels, p.min_per_stratum)
     rng = np.random.default_rng(p.seed)
     pixels = kit.draw_pixels(strata_of, grid, alloc, p.block_size, rng, counted)
     points = kit.point_table(pixels, grid, strata)
     design = kit.design_table(strata, n_pixels, alloc, users, grid.hectares(1))
     logger.info(
-        "Reference sample of the %s map: %d points (Olofsson eq. 13 asks %d for SE %.3f), %s",
+        "Reference sample of the %s map: %d points (%d for an SE of %.3f of the %s), %s",
         p.period,
         len(points),
         n,
         p.target_se,
+        "overall accuracy" if p.target == "overall" else f"area share of {p.target}",
         ", ".join(f"{s.name} {k}" for s, k in zip(strata, alloc, strict=True)),
     )
     frame = gpd.GeoDataFrame(
