@@ -14,6 +14,7 @@ from cocoa_threat.pipelines import (
     inference,
     ingestion,
     mercury,
+    reference_sample,
     reporting,
     risk,
     series,
@@ -54,6 +55,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         "economics": economics.create_pipeline(),
         "mercury": mercury.create_pipeline(),
         "risk": risk.create_pipeline(),
+        # A sample of one year's map to label (QGIS), and its error-adjusted areas.
+        "reference_sample": reference_sample.create_pipeline(),
         "reporting": reporting.create_pipeline(models),
     }
     pipelines = {name: _grouped(name, p) for name, p in study.items()}

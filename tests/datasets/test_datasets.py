@@ -200,3 +200,37 @@ def test_a_survey_in_latin_1_says_how_to_read_it(tmp_path: Path) -> None:
         str(path), dataset={"type": "pandas.CSVDataset", "load_args": {"encoding": "latin-1"}}
     )
     assert latin.load()["site"].tolist() == ["Dompoase Akyé"]  # the advice works
+
+
+def test_image_folder_writes_every_image_and_swaps_whole(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from cocoa_threat.datasets import ImageFolderDataset
+
+    folder = tmp_path / "chips"
+    ds = ImageFolderDataset(path=str(folder))
+    assert ds.load() == {} and not ds.exists()
+    red = Image.new("RGB", (4, 4), (255, 0, 0))
+    ds.save({"point_00001": red, "point_00002": lambda: red})
+    assert sorted(ds.load()) == ["point_00001", "point_00002"]
+
+    def broken() -> Image.Image:
+        raise RuntimeError("chip failed")
+
+    with pytest.raises(Exception, match="chip failed"):
+        ds.save({"point_00003": red, "point_00004": broken})
+    assert sorted(ds.load()) == ["point_00001", "point_00002"]  # the old folder is whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chips"]  # nothing half-written
+    ds.save({"point_00009": red})
+    assert sorted(ds.load()) == ["point_00009"]
+
+
+def test_optional_csv_loads_none_when_absent_and_the_table_otherwise(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from cocoa_threat.datasets import OptionalCSVDataset
+
+    ds = OptionalCSVDataset(filepath=str(tmp_path / "labels.csv"))
+    assert ds.load() is None
+    ds.save(pd.DataFrame({"id": [1], "reference_class": ["mining"]}))
+    assert ds.load()["reference_class"].tolist() == ["mining"]

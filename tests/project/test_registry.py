@@ -11,7 +11,16 @@ def test_pipelines_registered() -> None:
     configure_project("cocoa_threat")
     pipelines = register_pipelines()
     assert len(pipelines["__default__"].nodes) > 40
-    expected = {"ingestion", "training", "inference", "transition", "economics", "mercury", "risk"}
+    expected = {
+        "ingestion",
+        "training",
+        "inference",
+        "transition",
+        "economics",
+        "mercury",
+        "risk",
+        "reference_sample",
+    }
     assert expected | {"__default__", "scene_inference"} <= set(pipelines)
     default = {n.name for n in pipelines["__default__"].nodes}
     for name in expected:

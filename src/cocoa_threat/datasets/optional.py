@@ -1,4 +1,5 @@
-"""JSON results that may not exist yet (a model that was not trained), loaded as None."""
+"""Results and user files that may not exist (a model not trained, a sample not labelled yet),
+loaded as None."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_datasets.json import JSONDataset
+from kedro_datasets.pandas import CSVDataset
 
 
 class OptionalJSONDataset(JSONDataset):
@@ -18,6 +20,20 @@ class OptionalJSONDataset(JSONDataset):
 
     def load(self) -> Any:  # type: ignore[override]
         """The JSON content, or None."""
+        if not Path(str(self._get_load_path())).is_file():
+            return None
+        return super().load()
+
+
+class OptionalCSVDataset(CSVDataset):
+    """``pandas.CSVDataset`` whose ``load`` gives None where the file does not exist.
+
+    For a file the user may or may not have made (e.g. a labelled reference
+    sample, ``reference_labels``): the node then says what it did without it.
+    """
+
+    def load(self) -> Any:  # type: ignore[override]
+        """The table, or None."""
         if not Path(str(self._get_load_path())).is_file():
             return None
         return super().load()

@@ -27,6 +27,7 @@ from cocoa_threat.params.inference import InferenceParams
 from cocoa_threat.params.ingestion import IngestionParams
 from cocoa_threat.params.land_use import LandUse
 from cocoa_threat.params.mercury import MercuryParams
+from cocoa_threat.params.reference_sample import ReferenceSampleParams
 from cocoa_threat.params.reporting import ReportingParams
 from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.params.series import SeriesParams
@@ -45,6 +46,7 @@ BLOCKS: dict[str, type[BaseModel]] = {
     "after": PeriodParams,
     "intervals": IntervalParams,
     "transition": TransitionParams,
+    "reference_sample": ReferenceSampleParams,
     "economics": EconomicsParams,
     "mercury": MercuryParams,
     "risk": RiskParams,

@@ -26,7 +26,7 @@ from cocoa_threat.params.risk import RiskParams
 from cocoa_threat.params.training import ModelSpec, TrainingParams
 from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.provenance import one_version, table_version
-from cocoa_threat.rendering.tables import area_frame, comparison_frame
+from cocoa_threat.rendering.tables import area_frame, comparison_frame, reference_area_frame
 
 # How the report names where the cocoa labels came from (ingestion.labels.cocoa.source).
 COCOA_SOURCES = {
@@ -88,6 +88,7 @@ class ChangeSection:
     conversion: str
     hotspots: pd.DataFrame
     versions: dict[str, str | None] = field(default_factory=dict)
+    reference_areas: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,10 @@ def change_section(
     area_estimates: pd.DataFrame,
     transition_by_district: pd.DataFrame,
     transition: TransitionParams,
+    reference_sample_areas: pd.DataFrame | None = None,
 ) -> ChangeSection:
-    """The change section: matrix, areas with intervals, the conversion's hotspots."""
+    """The change section: matrix, areas with intervals, the conversion's hotspots, and the
+    class areas of the reference-sample kit (None: the kit has not run)."""
     by_district = transition_by_district
     hot = by_district[
         (by_district["from_class"] == transition.from_class)
@@ -234,6 +237,9 @@ def change_section(
         conversion=f"{transition.from_class} -> {transition.to_class}",
         hotspots=hot[["district", "hectares", "percent_of_district"]],
         versions={k: table_version(v, k) for k, v in tables.items()},
+        reference_areas=(
+            None if reference_sample_areas is None else reference_area_frame(reference_sample_areas)
+        ),
     )
 
 

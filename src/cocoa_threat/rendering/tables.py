@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -145,6 +146,42 @@ def area_frame(areas: pd.DataFrame) -> pd.DataFrame:
                 "label census ha": r["census_ha"],
                 "test units": r["n_units"],
                 "effective n (px)": r["n_eff"],
+                "source": area_source(r["n_units"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def area_source(n_units: Any, what: str = "test sample", unit: str = "units") -> str:
+    """Where an area comes from: error-adjusted with a sample of ``n_units``, or the map."""
+    if pd.isna(n_units) or int(n_units) == 0:
+        return "map area (no reference sample for this year: not adjusted)"
+    return f"error-adjusted ({what} of {int(n_units)} {unit})"
+
+
+def reference_area_frame(areas: pd.DataFrame) -> pd.DataFrame:
+    """The reference-sample kit's class areas, each with where it comes from.
+
+    An error-adjusted area shows its interval and sample; a map area says it is
+    not adjusted (no labelled reference sample for that year).
+    """
+    level = _level(areas)
+    rows = []
+    for r in areas.to_dict("records"):
+        if pd.isna(r["adjusted_ha"]):
+            adjusted = "not adjusted"
+        else:
+            low, high = r["ci_low_ha"], r["ci_high_ha"]
+            cut = "*" if r.get("ci_low_clipped") in (True, "True") else ""
+            adjusted = f"{r['adjusted_ha']:,.1f}"
+            adjusted += " (no interval)" if pd.isna(low) else f" [{low:,.1f}{cut}, {high:,.1f}]"
+        rows.append(
+            {
+                "class": r["class"],
+                "image date": r.get("period", ""),
+                "mapped ha": r["map_ha"],
+                f"adjusted ha [{level} CI]": adjusted,
+                "source": r["source"],
             }
         )
     return pd.DataFrame(rows)

@@ -66,6 +66,11 @@ def test_default_run_ends_in_a_self_contained_report(project_conf: ProjectConf) 
     assert external_resources(report) == []  # opens offline: nothing fetched from elsewhere
     markdown = Path(project_conf.root, "data/08_reporting/report.md").read_text()
     assert all(f"## {s}" in markdown for s in SECTIONS)
+    # Every area says where it comes from: the test sample's, and the reference-sample kit's
+    # (the demo labels its sample from its own tile labels).
+    assert "error-adjusted (test sample of" in markdown
+    assert "error-adjusted (reference sample of" in markdown
+    assert Path(project_conf.root, "data/08_reporting/reference_sample.gpkg").is_file()
 
     # The results themselves are those recorded before the last restructuring
     # (tests/regression/golden_tiny_region.json): a refactoring must not change them.

@@ -110,8 +110,10 @@ def change_section(
     area_estimates: pd.DataFrame,
     transition_by_district: pd.DataFrame,
     transition: TransitionParams,
+    reference_sample_areas: pd.DataFrame | None,
 ) -> sections.ChangeSection:
-    """The report's land use and change: maps, transition matrix, areas, hotspots."""
+    """The report's land use and change: maps, transition matrix, areas, hotspots, and the
+    reference-sample kit's class areas (None where it has not run)."""
     figures = {
         "before": before_quicklook,
         "after": after_quicklook,
@@ -119,7 +121,12 @@ def change_section(
         "by_district": transitions_chart,
     }
     return sections.change_section(
-        figures, transition_matrix, area_estimates, transition_by_district, transition
+        figures,
+        transition_matrix,
+        area_estimates,
+        transition_by_district,
+        transition,
+        reference_sample_areas,
     )
 
 

@@ -64,6 +64,7 @@ def _section_nodes(models: tuple[str, ...]) -> list[Node]:
                 "area_estimates",
                 "transition_by_district",
                 "params:transition",
+                "reference_sample_areas",
             ],
             outputs="report_section_change",
             name="change_section",
