@@ -8,12 +8,20 @@ bottom). A package may import packages of its own layer or of the layers below,
 never above, and packages never import each other in a circle; pipelines never
 import other pipelines. The picture shows the layers, their packages with line
 counts, and every import between packages.
+
+The picture carries the digest of the graph it draws (the layers, their packages
+and the imports; not the line counts, which change with every edit) in its PNG
+text (``graph_sha256``) and in ``docs/images/architecture.json`` beside it, with
+the graph itself. ``tests/project/test_architecture.py`` recomputes the graph from
+the code and fails when the committed picture is stale.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
+import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -21,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "cocoa_threat"
 PICTURE = ROOT / "docs" / "images" / "architecture.png"
+GRAPH = PICTURE.with_suffix(".json")
+REFRESH = "python tools/architecture.py"
 
 # Top to bottom. "pipelines" stands for every pipelines.<name>.
 LAYERS: list[tuple[str, list[str]]] = [
@@ -137,6 +147,46 @@ def problems(edges: dict[str, set[str]], lines: dict[str, int]) -> list[str]:
     return out
 
 
+def graph_record(edges: dict[str, set[str]], lines: dict[str, int]) -> dict[str, object]:
+    """What the picture shows, lines of code aside: layers, packages, imports, and their digest."""
+    rows = drawn_rows(lines)
+    shown = {p for row in rows for p in row}
+    imports = {
+        source: sorted(t for t in targets if t in shown)
+        for source, targets in sorted(edges.items())
+        if source in shown and shown & targets
+    }
+    graph = {"layers": {title: row for (title, _), row in zip(LAYERS, rows, strict=True)}}
+    graph["imports"] = imports
+    digest = hashlib.sha256(json.dumps(graph, sort_keys=True).encode()).hexdigest()
+    return {"graph_sha256": digest, **graph}
+
+
+def drawn_rows(lines: dict[str, int]) -> list[list[str]]:
+    """The packages drawn in each layer: its members, or every ``pipelines.<name>``."""
+    pipelines = sorted(p for p in lines if p.startswith("pipelines."))
+    return [pipelines if members == ["pipelines"] else members for _, members in LAYERS]
+
+
+def stale(record: dict[str, object], picture: Path = PICTURE, sidecar: Path = GRAPH) -> str | None:
+    """Why the committed picture does not show ``record`` (None when it does)."""
+    if not picture.is_file() or not sidecar.is_file():
+        return f"{picture.name} or {sidecar.name} is missing; run `{REFRESH}`"
+    from PIL import Image
+
+    with Image.open(picture) as image:
+        drawn = image.info.get("graph_sha256")
+    saved = json.loads(sidecar.read_text())
+    if drawn != saved.get("graph_sha256"):
+        return f"{picture.name} and {sidecar.name} do not belong together; run `{REFRESH}`"
+    if saved != record:
+        return (
+            f"{picture.name} is stale: the packages or imports of the code changed; "
+            f"run `{REFRESH}` and commit the picture and {sidecar.name}"
+        )
+    return None
+
+
 def draw(edges: dict[str, set[str]], lines: dict[str, int], path: Path) -> None:
     """The layers, their packages (with lines of code) and the imports between them."""
     import matplotlib
@@ -145,8 +195,7 @@ def draw(edges: dict[str, set[str]], lines: dict[str, int], path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-    pipelines = sorted(p for p in lines if p.startswith("pipelines."))
-    rows = [pipelines if members == ["pipelines"] else members for _, members in LAYERS]
+    rows = drawn_rows(lines)
     fig, ax = plt.subplots(figsize=(13, 8.5))
     ax.set_xlim(0, 13)
     ax.set_ylim(0, len(rows) * 1.4 + 0.2)
@@ -196,24 +245,40 @@ def draw(edges: dict[str, set[str]], lines: dict[str, int], path: Path) -> None:
                         lw=0.7,
                     )
                 )
-    ax.set_title("cocoa_threat: packages by layer (arrows: imports; only downwards)", fontsize=11)
+    ax.set_title(
+        "cocoa_threat: packages by layer (arrows: imports, only downwards; lines when drawn)",
+        fontsize=11,
+    )
+    record = graph_record(edges, lines)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(
+        path,
+        dpi=110,
+        bbox_inches="tight",
+        metadata={"graph_sha256": str(record["graph_sha256"]), "Software": REFRESH},
+    )
     plt.close(fig)
+    path.with_suffix(".json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
 def main() -> int:
     """Command line: check the layering (and draw the picture unless --check)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="check only; draw nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="check the layering and the picture; draw nothing"
+    )
     args = parser.parse_args()
     edges, lines = import_graph()
     found = problems(edges, lines)
     for line in found:
         sys.stderr.write(f"layering: {line}\n")
-    if not args.check:
+    if args.check:
+        if reason := stale(graph_record(edges, lines)):
+            sys.stderr.write(f"picture: {reason}\n")
+            found.append(reason)
+    else:
         draw(edges, lines, PICTURE)
-        sys.stdout.write(f"wrote {PICTURE.relative_to(ROOT)}\n")
+        sys.stdout.write(f"wrote {PICTURE.relative_to(ROOT)} and {GRAPH.relative_to(ROOT)}\n")
     return 1 if found else 0
 
 

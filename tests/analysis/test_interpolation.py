@@ -9,10 +9,13 @@ from cocoa_threat.analysis.interpolation import (
     IDW,
     BackgroundKriging,
     OrdinaryKriging,
+    block_cv_bias,
+    choose_interpolator,
     cross_validate,
     matern_with_nugget,
     spatial_blocks,
 )
+from cocoa_threat.params.mercury import MercuryParams
 
 BACKGROUND = float(np.log(1.3))
 
@@ -157,3 +160,48 @@ def test_ordinary_kriging_fit_finds_the_nugget() -> None:
         ) / 2e-6
         assert gradient[k] == pytest.approx(numeric, rel=1e-4, abs=1e-4)
     assert cross_validate(lambda: OrdinaryKriging(restarts=0), xy, z)["r2"] > 0.9
+
+
+def _mercury(methods: list[str]) -> MercuryParams:
+    return MercuryParams.model_validate(
+        {
+            "survey": {"x_column": "x", "y_column": "y", "crs": "EPSG:32630"},
+            "class_breaks_ng_m3": [10.0],
+            "class_labels": ["low", "high"],
+            "interpolation": {"methods": methods, "cv_block_size_m": 1000.0},
+        }
+    )
+
+
+def test_the_block_cv_chooses_the_interpolator() -> None:
+    xy, z = _field(80)
+    choice = choose_interpolator(xy, z, _mercury(["idw", "ordinary_kriging"]))
+    cv = choice.cv
+    assert list(cv["scheme"].unique()) == ["leave-one-out", "spatial blocks 1000 m"]
+    assert len(cv) == 4 and (cv["n_points"] == 80).all()
+    blocks = cv[cv["scheme"] != "leave-one-out"].set_index("method")
+    assert blocks.loc["idw", "n_folds"] == len(np.unique(spatial_blocks(xy, 1000.0)))
+    # The lowest block RMSE wins (not the lowest leave-one-out), fitted on every point.
+    assert choice.name == blocks["rmse"].idxmin()
+    assert set(cv.loc[cv["chosen"], "method"]) == {choice.name}
+    assert choice.block_bias_log == pytest.approx(blocks.loc[choice.name, "bias"])
+    assert choice.model.predict(xy[:3])[0] == pytest.approx(z[:3], abs=0.2)
+    bias = block_cv_bias(cv)
+    assert bias["interpolation_method"] == choice.name
+    assert bias["block_cv_bias_factor"] == pytest.approx(np.exp(choice.block_bias_log))
+
+
+def test_a_chosen_idw_carries_the_block_cv_error_as_its_variance() -> None:
+    xy, z = _field(60)
+    choice = choose_interpolator(xy, z, _mercury(["idw"]))
+    assert isinstance(choice.model, IDW) and choice.name == "idw"
+    rmse = choice.cv.set_index("scheme").loc["spatial blocks 1000 m", "rmse"]
+    assert choice.model.residual_var == pytest.approx(rmse**2)
+    assert choice.model.predict(xy[:2])[1] == pytest.approx([rmse**2] * 2)
+
+
+def test_the_bias_needs_one_chosen_block_row() -> None:
+    xy, z = _field(40)
+    cv = choose_interpolator(xy, z, _mercury(["idw"])).cv
+    with pytest.raises(ValueError, match="one chosen method with a spatial-block row"):
+        block_cv_bias(cv.assign(chosen=False))

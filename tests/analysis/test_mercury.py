@@ -7,14 +7,16 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import rasterio
 from shapely.geometry import box
 
 from cocoa_threat.analysis.interpolation import IDW
-from cocoa_threat.analysis.mercury import exposure_counts, surface_producer
-from cocoa_threat.analysis.zonal import mean_by_zone
+from cocoa_threat.analysis.mercury import exposure_counts, exposure_table, surface_producer
+from cocoa_threat.analysis.zonal import ALL_DISTRICTS, mean_by_zone
 from cocoa_threat.geo.cog import write_cog
 from cocoa_threat.geo.grid import RasterSource
+from cocoa_threat.params.mercury import MercuryParams
 from tests.conftest import write_tile
 
 ORIGIN = (616000.0, 713000.0)
@@ -59,3 +61,32 @@ def test_surface_exposure_and_means_are_the_same_on_dask(tmp_path: Path, dask_co
     assert counts.dtype == np.int64 and counts.sum() > 0
     assert counts[:, -1].sum() > 0 and counts[:, :-1].sum() > 0  # covered and not covered
     assert np.isnan(pixels).any() and np.isfinite(pixels).any()
+
+
+def test_the_exposure_table_is_the_counts_in_hectares(tmp_path: Path) -> None:
+    land, xy, z, districts = _inputs(tmp_path)
+    model = IDW(power=2.0, k=8, residual_var=0.3).fit(xy, z)
+    producer = surface_producer(model, xy, land.grid, 50.0, 600.0, 64, {})
+    write_cog(tmp_path / "surface.tif", producer, overview_levels=[])
+    surface = RasterSource.open(tmp_path / "surface.tif")
+    p = MercuryParams.model_validate(
+        {
+            "survey": {"x_column": "x", "y_column": "y", "crs": "EPSG:32630"},
+            "class_breaks_ng_m3": [2.6, 20.0],
+            "class_labels": ["low", "mid", "high"],
+            "max_distance_m": 600.0,
+            "block_size": 64,
+            "outside_label": "elsewhere",
+        }
+    )
+    table = exposure_table(land, surface, districts, 2, p)
+    counts = exposure_counts(land, surface, districts, 2, [2.6, 20.0], 64)
+    classes = ["low", "mid", "high", "not covered (> 600 m from the survey)"]
+    total = table[table["district"] == ALL_DISTRICTS].set_index("concentration_class")
+    assert list(total.index) == classes
+    hectares = land.grid.hectares(1)
+    np.testing.assert_allclose(total["cocoa_ha"], counts[1:].sum(axis=0) * hectares)  # not outside
+    assert total["percent_of_district_cocoa"].sum() == pytest.approx(100.0)
+    assert {"elsewhere", "A", "B"} <= set(table["district"])
+    a = table[table["district"] == "A"]["cocoa_ha"].to_numpy()
+    np.testing.assert_allclose(a, counts[1] * hectares)  # zone 0 is outside the districts

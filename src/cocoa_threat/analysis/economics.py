@@ -11,6 +11,7 @@ economics pipeline validates the parameters and calls it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -23,7 +24,10 @@ from cocoa_threat.params.economics import (
     check_schedule,
     season_bounds,
     season_start_year,
+    seasons_between,
 )
+
+logger = logging.getLogger(__name__)
 
 SCENARIOS = ("low", "central", "high")
 
@@ -287,3 +291,55 @@ def valuation(p: EconomicsParams) -> Valuation:
         local_per_usd=p.exchange_rate_ghs_per_usd,
         deflator={season: base / value for season, value in index.items()},
     )
+
+
+PRICE_SCENARIOS = ("flat", "mean_reverting", "low", "high")
+
+
+def price_paths(p: EconomicsParams, value: Valuation) -> dict[str, np.ndarray]:
+    """The real price (base-season cedis) of each future season under each price scenario.
+
+    ``flat``, ``low`` and ``high`` change by ``price_growth`` a year from the base
+    season's real price; ``mean_reverting`` closes half its gap to the mean real price
+    of ``price_mean_reversion.mean_seasons`` every ``half_life_years``.
+    """
+    real = {s: value.price_per_t[s] * value.deflator[s] for s in p.seasons()}
+    base, years, g = real[p.price_base_season], p.horizon_years, p.price_growth
+    lo, hi = p.price_mean_reversion.mean_seasons
+    window = seasons_between(lo, hi)
+    mean = float(np.mean([real[s] for s in window]))
+    paths = {name: growth_path(base, getattr(g, name), years) for name in ("flat", "low", "high")}
+    half_life = p.price_mean_reversion.half_life_years
+    paths["mean_reverting"] = mean_reverting_path(base, mean, half_life, years)
+    logger.info(
+        "Real producer price paths from %.0f GH¢/t (%s): mean-reverting to %.0f (mean of %s "
+        "to %s) with a half-life of %g years",
+        base,
+        p.price_base_season,
+        mean,
+        lo,
+        hi,
+        half_life,
+    )
+    return {name: paths[name] for name in PRICE_SCENARIOS}
+
+
+def present_values(
+    area: Mapping[str, float], p: EconomicsParams, value: Valuation
+) -> dict[str, dict[str, float]]:
+    """Present value of the future gross value of the converted area, per price scenario.
+
+    Each of the next ``horizon_years`` seasons loses ``area[s] * yield[s]`` tonnes
+    (``s`` in :data:`SCENARIOS`) sold at the scenario's real price
+    (:func:`price_paths`), discounted at ``real_discount_rate``: base-season cedis.
+
+    Returns:
+        For each price scenario, the low / central / high present values.
+    """
+    return {
+        scenario: {
+            s: present_value(area[s] * value.yield_t_per_ha[s] * path, p.real_discount_rate)
+            for s in SCENARIOS
+        }
+        for scenario, path in price_paths(p, value).items()
+    }

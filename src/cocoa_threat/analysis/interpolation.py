@@ -26,21 +26,26 @@ of one (see :func:`cocoa_threat.analysis.mercury.surface_producer`).
 :func:`cross_validate` scores a method by leave-one-out or by spatial blocks
 (every point of a block left out together, the model refitted without them):
 readings along one road are correlated, so point-wise LOO flatters a method for
-farms far from the roads; the block CV is what chooses the method.
+farms far from the roads; the block CV is what chooses the method
+(:func:`choose_interpolator`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 from scipy import linalg
 from scipy.optimize import minimize
 from scipy.spatial import cKDTree
 
 from cocoa_threat.params.mercury import MercuryParams
+
+logger = logging.getLogger(__name__)
 
 
 class Interpolator(Protocol):
@@ -323,3 +328,79 @@ def interpolators(p: MercuryParams) -> dict[str, Callable[[], Interpolator]]:
         ),
     }
     return {name: available[name] for name in i.methods}
+
+
+LOO = "leave-one-out"
+
+
+@dataclass
+class Choice:
+    """The interpolator chosen by spatial-block CV, fitted on every point.
+
+    Attributes:
+        name: The chosen method (a key of ``interpolation.methods``).
+        model: It, fitted on every point (an IDW carries the block-CV error as its variance).
+        cv: One row per method and scheme: method, scheme, rmse, mae, bias, r2,
+            n_folds, chosen, n_points.
+        block_bias_log: The chosen method's spatial-block CV bias of the log values.
+    """
+
+    name: str
+    model: Interpolator
+    cv: pd.DataFrame
+    block_bias_log: float
+
+
+def choose_interpolator(xy: np.ndarray, z: np.ndarray, p: MercuryParams) -> Choice:
+    """Score every method by leave-one-out and by spatial blocks; the block CV chooses.
+
+    The blocks are squares of ``interpolation.cv_block_size_m``; every method is
+    also fitted on all points (the LOO uses that fit). An IDW has no variance of
+    its own: it gets the block-CV mean squared error (log space).
+    """
+    size = p.interpolation.cv_block_size_m
+    schemes = {LOO: None, f"spatial blocks {size:g} m": spatial_blocks(xy, size)}
+    methods = interpolators(p)
+    fitted = {name: make().fit(xy, z) for name, make in methods.items()}
+    rows = [
+        {"method": name, "scheme": scheme, **cross_validate(make, xy, z, folds, fitted[name])}
+        for name, make in methods.items()
+        for scheme, folds in schemes.items()
+    ]
+    cv = pd.DataFrame(rows)
+    by_block = cv[cv["scheme"] != LOO].set_index("method")
+    best = str(by_block["rmse"].idxmin())
+    cv["chosen"] = cv["method"] == best
+    cv["n_points"] = len(z)
+    logger.info(
+        "Mercury interpolation RMSE (log) by spatial blocks: %s, leave-one-out: %s; using %s",
+        by_block["rmse"].round(3).to_dict(),
+        cv[cv["scheme"] == LOO].set_index("method")["rmse"].round(3).to_dict(),
+        best,
+    )
+    model = fitted[best]
+    if isinstance(model, IDW):
+        model.residual_var = float(by_block.loc[best, "rmse"]) ** 2
+    return Choice(best, model, cv, float(by_block.loc[best, "bias"]))
+
+
+def block_cv_bias(cv: pd.DataFrame) -> dict[str, Any]:
+    """The chosen method's spatial-block CV bias (log) and its factor ``exp(bias)``.
+
+    Raises:
+        ValueError: If ``cv`` (a :attr:`Choice.cv`) has not exactly one chosen
+            spatial-block row.
+    """
+    chosen = cv[cv["chosen"].astype(bool) & (cv["scheme"] != LOO)]
+    if len(chosen) != 1:
+        raise ValueError(
+            "mercury_interpolation_cv must hold one chosen method with a spatial-block row; "
+            "re-run the mercury pipeline's interpolate_surface"
+        )
+    row = chosen.iloc[0]
+    bias = float(row["bias"])
+    return {
+        "interpolation_method": str(row["method"]),
+        "block_cv_bias_log": bias,
+        "block_cv_bias_factor": float(np.exp(bias)),
+    }

@@ -11,13 +11,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from rasterio.windows import Window
 from scipy import ndimage
 from scipy.optimize import curve_fit
 from scipy.spatial import cKDTree
 
 from cocoa_threat.analysis.interpolation import Interpolator
-from cocoa_threat.analysis.zonal import count_by_zone, zones_of
+from cocoa_threat.analysis.zonal import ALL_DISTRICTS, count_by_zone, zone_table, zones_of
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.compute import ComputeSettings, sum_windows, window_producer
 from cocoa_threat.geo.grid import (
@@ -27,6 +28,7 @@ from cocoa_threat.geo.grid import (
     same_grid_or_raise,
     window_transform,
 )
+from cocoa_threat.params.mercury import MercuryParams
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,36 @@ def exposure_counts(
         grid=land.grid,
     )
     return counts
+
+
+def exposure_table(
+    land: RasterSource,
+    surface: RasterSource,
+    districts: gpd.GeoDataFrame,
+    cocoa: int,
+    p: MercuryParams,
+    compute: ComputeSettings | None = None,
+) -> pd.DataFrame:
+    """Cocoa hectares and percent of the district's cocoa in each concentration class.
+
+    Classes by ``p.class_breaks_ng_m3`` (named ``p.class_labels``) plus "not
+    covered" (farther than ``p.max_distance_m`` from the survey); rows for every
+    district, the area outside them (``p.outside_label``) and an ``all districts``
+    total first. Areas come from int64 pixel counts (:func:`exposure_counts`).
+    """
+    counts = exposure_counts(
+        land, surface, districts, cocoa, p.class_breaks_ng_m3, p.block_size, compute
+    )
+    labels = [*p.class_labels, f"not covered (> {p.max_distance_m:g} m from the survey)"]
+    return zone_table(
+        counts,
+        [p.outside_label, *districts["district"].tolist()],
+        [{"concentration_class": label} for label in labels],
+        land.grid.hectares(1),
+        "cocoa_ha",
+        "percent_of_district_cocoa",
+        total_label=ALL_DISTRICTS,
+    )
 
 
 def nearest_mining_m(

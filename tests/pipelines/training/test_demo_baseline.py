@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from kedro.runner import SequentialRunner
 
+from cocoa_threat.pipelines.demo import create_pipeline as demo_pipeline
 from cocoa_threat.pipelines.ingestion import create_pipeline as ingestion_pipeline
 from cocoa_threat.pipelines.training import create_pipeline as training_pipeline
 from tests.conftest import load_project_conf
@@ -19,7 +20,7 @@ def test_trained_models_beat_the_majority_baseline_on_the_demo(tmp_path) -> None
     for name in ("prithvi", "resnet50"):
         p[name]["model"]["trainer"].update({"max_epochs": 2, "enable_progress_bar": False})
     p["random_forest"]["model"]["n_estimators"] = 50
-    for pipe in (ingestion_pipeline(), training_pipeline()):
+    for pipe in (demo_pipeline(), ingestion_pipeline(), training_pipeline()):
         SequentialRunner().run(pipe, conf.catalog_with_params())
     table = conf.catalog_with_params().load("model_comparison")
     overall = table[table["year"].astype(str) == "all"].set_index("model")

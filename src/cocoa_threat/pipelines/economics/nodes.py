@@ -12,21 +12,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cocoa_threat.analysis.economics import (
+    PRICE_SCENARIOS,
     SCENARIOS,
-    Valuation,
     conversion_rows,
     converted_area,
     converted_share,
-    growth_path,
     losses_by_season,
-    mean_reverting_path,
-    present_value,
+    present_values,
     share_by_district,
     valuation,
 )
 from cocoa_threat.errors import require_finite
 from cocoa_threat.params import LandUse, require_cocoa
-from cocoa_threat.params.economics import EconomicsParams, seasons_between
+from cocoa_threat.params.economics import EconomicsParams
 from cocoa_threat.plots import charts
 from cocoa_threat.provenance import one_version, stamped, table_version
 
@@ -68,37 +66,6 @@ def _figures(p: EconomicsParams) -> dict[str, str]:
     return names
 
 
-PRICE_SCENARIOS = ("flat", "mean_reverting", "low", "high")
-
-
-def _price_paths(p: EconomicsParams, value: Valuation) -> dict[str, np.ndarray]:
-    """The real price (base-season cedis) of each future season under each price scenario.
-
-    ``flat``, ``low`` and ``high`` change by ``price_growth`` a year from the base
-    season's real price; ``mean_reverting`` closes half its gap to the mean real price
-    of ``price_mean_reversion.mean_seasons`` every ``half_life_years``.
-    """
-    real = {s: value.price_per_t[s] * value.deflator[s] for s in p.seasons()}
-    base, years, g = real[p.price_base_season], p.horizon_years, p.price_growth
-    lo, hi = p.price_mean_reversion.mean_seasons
-    window = seasons_between(lo, hi)
-    mean = float(np.mean([real[s] for s in window]))
-    paths = {name: growth_path(base, getattr(g, name), years) for name in ("flat", "low", "high")}
-    half_life = p.price_mean_reversion.half_life_years
-    paths["mean_reverting"] = mean_reverting_path(base, mean, half_life, years)
-    logger.info(
-        "Real producer price paths from %.0f GH¢/t (%s): mean-reverting to %.0f (mean of %s "
-        "to %s) with a half-life of %g years",
-        base,
-        p.price_base_season,
-        mean,
-        lo,
-        hi,
-        half_life,
-    )
-    return {name: paths[name] for name in PRICE_SCENARIOS}
-
-
 def loss_by_season(
     area_estimates: pd.DataFrame, economics: EconomicsParams, land_use: LandUse
 ) -> pd.DataFrame:
@@ -125,6 +92,34 @@ def loss_by_season(
     return stamped(table, table_version(area_estimates, "area_estimates"))
 
 
+def _summary_rows(
+    area: dict[str, float], last: pd.Series, p: EconomicsParams
+) -> dict[str, dict[str, float]]:
+    """The low / central / high values of every headline figure, by its name."""
+    names, value = _figures(p), valuation(p)
+    fx = value.local_per_usd[p.price_base_season]
+    rows = {
+        names["area"]: {s: area[s] for s in SCENARIOS},
+        names["map"]: dict.fromkeys(SCENARIOS, area["map"]),
+        names["beans"]: {s: last[f"beans_lost_t_{s}"] for s in SCENARIOS},
+        names["ghs"]: {s: last[f"cumulative_ghs_{s}"] for s in SCENARIOS},
+        names["ghs_const"]: {s: last[f"cumulative_ghs_const_{s}"] for s in SCENARIOS},
+        names["usd"]: {s: last[f"cumulative_usd_{s}"] for s in SCENARIOS},
+    }
+    for scenario, pv in present_values(area, p, value).items():
+        rows[names[f"pv_{scenario}"]] = pv
+        rows[names[f"pv_usd_{scenario}"]] = {s: pv[s] / fx for s in SCENARIOS}
+    logger.info(
+        "Cocoa lost to mining: %.0f ha (%.0f-%.0f); %s: %.0f (%.0f-%.0f)",
+        area["central"],
+        area["low"],
+        area["high"],
+        names["ghs_const"],
+        *(last[f"cumulative_ghs_const_{s}"] for s in ("central", "low", "high")),
+    )
+    return rows
+
+
 def economic_summary(
     area_estimates: pd.DataFrame, economic_loss_by_season: pd.DataFrame, economics: EconomicsParams
 ) -> pd.DataFrame:
@@ -148,32 +143,7 @@ def economic_summary(
         },
         "Economic summary",
     )
-    names, value = _figures(p), valuation(p)
-    area, last = _area(area_estimates, p), economic_loss_by_season.iloc[-1]
-    fx = value.local_per_usd[p.price_base_season]
-    rows = {
-        names["area"]: {s: area[s] for s in SCENARIOS},
-        names["map"]: dict.fromkeys(SCENARIOS, area["map"]),
-        names["beans"]: {s: last[f"beans_lost_t_{s}"] for s in SCENARIOS},
-        names["ghs"]: {s: last[f"cumulative_ghs_{s}"] for s in SCENARIOS},
-        names["ghs_const"]: {s: last[f"cumulative_ghs_const_{s}"] for s in SCENARIOS},
-        names["usd"]: {s: last[f"cumulative_usd_{s}"] for s in SCENARIOS},
-    }
-    for scenario, path in _price_paths(p, value).items():
-        pv = {
-            s: present_value(area[s] * value.yield_t_per_ha[s] * path, p.real_discount_rate)
-            for s in SCENARIOS
-        }
-        rows[names[f"pv_{scenario}"]] = pv
-        rows[names[f"pv_usd_{scenario}"]] = {s: pv[s] / fx for s in SCENARIOS}
-    logger.info(
-        "Cocoa lost to mining: %.0f ha (%.0f-%.0f); %s: %.0f (%.0f-%.0f)",
-        area["central"],
-        area["low"],
-        area["high"],
-        names["ghs_const"],
-        *(last[f"cumulative_ghs_const_{s}"] for s in ("central", "low", "high")),
-    )
+    rows = _summary_rows(_area(area_estimates, p), economic_loss_by_season.iloc[-1], p)
     table = pd.DataFrame([{"figure": k, **v} for k, v in rows.items()])
     require_finite(table, "economic_summary", INPUTS, ["low", "high"], key="figure")
     return stamped(table, version)

@@ -56,12 +56,7 @@ def search_imagery(
         years[str(year)] = [i.to_dict(transform_hrefs=False) for i in items]
     dem = workflow.search_dem(p, grid)
     found = {
-        "grid": {
-            "crs": grid.crs,
-            "transform": list(grid.transform),
-            "width": grid.width,
-            "height": grid.height,
-        },
+        "grid": _grid_dict(grid),
         "bands": list(bands),
         "assets": assets,
         "years": years,
@@ -69,6 +64,16 @@ def search_imagery(
     }
     scenes = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     return found, scenes
+
+
+def _grid_dict(grid: Any) -> dict[str, Any]:
+    """The composite grid as JSON: CRS, affine transform, width and height."""
+    return {
+        "crs": grid.crs,
+        "transform": list(grid.transform),
+        "width": grid.width,
+        "height": grid.height,
+    }
 
 
 def _items(dicts: list[dict[str, Any]]) -> list[pystac.Item]:

@@ -1,4 +1,6 @@
-"""Inference: seamless yearly land-use maps from the trained model."""
+"""Inference: picks a trained model (``inference.model``; ``best``: the highest validation
+mIoU), mosaics each year's tiles by georeference and predicts seamless land-use maps and
+class probabilities (context around every window, optionally on a Dask cluster)."""
 
 from cocoa_threat.pipelines.inference.pipeline import (
     create_pipeline,

@@ -52,11 +52,7 @@ def select_model(
             was trained on another split or for other classes.
     """
     p, lu = inference, land_use
-    models = {
-        k.removesuffix("__model"): v
-        for k, v in candidates.items()
-        if k.endswith("__model") and v is not None
-    }
+    models = _trained_models(candidates)
     name, reason = choose_model(models, p.model)
     chosen = models[name].configure(p.batch_size, p.device, p.compile)
     check_model_matches(chosen, split_fingerprint(tile_manifest), lu.classes)
@@ -68,7 +64,23 @@ def select_model(
         reason,
         "n/a" if test_miou is None else f"{test_miou:.3f}",
     )
-    info = {
+    return chosen, _choice_info(name, reason, chosen, test_miou)
+
+
+def _trained_models(candidates: dict[str, Any]) -> dict[str, SegmentationModel]:
+    """The trained models among the node's inputs, by model name."""
+    return {
+        k.removesuffix("__model"): v
+        for k, v in candidates.items()
+        if k.endswith("__model") and v is not None
+    }
+
+
+def _choice_info(
+    name: str, reason: str, chosen: SegmentationModel, test_miou: float | None
+) -> dict[str, Any]:
+    """``chosen_model_info``: the model, its version, why, and its scores."""
+    return {
         "model": name,
         "version": chosen.version,
         "reason": reason,
@@ -76,7 +88,6 @@ def select_model(
         "test_miou": test_miou,
         "split_hash": chosen.split_hash,
     }
-    return chosen, info
 
 
 def build_input_mosaic(

@@ -114,7 +114,10 @@ def create_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pip
 
 
 def create_scene_pipeline(models: tuple[str, ...] | None = None, **kwargs: Any) -> Pipeline:
-    """Inference on any multi-band GeoTIFF scene: ``kedro run --pipeline=scene_inference``."""
+    """Inference on any multi-band GeoTIFF scene (``inference.scene``) with the chosen model.
+
+    ``kedro run --pipeline=scene_inference``: not in the default run.
+    """
     from cocoa_threat.pipelines.inference.nodes import predict_scene
 
     return _select(models or model_names()) + Pipeline(

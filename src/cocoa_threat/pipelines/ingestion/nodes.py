@@ -8,10 +8,11 @@ Every raw input comes through the catalog (``raw_tiles``, ``cocoa_layer_raw``,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cocoa_threat.errors import DataValidationError
@@ -99,18 +100,23 @@ def validate_raw_tiles(
     )
     if problems:
         raise DataValidationError("Raw tiles failed validation; nothing was written", problems)
-    cocoa = CocoaOnTiles()
-    if p.labels.cocoa.source == "raster":
-        layer = require(cocoa_layer_raw, "cocoa_layer_raw (raw.cocoa_layer in globals.yml)")
-        cocoa = cocoa_on_tiles(
-            layer,
-            facts.drop_duplicates("tile_id"),
-            p.labels.cocoa,
-            p.raster.pixel_size,
-            p.labels.cocoa_threshold,
-        )
+    cocoa = _cocoa_on_tiles(cocoa_layer_raw, facts, p)
     logger.info("Validated %d tile pairs: all readable and consistent", len(facts))
     return facts, cocoa
+
+
+def _cocoa_on_tiles(cocoa_layer_raw: Any, facts: pd.DataFrame, p: IngestionParams) -> CocoaOnTiles:
+    """The cocoa layer on every tile's grid (empty unless ``labels.cocoa.source: raster``)."""
+    if p.labels.cocoa.source != "raster":
+        return CocoaOnTiles()
+    layer = require(cocoa_layer_raw, "cocoa_layer_raw (raw.cocoa_layer in globals.yml)")
+    return cocoa_on_tiles(
+        layer,
+        facts.drop_duplicates("tile_id"),
+        p.labels.cocoa,
+        p.raster.pixel_size,
+        p.labels.cocoa_threshold,
+    )
 
 
 def assign_splits(
@@ -194,8 +200,20 @@ def build_model_input(
     """
     p, lu = ingestion, land_use
     tiles: RawFolder = require(raw_tiles, "raw_tiles")
-    bands = [i + 1 for i in p.band_indices()]
     rows = raw_tile_inventory.merge(tile_splits, on=["tile_id", "year"]).to_dict("records")
+    facts = {**_provenance(p, cocoa_on_tiles), "split_hash": split_fingerprint(tile_splits)}
+    patches = prepare_patches(rows, _preparer(tiles, cocoa_on_tiles, p, lu))
+    out = Path(p.model_input_dir)
+    partitions, table = lay_out_model_input(rows, patches, out, tiles.file, facts)
+    _log_model_input(table, len(rows), lu)
+    return partitions, table
+
+
+def _preparer(
+    tiles: RawFolder, cocoa_on_tiles: CocoaOnTiles, p: IngestionParams, lu: LandUse
+) -> Callable[[dict[str, Any]], Patch | None]:
+    """Prepares the patch of one inventory row (None: an edge tile skipped)."""
+    bands = [i + 1 for i in p.band_indices()]
 
     def prepare(row: dict[str, Any]) -> Patch | None:
         return prepare_patch(
@@ -209,11 +227,11 @@ def build_model_input(
             lu,
         )
 
-    facts = {**_provenance(p, cocoa_on_tiles), "split_hash": split_fingerprint(tile_splits)}
-    partitions, table = lay_out_model_input(
-        rows, prepare_patches(rows, prepare), Path(p.model_input_dir), tiles.file, facts
-    )
-    if skipped := len(rows) - len(table):
+    return prepare
+
+
+def _log_model_input(table: pd.DataFrame, n_rows: int, lu: LandUse) -> None:
+    if skipped := n_rows - len(table):
         logger.info("Skipped %d edge tile(s) (ingestion.raster.edge_tiles: skip)", skipped)
     for year, fr in class_fractions(table, lu.classes).items():
         logger.info(
@@ -222,7 +240,18 @@ def build_model_input(
             int((table["year"] == year).sum()),
             ", ".join(f"{c} {100 * v:.1f}%" for c, v in fr.items()),
         )
-    return partitions, table
+
+
+def _train_images(
+    model_input: dict[str, Callable[[], Raster]], train: pd.DataFrame
+) -> Iterator[np.ndarray]:
+    """The training split's image arrays, loaded one at a time."""
+    missing = [s for s in train["sample"] if f"train/{s}_img" not in model_input]
+    if missing:
+        raise KeyError(
+            f"model_input has no partition train/{missing[0]}_img; re-run the ingestion pipeline"
+        )
+    return (model_input[f"train/{s}_img"]().data for s in train["sample"])
 
 
 def compute_band_stats(
@@ -244,12 +273,7 @@ def compute_band_stats(
     """
     p = ingestion
     train = tile_manifest[tile_manifest["split"] == "train"]
-    missing = [s for s in train["sample"] if f"train/{s}_img" not in model_input]
-    if missing:
-        raise KeyError(
-            f"model_input has no partition train/{missing[0]}_img; re-run the ingestion pipeline"
-        )
-    images = (model_input[f"train/{s}_img"]().data for s in train["sample"])
+    images = _train_images(model_input, train)
     mean, std, count = band_statistics(images, len(p.bands), p.raster.image_nodata)
     if (count == 0).any():
         raise ValueError("The training split has no valid pixels; check the input data")

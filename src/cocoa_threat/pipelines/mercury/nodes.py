@@ -7,27 +7,21 @@ The science is in :mod:`cocoa_threat.analysis.survey`,
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cocoa_threat.analysis.interpolation import (
-    IDW,
-    cross_validate,
-    interpolators,
-    spatial_blocks,
-)
+from cocoa_threat.analysis.interpolation import block_cv_bias, choose_interpolator
 from cocoa_threat.analysis.mercury import (
-    exposure_counts,
+    exposure_table,
     fit_distance_decay,
     nearest_mining_m,
     surface_producer,
 )
 from cocoa_threat.analysis.survey import clean_survey
-from cocoa_threat.analysis.zonal import ALL_DISTRICTS, zone_table
+from cocoa_threat.analysis.zonal import ALL_DISTRICTS
 from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.params import LandUse, require_cocoa
@@ -75,37 +69,11 @@ def interpolate_surface(
     """
     p = mercury
     xy = np.column_stack([mercury_points.geometry.x, mercury_points.geometry.y])
-    z = mercury_points["log_concentration"].to_numpy()
-    blocks = spatial_blocks(xy, p.interpolation.cv_block_size_m)
-    schemes = {
-        "leave-one-out": None,
-        f"spatial blocks {p.interpolation.cv_block_size_m:g} m": blocks,
-    }
-    methods = interpolators(p)
-    fitted = {name: make().fit(xy, z) for name, make in methods.items()}  # on every point
-    rows = [
-        {"method": name, "scheme": scheme, **cross_validate(make, xy, z, folds, fitted[name])}
-        for name, make in methods.items()
-        for scheme, folds in schemes.items()
-    ]
-    cv = pd.DataFrame(rows)
-    by_block = cv[cv["scheme"] != "leave-one-out"].set_index("method")
-    best = str(by_block["rmse"].idxmin())
-    cv["chosen"] = cv["method"] == best
-    cv["n_points"] = len(z)
-    logger.info(
-        "Mercury interpolation RMSE (log) by spatial blocks: %s, leave-one-out: %s; using %s",
-        by_block["rmse"].round(3).to_dict(),
-        cv[cv["scheme"] == "leave-one-out"].set_index("method")["rmse"].round(3).to_dict(),
-        best,
-    )
-    model = fitted[best]
-    if isinstance(model, IDW):  # its variance: the block-CV error (log space)
-        model.residual_var = float(by_block.loc[best, "rmse"]) ** 2
-    tags = {"units": "ng/m3", "method": best, "quantity": "gaseous elemental mercury"}
-    tags["block_cv_bias_log"] = f"{by_block.loc[best, 'bias']:.4f}"
+    choice = choose_interpolator(xy, mercury_points["log_concentration"].to_numpy(), p)
+    tags = {"units": "ng/m3", "method": choice.name, "quantity": "gaseous elemental mercury"}
+    tags["block_cv_bias_log"] = f"{choice.block_bias_log:.4f}"
     producer = surface_producer(
-        model,
+        choice.model,
         xy,
         after_map.grid,
         p.interpolation.resolution_m,
@@ -114,7 +82,7 @@ def interpolate_surface(
         tags,
         compute,
     )
-    return producer, cv
+    return producer, choice.cv
 
 
 def cocoa_exposure(
@@ -141,54 +109,14 @@ def cocoa_exposure(
     """
     p, lu = mercury, land_use
     cocoa = require_cocoa(lu, "Mercury exposure of cocoa")
-    counts = exposure_counts(
-        after_map,
-        mercury_surface,
-        districts,
-        cocoa,
-        p.class_breaks_ng_m3,
-        p.block_size,
-        compute,
-    )
-    table = zone_table(
-        counts,
-        [p.outside_label, *districts["district"].tolist()],
-        [
-            {"concentration_class": label}
-            for label in [
-                *p.class_labels,
-                f"not covered (> {p.max_distance_m:g} m from the survey)",
-            ]
-        ],
-        after_map.grid.hectares(1),
-        "cocoa_ha",
-        "percent_of_district_cocoa",
-        total_label=ALL_DISTRICTS,
-    )
-    table = table.assign(**_block_cv_bias(mercury_interpolation_cv))
+    table = exposure_table(after_map, mercury_surface, districts, cocoa, p, compute)
+    table = table.assign(**block_cv_bias(mercury_interpolation_cv))
     total = table[table["district"] == ALL_DISTRICTS]
     logger.info(
         "Cocoa by mercury class: %s",
         ", ".join(f"{r.concentration_class} {r.cocoa_ha:.0f} ha" for r in total.itertuples()),
     )
     return stamped(table, raster_version(after_map))
-
-
-def _block_cv_bias(cv: pd.DataFrame) -> dict[str, Any]:
-    """The chosen method's spatial-block CV bias (log) and its factor."""
-    chosen = cv[cv["chosen"].astype(bool) & (cv["scheme"] != "leave-one-out")]
-    if len(chosen) != 1:
-        raise ValueError(
-            "mercury_interpolation_cv must hold one chosen method with a spatial-block row; "
-            "re-run the mercury pipeline's interpolate_surface"
-        )
-    row = chosen.iloc[0]
-    bias = float(row["bias"])
-    return {
-        "interpolation_method": str(row["method"]),
-        "block_cv_bias_log": bias,
-        "block_cv_bias_factor": float(np.exp(bias)),
-    }
 
 
 def distance_decay(

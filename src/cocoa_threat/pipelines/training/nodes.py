@@ -137,16 +137,31 @@ def evaluate_model(
     result = evaluate_on_test(
         trained_model, training_data, seed_runs, training.test_intervals.model_dump()
     )
+    _log_test_scores(namespace, result, training.test_intervals.confidence)
+    return _metrics_record(namespace, trained_model, spec, training_data, result)
+
+
+def _log_test_scores(namespace: str, result: dict[str, Any], confidence: float) -> None:
     overall = result["test"][ALL]
     logger.info(
         "%s: TEST mIoU %.3f (%.0f%% CI %s, %d blocks; seeds %s)",
         namespace,
         overall["miou"],
-        100 * training.test_intervals.confidence,
+        100 * confidence,
         "-".join(f"{v:.3f}" for v in overall["ci"]["miou"]),
         overall["ci"]["n_blocks"],
         ", ".join(f"{s['seed']}: {s['test_miou']:.3f}" for s in result["seeds"]),
     )
+
+
+def _metrics_record(
+    namespace: str,
+    trained_model: SegmentationModel,
+    spec: Any,
+    training_data: TrainingData,
+    result: dict[str, Any],
+) -> dict[str, Any]:
+    """The ``metrics`` of :func:`evaluate_model`: the model, its version and its test scores."""
     init = None
     if isinstance(spec, DeepModelParams):
         init = {

@@ -1,4 +1,6 @@
-"""Transition: where mining replaced cocoa between the two image dates, with honest areas."""
+"""Transition: compares the two maps (transition matrix, change raster, cocoa -> mining
+polygons per district) and adjusts the mapped areas with the stratified test sample (a
+difference estimator, with intervals over whole blocks of tiles), beside the label census."""
 
 from cocoa_threat.pipelines.transition.pipeline import create_pipeline
 

@@ -207,6 +207,12 @@ def estimate_areas(
     ]
     table["users_accuracy"] = [ua for ua, _ in accuracies]
     table["producers_accuracy"] = [pa for _, pa in accuracies]
+    _log_conversion(table, p)
+    return stamped(table, table_version(tile_areas, "tile_areas"))
+
+
+def _log_conversion(table: pd.DataFrame, p: TransitionParams) -> None:
+    """Log the conversion's mapped, adjusted and census areas."""
     conv = table[
         (table["quantity"] == conversion_quantity(p.from_class, p.to_class))
         & (table["population"] == POPULATIONS[1])
@@ -223,7 +229,6 @@ def estimate_areas(
         p.sampling_unit,
         conv["census_ha"],
     )
-    return stamped(table, table_version(tile_areas, "tile_areas"))
 
 
 def plot_change_map(
