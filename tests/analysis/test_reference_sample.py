@@ -188,6 +188,21 @@ def test_validation_lists_every_offending_id() -> None:
     assert "missing from the file: 5" in text
 
 
+def test_each_check_returns_its_offending_ids() -> None:
+    sample = _sample(4).assign(x=[0.0, 10.0, 20.0, 30.0], y=0.0)
+    table = pd.DataFrame(
+        {"id": [1, 2, 2, 3, 9], "reference_class": ["mining", "", "", "forest", "cocoa"]}
+    )
+    assert kit.duplicated_ids(table).tolist() == [2]
+    assert kit.ids_not_drawn(table, sample).tolist() == [9]
+    assert kit.unknown_classes(table, CLASSES).tolist() == ["3 ('forest')"]
+    assert kit.unknown_classes(table.iloc[:3], CLASSES).empty
+    assert kit.unlabelled_ids(table).tolist() == [2, 2]
+    assert kit.absent_ids(table, sample).tolist() == [4]
+    xy = pd.DataFrame({"x": [0.0, 10.0, 12.0, 50.0, 0.0], "y": 0.0})
+    assert kit.misplaced_ids(xy, table, sample, 5.0).tolist() == [3]  # 9 is not drawn
+
+
 def test_validation_refuses_labels_of_another_draw() -> None:
     sample = _sample(3).assign(x=[0.0, 10.0, 20.0], y=[0.0, 0.0, 0.0])
     labels = sample[["id", "x", "y"]].assign(reference_class="mining")

@@ -355,6 +355,71 @@ def _ids(values: pd.Series, limit: int = 20) -> str:
     return ", ".join(items[:limit]) + more
 
 
+# Labels whose x/y are not the drawn point's (see :func:`misplaced_ids`).
+MISPLACED = (
+    "points not where the drawn sample has them (labels of another draw? "
+    "draw again or label this one)"
+)
+
+
+def duplicated_ids(table: pd.DataFrame) -> pd.Series:
+    """Ids labelled more than once (each listed once)."""
+    return table.loc[table["id"].duplicated(keep=False), "id"].drop_duplicates()
+
+
+def ids_not_drawn(table: pd.DataFrame, sample: pd.DataFrame) -> pd.Series:
+    """Ids of the labels that are not in the drawn sample."""
+    return table.loc[~table["id"].isin(sample["id"]), "id"]
+
+
+def unknown_classes(table: pd.DataFrame, classes: list[str]) -> pd.Series:
+    """Ids (with their class, ``"4 ('forest')"``) labelled with a class not in ``classes``."""
+    blank = table["reference_class"] == ""
+    bad = ~blank & ~table["reference_class"].isin(classes)
+    if not bad.any():
+        return pd.Series(dtype=object)
+    return table[bad].apply(lambda r: f"{r['id']} ({r['reference_class']!r})", axis=1)
+
+
+def misplaced_ids(
+    xy: pd.DataFrame, table: pd.DataFrame, sample: pd.DataFrame, tolerance: float
+) -> pd.Series:
+    """Ids whose ``x``/``y`` are off the drawn point: labels of another draw.
+
+    ``xy`` holds the rows of ``table``; off means farther than ``tolerance`` (map units)
+    in x or y from the drawn point (ids not drawn are left to :func:`ids_not_drawn`).
+    """
+    xy = xy.apply(pd.to_numeric, errors="coerce")
+    drawn = sample.set_index("id").reindex(table["id"])[["x", "y"]].to_numpy(float)
+    off = (np.abs(xy.to_numpy(float) - drawn) > tolerance).any(axis=1)
+    off &= ~np.isnan(drawn).any(axis=1)
+    return table.loc[off, "id"]
+
+
+def unlabelled_ids(table: pd.DataFrame) -> pd.Series:
+    """Ids without a reference class."""
+    return table.loc[table["reference_class"] == "", "id"]
+
+
+def absent_ids(table: pd.DataFrame, sample: pd.DataFrame) -> pd.Series:
+    """Ids of the drawn sample missing from the labels."""
+    return sample.loc[~sample["id"].isin(table["id"]), "id"]
+
+
+def _label_columns(labelled: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The ``id`` and ``reference_class`` of a labelled table, classes stripped ("" if none)."""
+    missing_cols = {"id", "reference_class"} - set(labelled.columns)
+    if missing_cols:
+        raise LabelError(
+            f"{where}: no column(s) {sorted(missing_cols)}; label the sample's CSV or "
+            f"GeoPackage and keep its 'id' column, writing each point's class in "
+            f"'reference_class'"
+        )
+    table = labelled[["id", "reference_class"]].copy()
+    table["reference_class"] = table["reference_class"].fillna("").astype(str).str.strip()
+    return table
+
+
 def validate_labels(
     labelled: pd.DataFrame,
     sample: pd.DataFrame,
@@ -381,48 +446,22 @@ def validate_labels(
     Raises:
         LabelError: Listing every problem with the offending ids.
     """
-    missing_cols = {"id", "reference_class"} - set(labelled.columns)
-    if missing_cols:
-        raise LabelError(
-            f"{where}: no column(s) {sorted(missing_cols)}; label the sample's CSV or "
-            f"GeoPackage and keep its 'id' column, writing each point's class in "
-            f"'reference_class'"
-        )
-    table = labelled[["id", "reference_class"]].copy()
-    table["reference_class"] = table["reference_class"].fillna("").astype(str).str.strip()
-    problems = []
+    table = _label_columns(labelled, where)
     ids = pd.to_numeric(table["id"], errors="coerce")
-    if ids.isna().any():
-        problems.append(f"ids that are not numbers: {_ids(table.loc[ids.isna(), 'id'])}")
+    found = [("ids that are not numbers", table.loc[ids.isna(), "id"])]
     table = table[ids.notna()].assign(id=ids[ids.notna()].astype(np.int64))
-    dup = table["id"].duplicated(keep=False)
-    if dup.any():
-        problems.append(
-            f"ids labelled more than once: {_ids(table.loc[dup, 'id'].drop_duplicates())}"
-        )
-    unknown_ids = ~table["id"].isin(sample["id"])
-    if unknown_ids.any():
-        problems.append(f"ids not in the drawn sample: {_ids(table.loc[unknown_ids, 'id'])}")
-    blank = table["reference_class"] == ""
-    bad_class = ~blank & ~table["reference_class"].isin(classes)
-    if bad_class.any():
-        listed = table[bad_class].apply(lambda r: f"{r['id']} ({r['reference_class']!r})", axis=1)
-        problems.append(f"unknown classes (known: {classes}) at ids: {_ids(listed)}")
+    found += [
+        ("ids labelled more than once", duplicated_ids(table)),
+        ("ids not in the drawn sample", ids_not_drawn(table, sample)),
+        (f"unknown classes (known: {classes}) at ids", unknown_classes(table, classes)),
+    ]
     if xy_tolerance is not None and {"x", "y"} <= set(labelled.columns):
-        xy = labelled.loc[ids.notna(), ["x", "y"]].apply(pd.to_numeric, errors="coerce")
-        drawn = sample.set_index("id").reindex(table["id"])[["x", "y"]].to_numpy(float)
-        off = (np.abs(xy.to_numpy(float) - drawn) > xy_tolerance).any(axis=1)
-        off &= ~np.isnan(drawn).any(axis=1)
-        if off.any():
-            problems.append(
-                f"points not where the drawn sample has them (labels of another draw? "
-                f"draw again or label this one): {_ids(table.loc[off, 'id'])}"
-            )
-    absent = sample.loc[~sample["id"].isin(table["id"]), "id"]
-    if not allow_missing and blank.any():
-        problems.append(f"ids without a reference_class: {_ids(table.loc[blank, 'id'])}")
-    if not allow_missing and len(absent):
-        problems.append(f"ids of the drawn sample missing from the file: {_ids(absent)}")
+        xy = labelled.loc[ids.notna(), ["x", "y"]]
+        found.append((MISPLACED, misplaced_ids(xy, table, sample, xy_tolerance)))
+    if not allow_missing:
+        found.append(("ids without a reference_class", unlabelled_ids(table)))
+        found.append(("ids of the drawn sample missing from the file", absent_ids(table, sample)))
+    problems = [f"{what}: {_ids(bad)}" for what, bad in found if len(bad)]
     if problems:
         raise LabelError(
             f"{where}: the labelled sample can't be used ({len(problems)} problem(s)):\n- "
@@ -430,7 +469,12 @@ def validate_labels(
             + "\nFix the file (one row per point of the drawn sample, reference_class one of "
             f"{classes}) and run again."
         )
-    good = table[~blank].drop_duplicates("id")
+    return _labelled_rows(table, sample, where)
+
+
+def _labelled_rows(table: pd.DataFrame, sample: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The drawn points that have a label, with it; the others logged as non-response."""
+    good = table[table["reference_class"] != ""].drop_duplicates("id")
     dropped = len(sample) - len(good)
     if dropped:
         logger.warning(
@@ -439,8 +483,7 @@ def validate_labels(
             dropped,
             len(sample),
         )
-    merged = sample.drop(columns=["reference_class"], errors="ignore").merge(good, on="id")
-    return merged
+    return sample.drop(columns=["reference_class"], errors="ignore").merge(good, on="id")
 
 
 # ---- the estimator ------------------------------------------------------------------------
@@ -756,3 +799,42 @@ def planned_size(
         [s.map_class == p.target for s in strata], users_accuracy, p.expected_share_elsewhere
     )
     return sample_size_for_class(size, share, p.target_se, p.min_per_stratum, p.max_points)
+
+
+def stratified_draw(
+    strata: list[StratumDef],
+    strata_of: Callable[[Window], np.ndarray],
+    grid: GridSpec,
+    params: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Size, allocate and draw the sample the parameters ask for (``reference_sample``).
+
+    Args:
+        strata: The strata (:func:`map_strata`).
+        strata_of: Window -> stratum code of each pixel (:func:`map_strata`).
+        grid: The map's grid.
+        params: The ``reference_sample`` parameters (target, seed, block_size ...).
+
+    Returns:
+        The points (:func:`point_table`) and the design (:func:`design_table`).
+    """
+    p = params
+    counted = count_strata(strata_of, grid, len(strata), p.block_size)
+    n_pixels = counted[1].sum(axis=0)
+    users = guessed_accuracies(strata, p.expected_users_accuracy, p.default_users_accuracy)
+    n = planned_size(strata, n_pixels, users, p)
+    alloc = allocate(n, n_pixels, p.min_per_stratum)
+    rng = np.random.default_rng(p.seed)
+    pixels = draw_pixels(strata_of, grid, alloc, p.block_size, rng, counted)
+    points = point_table(pixels, grid, strata)
+    design = design_table(strata, n_pixels, alloc, users, grid.hectares(1))
+    logger.info(
+        "Reference sample of the %s map: %d points (%d for an SE of %.3f of the %s), %s",
+        p.period,
+        len(points),
+        n,
+        p.target_se,
+        "overall accuracy" if p.target == "overall" else f"area share of {p.target}",
+        ", ".join(f"{s.name} {k}" for s, k in zip(strata, alloc, strict=True)),
+    )
+    return points, design
