@@ -1,10 +1,13 @@
-"""cocoa-threat pipelines, one folder each, and what their templates share (:func:`bind`)."""
+"""cocoa-threat pipelines, one folder each, and what their templates share (:func:`bind`,
+:func:`named_node`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial, update_wrapper
 from typing import Any
+
+from kedro.pipeline import Node
 
 
 def bind(func: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
@@ -14,3 +17,8 @@ def bind(func: Callable[..., Any], **kwargs: Any) -> Callable[..., Any]:
     objects from the hints (they stay the function's, through ``__wrapped__``).
     """
     return update_wrapper(partial(func, **kwargs), func)
+
+
+def named_node(func: Callable[..., Any], inputs: list[str], outputs: str | list[str]) -> Node:
+    """A node named after its function (``Node(func, inputs, outputs, name=func.__name__)``)."""
+    return Node(func, inputs=inputs, outputs=outputs, name=func.__name__)

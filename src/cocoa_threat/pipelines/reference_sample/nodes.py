@@ -26,6 +26,8 @@ from cocoa_threat.params.transition import TransitionParams
 logger = logging.getLogger(__name__)
 
 CSV_COLUMNS = [c for c in kit.SAMPLE_COLUMNS if c not in ("row", "col")]
+USER_LABELS = "reference_labels (data/01_raw/reference_labels.csv)"
+DEMO_LABELS = "the tile labels (demo_labels_from: labels)"
 
 
 def _strata(
@@ -73,24 +75,7 @@ def draw_sample(
         {"before": before_map, "after": after_map}, change_map, p, transition, land_use
     )
     grid = year_map.grid
-    counted = kit.count_strata(strata_of, grid, len(strata), p.block_size)
-    n_pixels = counted[1].sum(axis=0)
-    users = kit.guessed_accuracies(strata, p.expected_users_accuracy, p.default_users_accuracy)
-    n = kit.planned_size(strata, n_pixels, users, p)
-    alloc = kit.allocate(n, n_pixels, p.min_per_stratum)
-    rng = np.random.default_rng(p.seed)
-    pixels = kit.draw_pixels(strata_of, grid, alloc, p.block_size, rng, counted)
-    points = kit.point_table(pixels, grid, strata)
-    design = kit.design_table(strata, n_pixels, alloc, users, grid.hectares(1))
-    logger.info(
-        "Reference sample of the %s map: %d points (%d for an SE of %.3f of the %s), %s",
-        p.period,
-        len(points),
-        n,
-        p.target_se,
-        "overall accuracy" if p.target == "overall" else f"area share of {p.target}",
-        ", ".join(f"{s.name} {k}" for s, k in zip(strata, alloc, strict=True)),
-    )
+    points, design = kit.stratified_draw(strata, strata_of, grid, p)
     frame = gpd.GeoDataFrame(
         points.drop(columns=["n_stratum"]),
         geometry=gpd.points_from_xy(points["x"], points["y"]),
@@ -192,17 +177,9 @@ def read_labelled(
     """
     sample = pd.DataFrame(reference_sample.drop(columns="geometry"))
     if reference_labels is not None:
-        where, labels, allow = (
-            "reference_labels (data/01_raw/reference_labels.csv)",
-            reference_labels,
-            False,
-        )
+        where, labels, allow = USER_LABELS, reference_labels, False
     elif len(reference_demo_labels):
-        where, labels, allow = (
-            "the tile labels (demo_labels_from: labels)",
-            reference_demo_labels,
-            True,
-        )
+        where, labels, allow = DEMO_LABELS, reference_demo_labels, True
     else:
         logger.warning(
             "No labelled reference sample: the areas are map areas, not adjusted. Label "

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
+from cocoa_threat.pipelines import named_node
 from cocoa_threat.pipelines.reference_sample.nodes import (
     adjusted_areas,
     demo_labels,
@@ -14,70 +15,31 @@ from cocoa_threat.pipelines.reference_sample.nodes import (
     read_labelled,
 )
 
+SAMPLE = "params:reference_sample"
+LAND_USE = "params:land_use"
+MAPS = ["before.land_use_map", "after.land_use_map", "change_map"]
+MOSAICS = ["before.input_mosaic", "after.input_mosaic"]
+TILES = ["tile_manifest", "model_input", "params:before", "params:after"]
+LABELS = ["reference_labels", "reference_demo_labels", "reference_sample"]
+
 
 def create_pipeline(**kwargs: Any) -> Pipeline:
     """Create the reference-sample pipeline."""
+    drawn = ["reference_sample", "reference_sample_csv", "reference_sample_design"]
     return Pipeline(
         [
-            Node(
-                draw_sample,
-                inputs=[
-                    "before.land_use_map",
-                    "after.land_use_map",
-                    "change_map",
-                    "params:reference_sample",
-                    "params:transition",
-                    "params:land_use",
-                ],
-                outputs=["reference_sample", "reference_sample_csv", "reference_sample_design"],
-                name="draw_sample",
+            named_node(draw_sample, [*MAPS, SAMPLE, "params:transition", LAND_USE], drawn),
+            named_node(
+                make_chips, ["reference_sample", *MOSAICS, SAMPLE], "reference_sample_chips"
             ),
-            Node(
-                make_chips,
-                inputs=[
-                    "reference_sample",
-                    "before.input_mosaic",
-                    "after.input_mosaic",
-                    "params:reference_sample",
-                ],
-                outputs="reference_sample_chips",
-                name="make_chips",
+            named_node(
+                demo_labels, ["reference_sample", *TILES, SAMPLE, LAND_USE], "reference_demo_labels"
             ),
-            Node(
-                demo_labels,
-                inputs=[
-                    "reference_sample",
-                    "tile_manifest",
-                    "model_input",
-                    "params:before",
-                    "params:after",
-                    "params:reference_sample",
-                    "params:land_use",
-                ],
-                outputs="reference_demo_labels",
-                name="demo_labels",
-            ),
-            Node(
-                read_labelled,
-                inputs=[
-                    "reference_labels",
-                    "reference_demo_labels",
-                    "reference_sample",
-                    "params:land_use",
-                ],
-                outputs="reference_sample_labelled",
-                name="read_labelled",
-            ),
-            Node(
+            named_node(read_labelled, [*LABELS, LAND_USE], "reference_sample_labelled"),
+            named_node(
                 adjusted_areas,
-                inputs=[
-                    "reference_sample_labelled",
-                    "reference_sample_design",
-                    "params:reference_sample",
-                    "params:land_use",
-                ],
-                outputs="reference_sample_areas",
-                name="adjusted_areas",
+                ["reference_sample_labelled", "reference_sample_design", SAMPLE, LAND_USE],
+                "reference_sample_areas",
             ),
         ],
         tags="reference_sample",
