@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,14 @@ from affine import Affine
 from pyproj import Transformer
 
 from cocoa_threat.geo.grid import RasterSource
+from cocoa_threat.params.imagery import ImageryParams
+from cocoa_threat.params.ingestion import IngestionParams
 
 GEOTIFF = "image/tiff; application=geotiff; profile=cloud-optimized"
 CLEAR_SCL = 4  # vegetation: a clear class of the L2A scene classification
 NO_DATA_SCL = 0
 DEM_NODATA = -32767.0
+ACQUISITION_TIME = time(10, 30)  # Sentinel-2's overpass over Ghana, local solar morning
 
 
 @dataclass
@@ -203,3 +206,50 @@ def tile_year(partition: str, image_dir: str, pattern: str) -> tuple[str, int] |
         return None
     match = re.match(pattern, parts[-1] + ".tif")
     return (match["tile"], int(match["year"])) if match else None
+
+
+def tile_catalog(
+    partitions: dict[str, Callable[[], Any]],
+    imagery: ImageryParams,
+    ingestion: IngestionParams,
+) -> TileCatalog:
+    """The raw tiles of every year of ``imagery.years`` as one item each, dated mid-season.
+
+    Args:
+        partitions: The raw tiles' partitions (``<year>/IMAGE/IMG_GH_<tile>_<year>``,
+            masks and other files are skipped) -> their loaders.
+        imagery: The ``imagery`` parameters: asset keys, collections, season, years.
+        ingestion: The ``ingestion`` parameters: the tiles' bands, nodata and names.
+
+    Raises:
+        ValueError: If a year of ``imagery.years`` has no raw tiles.
+    """
+    files, raster = ingestion.files, ingestion.raster
+    found: dict[tuple[str, int], Callable[[], Any]] = {}
+    for partition, load in partitions.items():
+        key = tile_year(partition, files.image_dir, files.image_pattern)
+        if key is not None and key[1] in imagery.years:
+            found[key] = load
+    missing = sorted(set(imagery.years) - {year for _, year in found})
+    if missing:
+        raise ValueError(
+            f"The raw tiles have no images of {missing} (imagery.years {imagery.years}); "
+            f"the demo writes demo.years: list the same years in both"
+        )
+    dates = {}
+    for year in imagery.years:
+        first, last = imagery.season.window(year)
+        dates[year] = datetime.combine(first + (last - first) / 2, ACQUISITION_TIME)
+    return TileCatalog(
+        tiles=found,
+        band_names=list(raster.band_names),
+        assets=dict(imagery.assets),
+        scl_asset=imagery.scl_asset,
+        collection=imagery.collection,
+        dem_band=raster.dem_band,
+        dem_collection=imagery.dem.collection,
+        dem_asset=imagery.dem.asset,
+        dates=dates,
+        image_nodata=raster.image_nodata,
+        saturated=int(imagery.data.saturated or 65535),
+    )
