@@ -12,11 +12,11 @@ the raster's size.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from rasterio.windows import Window
@@ -197,30 +197,83 @@ def produce_class_map(
         ):
             yield from out
 
-    common = {**(tags or {}), **{f"class_{i}": n for i, n in enumerate(names)}}
     shared = SharedPass(
-        grid,
-        blocks,
-        {
-            "classes": {
-                "count": 1,
-                "dtype": "uint8",
-                "nodata": settings.nodata,
-                "band_names": ["class"],
-                "colormap": settings.colormap or None,
-                "tags": common,
-            },
-            "probabilities": {
-                "count": len(names),
-                "dtype": "uint8",
-                "nodata": 255,
-                "band_names": [f"p_{n}" for n in names],
-                "tags": {**common, "scale": f"probability x {settings.probability_scale}"},
-            },
-        },
-        window_size=max(settings.window_size, 1024),
+        grid, blocks, _outputs(settings, names, tags), window_size=max(settings.window_size, 1024)
     )
     return shared.producer("classes"), shared.producer("probabilities")
+
+
+def _outputs(
+    settings: SceneSettings, names: list[str], tags: dict[str, str] | None
+) -> dict[str, dict[str, Any]]:
+    """The two GeoTIFFs of :func:`produce_class_map`: the classes and their probabilities."""
+    common = {**(tags or {}), **{f"class_{i}": n for i, n in enumerate(names)}}
+    return {
+        "classes": {
+            "count": 1,
+            "dtype": "uint8",
+            "nodata": settings.nodata,
+            "band_names": ["class"],
+            "colormap": settings.colormap or None,
+            "tags": common,
+        },
+        "probabilities": {
+            "count": len(names),
+            "dtype": "uint8",
+            "nodata": 255,
+            "band_names": [f"p_{n}" for n in names],
+            "tags": {**common, "scale": f"probability x {settings.probability_scale}"},
+        },
+    }
+
+
+def model_tags(model: SegmentationModel, info: dict[str, Any]) -> dict[str, str]:
+    """The GeoTIFF tags that name a map's model: its version, training split and name.
+
+    Args:
+        model: The model.
+        info: Its record (``chosen_model_info``: ``version``, ``split_hash`` ...).
+    """
+    return {
+        "model_version": str(info.get("version")),
+        "split_hash": str(info.get("split_hash")),
+        "model": model.name,
+    }
+
+
+def year_class_map(
+    load: Callable[[], RasterSource],
+    year: int,
+    model: SegmentationModel,
+    inference: InferenceParams,
+    land_use: LandUse,
+    compute: ComputeSettings | None,
+    tags: dict[str, str],
+) -> Callable[[], RasterProducer]:
+    """A function returning the lazy class map of one year's raster (``load()``).
+
+    Nothing is read before it is called; the map carries ``tags`` and the year
+    (its probabilities are not kept).
+
+    Args:
+        load: Returns the year's raster (e.g. a composite); bands matched by description.
+        year: The year (a ``year`` tag).
+        model: The model.
+        inference: The ``inference`` parameters (windows, context, nodata).
+        land_use: The ``land_use`` parameters (map nodata, colours).
+        compute: The ``compute`` parameters (None: this process).
+        tags: Metadata written into the GeoTIFF (e.g. :func:`model_tags`).
+    """
+
+    def make() -> RasterProducer:
+        source = load()
+        settings = settings_of(inference, land_use, source, model, None)
+        logger.info("Mapping %d from %s", year, source.path)
+        produced, _ = produce_class_map(source, model, settings, compute, tags)
+        produced.tags.update({"year": str(year)})
+        return produced
+
+    return make
 
 
 def resolve_band_indexes(

@@ -25,7 +25,7 @@ from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.imagery.workflow import composite_partition
 from cocoa_threat.models.base import SegmentationModel
-from cocoa_threat.models.scene import produce_class_map, settings_of
+from cocoa_threat.models.scene import model_tags, year_class_map
 from cocoa_threat.params import LandUse
 from cocoa_threat.params.compute import ComputeParams
 from cocoa_threat.params.inference import InferenceParams
@@ -35,8 +35,8 @@ from cocoa_threat.params.transition import TransitionParams
 from cocoa_threat.plots.series import plot_series_by_district
 from cocoa_threat.provenance import raster_version, stamped
 from cocoa_threat.raw import require
-from cocoa_threat.rendering.map_layers import class_layer, true_colour_layer, vector_layer
-from cocoa_threat.rendering.webmap import MapLayer, WebMap, build_web_map
+from cocoa_threat.rendering.series_map import series_web_map as series_map
+from cocoa_threat.rendering.webmap import WebMap
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,18 @@ def _maps(series_land_use_maps: Loaders, series: SeriesParams) -> dict[int, Rast
             f"(its predict node) with these series.years"
         )
     return {y: series_land_use_maps[map_partition(y)]() for y in series.years}
+
+
+def _composites(imagery_composites: Loaders, series: SeriesParams) -> dict[int, Callable[[], Any]]:
+    """The loader of each year's composite (year -> loader); a clear error if one is missing."""
+    missing = [y for y in series.years if composite_partition(y) not in imagery_composites]
+    if missing:
+        raise ValueError(
+            f"No composite of {missing} in the imagery pipeline's output "
+            f"({sorted(imagery_composites)}): add them to imagery.years and run "
+            f"`kedro run --pipeline=imagery` first"
+        )
+    return {y: imagery_composites[composite_partition(y)] for y in series.years}
 
 
 def predict_series(
@@ -92,31 +104,9 @@ def predict_series(
     Raises:
         ValueError: If a year has no composite, naming the pipeline to run.
     """
-    missing = [y for y in series.years if composite_partition(y) not in imagery_composites]
-    if missing:
-        raise ValueError(
-            f"No composite of {missing} in the imagery pipeline's output "
-            f"({sorted(imagery_composites)}): add them to imagery.years and run "
-            f"`kedro run --pipeline=imagery` first"
-        )
-    tags = {
-        "model_version": str(chosen_model_info.get("version")),
-        "split_hash": str(chosen_model_info.get("split_hash")),
-        "model": chosen_model.name,
-    }
-
-    def year_map(year: int) -> Callable[[], RasterProducer]:
-        def make() -> RasterProducer:
-            source = imagery_composites[composite_partition(year)]()
-            settings = settings_of(inference, land_use, source, chosen_model, None)
-            logger.info("Mapping %d from %s", year, source.path)
-            produced, _ = produce_class_map(source, chosen_model, settings, compute, tags)
-            produced.tags.update({"year": str(year)})
-            return produced
-
-        return make
-
-    return {map_partition(y): year_map(y) for y in series.years}
+    composites = _composites(imagery_composites, series)
+    args = (chosen_model, inference, land_use, compute, model_tags(chosen_model, chosen_model_info))
+    return {map_partition(y): year_class_map(composites[y], y, *args) for y in series.years}
 
 
 def prepare_series_districts(
@@ -250,29 +240,6 @@ def plot_series(
     )
 
 
-def _popup(name: str, lost: pd.DataFrame, column: str) -> dict[str, Any]:
-    own = lost[lost["district"] == name]
-    popup: dict[str, Any] = {"district": name}
-    for row in own.itertuples():
-        popup[f"{column} {row.interval} (map area)"] = f"{getattr(row, column):.1f}"
-    return popup
-
-
-def _change_layers(
-    series_change_maps: Loaders, series: SeriesParams, size: dict[str, int], opacity: float
-) -> list[MapLayer]:
-    """The change of every interval; first -> last shown."""
-    layers = []
-    for a, b in series.intervals():
-        change = series_change_maps[change_partition(a, b)]()
-        codes = {int(k[5:]): v for k, v in change.tags.items() if k.startswith("code_")}
-        shown = (a, b) == (series.years[0], series.years[-1])
-        layers.append(
-            class_layer(change, f"Change {a}-{b}", codes, **size, opacity=opacity, visible=shown)
-        )
-    return layers
-
-
 def series_web_map(
     series_land_use_maps: Loaders,
     series_change_maps: Loaders,
@@ -293,25 +260,15 @@ def series_web_map(
     Returns:
         ``series_web_map``: one page that opens offline.
     """
-    r, years = reporting.map, series.years
-    size = {"max_px": r.max_px, "tile_px": r.tile_px}
-    classes = dict(enumerate(land_use.classes))
-    layers = [
-        true_colour_layer(imagery_composites[composite_partition(y)](), f"Imagery {y}",
-                          list(reporting.rgb_bands), r.true_colour_percentiles, **size,
-                          visible=y == years[-1], group="imagery")
-        for y in years
-    ]  # fmt: skip
-    maps = _maps(series_land_use_maps, series)
-    layers += [
-        class_layer(maps[y], f"Land use {y}", classes, **size, opacity=r.opacity, visible=False)
-        for y in years
-    ]
-    layers += _change_layers(series_change_maps, series, size, r.opacity)
-    for layer in layers[len(years) :]:
-        layer.group = "classes"
-    column = [c for c in series_cocoa_lost.columns if c.endswith("_ha")][0]
-    popups = [_popup(n, series_cocoa_lost, column) for n in series_districts["district"]]
-    legend = {"title": "Districts (click for figures)", "categories": []}
-    layers.append(vector_layer(series_districts, "Districts", popups, None, legend))
-    return build_web_map(f"cocoa-threat: series {years[0]}-{years[-1]}", layers, MAP_FILES)
+    years = series.years
+    return series_map(
+        {y: imagery_composites[composite_partition(y)] for y in years},
+        _maps(series_land_use_maps, series),
+        {(a, b): series_change_maps[change_partition(a, b)] for a, b in series.intervals()},
+        series_districts,
+        series_cocoa_lost,
+        list(land_use.classes),
+        list(reporting.rgb_bands),
+        reporting.map,
+        MAP_FILES,
+    )

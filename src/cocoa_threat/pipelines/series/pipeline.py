@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
+from cocoa_threat.pipelines import named_node
 from cocoa_threat.pipelines.series.nodes import (
     plot_series,
     predict_series,
@@ -19,6 +20,26 @@ from cocoa_threat.pipelines.series.nodes import (
 
 MAPS = "series_land_use_maps"
 ANALYSIS = ["params:series", "params:transition", "params:land_use"]
+COMPUTE = "params:compute"
+PREDICT = [
+    "imagery_composites",
+    "chosen_model",
+    "chosen_model_info",
+    "params:series",
+    "params:inference",
+    "params:land_use",
+    COMPUTE,
+]
+WEB_MAP = [
+    MAPS,
+    "series_change_maps",
+    "imagery_composites",
+    "series_districts",
+    "series_cocoa_lost",
+    "params:series",
+    "params:land_use",
+    "params:reporting",
+]
 
 
 def create_pipeline(**kwargs: Any) -> Pipeline:
@@ -27,67 +48,26 @@ def create_pipeline(**kwargs: Any) -> Pipeline:
     The model (``chosen_model``) comes from the inference pipeline's selection,
     which the registry runs before it (:func:`~cocoa_threat.pipelines.inference.select_pipeline`).
     """
+    maps_districts = [MAPS, "series_districts"]
     return Pipeline(
         [
-            Node(
-                predict_series,
-                inputs=[
-                    "imagery_composites",
-                    "chosen_model",
-                    "chosen_model_info",
-                    "params:series",
-                    "params:inference",
-                    "params:land_use",
-                    "params:compute",
-                ],
-                outputs=MAPS,
-                name="predict_series",
-            ),
-            Node(
+            named_node(predict_series, PREDICT, MAPS),
+            named_node(
                 prepare_series_districts,
-                inputs=["districts_raw", MAPS, "params:series", "params:transition"],
-                outputs="series_districts",
-                name="prepare_series_districts",
+                ["districts_raw", MAPS, "params:series", "params:transition"],
+                "series_districts",
             ),
-            Node(
-                series_areas,
-                inputs=[MAPS, "series_districts", *ANALYSIS, "params:compute"],
-                outputs="series_by_district",
-                name="series_areas",
-            ),
-            Node(
+            named_node(series_areas, [*maps_districts, *ANALYSIS, COMPUTE], "series_by_district"),
+            named_node(
                 series_transitions,
-                inputs=[MAPS, "series_districts", *ANALYSIS, "params:compute"],
-                outputs=["series_transition_matrix", "series_cocoa_lost"],
-                name="series_transitions",
+                [*maps_districts, *ANALYSIS, COMPUTE],
+                ["series_transition_matrix", "series_cocoa_lost"],
             ),
-            Node(
-                series_change_maps,
-                inputs=[MAPS, *ANALYSIS, "params:compute"],
-                outputs="series_change_maps",
-                name="series_change_maps",
+            named_node(series_change_maps, [MAPS, *ANALYSIS, COMPUTE], "series_change_maps"),
+            named_node(
+                plot_series, ["series_by_district", "series_cocoa_lost", *ANALYSIS], "series_chart"
             ),
-            Node(
-                plot_series,
-                inputs=["series_by_district", "series_cocoa_lost", *ANALYSIS],
-                outputs="series_chart",
-                name="plot_series",
-            ),
-            Node(
-                series_web_map,
-                inputs=[
-                    MAPS,
-                    "series_change_maps",
-                    "imagery_composites",
-                    "series_districts",
-                    "series_cocoa_lost",
-                    "params:series",
-                    "params:land_use",
-                    "params:reporting",
-                ],
-                outputs="series_web_map",
-                name="series_web_map",
-            ),
+            named_node(series_web_map, WEB_MAP, "series_web_map"),
         ],
         tags="series",
     )
