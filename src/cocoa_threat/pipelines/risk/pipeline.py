@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
+from cocoa_threat.pipelines import named_node
 from cocoa_threat.pipelines.risk.nodes import (
     build_dem_mosaic,
     compute_risk_factors,
@@ -18,81 +19,35 @@ from cocoa_threat.pipelines.risk.nodes import (
 )
 
 PARAMS = ["params:risk", "params:land_use"]
+COMPUTE = "params:compute"
 
 
 def create_pipeline(**kwargs: Any) -> Pipeline:
     """Create the risk pipeline."""
+    maps = ["before.land_use_map", "after.land_use_map"]
+    surfaces = ["mercury_surface", "dem_conditioned"]
     return Pipeline(
         [
-            Node(
-                build_dem_mosaic,
-                inputs=["tile_manifest", "params:risk"],
-                outputs="dem_mosaic",
-                name="build_dem_mosaic",
-            ),
-            Node(
-                condition_dem,
-                inputs=["dem_mosaic", "params:risk"],
-                outputs="dem_conditioned",
-                name="condition_dem",
-            ),
-            Node(
-                compute_risk_factors,
-                inputs=[
-                    "before.land_use_map",
-                    "after.land_use_map",
-                    "mercury_surface",
-                    "dem_conditioned",
-                    *PARAMS,
-                    "params:compute",
-                ],
-                outputs="risk_factors",
-                name="compute_risk_factors",
-            ),
-            Node(
+            named_node(build_dem_mosaic, ["tile_manifest", "params:risk"], "dem_mosaic"),
+            named_node(condition_dem, ["dem_mosaic", "params:risk"], "dem_conditioned"),
+            named_node(compute_risk_factors, [*maps, *surfaces, *PARAMS, COMPUTE], "risk_factors"),
+            named_node(
                 risk_by_district,
-                inputs=[
-                    "risk_factors",
-                    "after.land_use_map",
-                    "districts",
-                    *PARAMS,
-                    "params:compute",
-                ],
-                outputs="risk_by_district",
-                name="risk_by_district",
+                ["risk_factors", "after.land_use_map", "districts", *PARAMS, COMPUTE],
+                "risk_by_district",
             ),
-            Node(
+            named_node(
                 risk_sensitivity,
-                inputs=[
-                    "risk_factors",
-                    "before.land_use_map",
-                    "after.land_use_map",
-                    "mercury_surface",
-                    "dem_conditioned",
-                    *PARAMS,
-                    "params:compute",
-                ],
-                outputs=["risk_sensitivity", "risk_sensitivity_chart"],
-                name="risk_sensitivity",
+                ["risk_factors", *maps, *surfaces, *PARAMS, COMPUTE],
+                ["risk_sensitivity", "risk_sensitivity_chart"],
             ),
-            Node(
+            named_node(
                 make_risk_score,
-                inputs=["risk_factors", "after.land_use_map", *PARAMS, "params:compute"],
-                outputs="risk_score",
-                name="make_risk_score",
+                ["risk_factors", "after.land_use_map", *PARAMS, COMPUTE],
+                "risk_score",
             ),
-            Node(
-                make_risk_map,
-                inputs=["risk_score", *PARAMS, "params:compute"],
-                outputs="risk_map",
-                name="make_risk_map",
-            ),
-            Node(
-                plot_risk_map,
-                inputs=["risk_map", "districts", *PARAMS],
-                outputs="risk_quicklook",
-                name="plot_risk_map",
-            ),
+            named_node(make_risk_map, ["risk_score", *PARAMS, COMPUTE], "risk_map"),
+            named_node(plot_risk_map, ["risk_map", "districts", *PARAMS], "risk_quicklook"),
         ],
         tags="risk",
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
+from cocoa_threat.pipelines import named_node
 from cocoa_threat.pipelines.transition.nodes import (
     compute_transitions,
     estimate_areas,
@@ -18,85 +19,33 @@ from cocoa_threat.pipelines.transition.nodes import (
 )
 
 MAPS = ["before.land_use_map", "after.land_use_map"]
+PARAMS = ["params:transition", "params:land_use"]
 
 
 def create_pipeline(**kwargs: Any) -> Pipeline:
     """Create the transition pipeline."""
+    windowed = [*MAPS, *PARAMS, "params:compute"]
+    tiles = ["tile_manifest", "model_input", "params:before", "params:after"]
     return Pipeline(
         [
-            Node(
-                prepare_districts,
-                inputs=[
-                    "districts_raw",
-                    "before.land_use_map",
-                    "params:transition",
-                    "params:land_use",
-                ],
-                outputs="districts",
-                name="prepare_districts",
+            named_node(
+                prepare_districts, ["districts_raw", "before.land_use_map", *PARAMS], "districts"
             ),
-            Node(
+            named_node(
                 compute_transitions,
-                inputs=[
-                    *MAPS,
-                    "districts",
-                    "params:transition",
-                    "params:land_use",
-                    "params:compute",
-                ],
-                outputs=["transition_matrix", "transition_by_district", "map_class_areas"],
-                name="compute_transitions",
+                [*MAPS, "districts", *PARAMS, "params:compute"],
+                ["transition_matrix", "transition_by_district", "map_class_areas"],
             ),
-            Node(
-                make_change_map,
-                inputs=[*MAPS, "params:transition", "params:land_use", "params:compute"],
-                outputs="change_map",
-                name="make_change_map",
-            ),
-            Node(
+            named_node(make_change_map, windowed, "change_map"),
+            named_node(
                 extract_conversion_polygons,
-                inputs=[
-                    *MAPS,
-                    "districts",
-                    "params:transition",
-                    "params:land_use",
-                    "params:compute",
-                ],
-                outputs="cocoa_to_mining",
-                name="extract_conversion_polygons",
+                [*MAPS, "districts", *PARAMS, "params:compute"],
+                "cocoa_to_mining",
             ),
-            Node(
-                measure_tiles,
-                inputs=[
-                    *MAPS,
-                    "tile_manifest",
-                    "model_input",
-                    "params:before",
-                    "params:after",
-                    "params:transition",
-                    "params:land_use",
-                ],
-                outputs=["tile_areas", "map_accuracy"],
-                name="measure_tiles",
-            ),
-            Node(
-                estimate_areas,
-                inputs=["tile_areas", "map_accuracy", "params:transition", "params:land_use"],
-                outputs="area_estimates",
-                name="estimate_areas",
-            ),
-            Node(
-                plot_change_map,
-                inputs=["change_map", "districts", "params:transition", "params:land_use"],
-                outputs="change_quicklook",
-                name="plot_change_map",
-            ),
-            Node(
-                plot_transitions,
-                inputs=["transition_by_district", "params:transition", "params:land_use"],
-                outputs="transitions_chart",
-                name="plot_transitions",
-            ),
+            named_node(measure_tiles, [*MAPS, *tiles, *PARAMS], ["tile_areas", "map_accuracy"]),
+            named_node(estimate_areas, ["tile_areas", "map_accuracy", *PARAMS], "area_estimates"),
+            named_node(plot_change_map, ["change_map", "districts", *PARAMS], "change_quicklook"),
+            named_node(plot_transitions, ["transition_by_district", *PARAMS], "transitions_chart"),
         ],
         tags="transition",
     )
