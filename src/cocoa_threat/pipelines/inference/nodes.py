@@ -12,7 +12,7 @@ from cocoa_threat.geo.cog import RasterProducer
 from cocoa_threat.geo.grid import RasterSource
 from cocoa_threat.geo.vrt import MosaicSpec, tile_mosaic
 from cocoa_threat.models.base import SegmentationModel
-from cocoa_threat.models.scene import SceneSettings, produce_class_map, settings_of
+from cocoa_threat.models.scene import produce_class_map, settings_of
 from cocoa_threat.models.selection import check_model_matches, choose_model, matching_test_score
 from cocoa_threat.params import LandUse
 from cocoa_threat.params.compute import ComputeParams
@@ -116,17 +116,6 @@ def build_input_mosaic(
     return mosaic
 
 
-def scene_settings(
-    p: InferenceParams,
-    lu: LandUse,
-    source: RasterSource,
-    model: SegmentationModel,
-    bands: list[int] | None,
-) -> SceneSettings:
-    """Engine settings from the parameters (:func:`~cocoa_threat.models.scene.settings_of`)."""
-    return settings_of(p, lu, source, model, bands)
-
-
 def predict_land_use(
     input_mosaic: RasterSource,
     chosen_model: SegmentationModel,
@@ -176,7 +165,7 @@ def _class_map(
     return produce_class_map(
         source,
         model,
-        scene_settings(p, lu, source, model, band_indexes),
+        settings_of(p, lu, source, model, band_indexes),
         compute,
         tags={**tags, "model": model.name},
     )
