@@ -1,10 +1,17 @@
 """Project settings: see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
+import warnings
+
 from kedro.config import OmegaConfigLoader
 
 from cocoa_threat.conf import MERGE_STRATEGY, ProjectContext
 from cocoa_threat.hooks import ParameterCheckHook, ProjectLockHook
 from cocoa_threat.tracking import TrackingHook
+
+# A model's datasets are namespaced on purpose ("resnet50.metrics"), and the comparison and
+# the report read them from outside the namespace; Kedro's advice against dots is for names
+# that are not namespaces. Only that warning is silenced.
+warnings.filterwarnings("ignore", message="One or more dataset names contain '.' characters")
 
 # The parameters are checked before the lock is taken (ProjectLockHook runs last before a
 # run and last after it).

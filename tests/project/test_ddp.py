@@ -96,7 +96,7 @@ def test_two_processes_train_from_kedro_run_and_write_once(tmp_path: Path) -> No
     assert "resnet50: training on CPU (32-true precision) in 2 process(es) (DDP" in log
     assert "Initializing distributed: GLOBAL_RANK: 1, MEMBER: 2/2" in log
     for node in ("prepare_training_data", "train_model", "evaluate_on_test_split"):
-        assert log.count(f"Completed node: resnet50.{node}") == 1, node
+        assert log.count(f"Completed node: training.resnet50.{node}") == 1, node
     assert log.count("Kedro project cocoa_threat") == 1  # no rank started kedro again
     assert "ProjectBusyError" not in output + log
     assert "sync_dist=True" not in log  # Lightning's advice is moot: the metrics are synced

@@ -71,6 +71,10 @@ def test_default_run_ends_in_a_self_contained_report(project_conf: ProjectConf) 
     assert "error-adjusted (test sample of" in markdown
     assert "error-adjusted (reference sample of" in markdown
     assert Path(project_conf.root, "data/08_reporting/reference_sample.gpkg").is_file()
+    # The map's district pop-ups say which figure is adjusted and which is the map's.
+    web_map = Path(project_conf.root, "data/08_reporting/map.html").read_text()
+    assert "cocoa lost, ha, error-adjusted by the test-block sample" in web_map
+    assert "cocoa lost, ha, map area (not adjusted)" in web_map
 
     # The results themselves are those recorded before the last restructuring
     # (tests/regression/golden_tiny_region.json): a refactoring must not change them.

@@ -271,12 +271,12 @@ def _district_popup(
     name: str, row: pd.Series | None, risk: float, base_season: str, confidence: float
 ) -> dict[str, Any]:
     popup: dict[str, Any] = {"district": name}
-    lost = f"cocoa lost, ha ({100 * confidence:g}% CI)"
+    lost = f"cocoa lost, ha, error-adjusted by the test-block sample ({100 * confidence:g}% CI)"
     if row is not None:
         popup[lost] = (
             f"{row['area_ha_central']:.1f} ({row['area_ha_low']:.1f}-{row['area_ha_high']:.1f})"
         )
-        popup["cocoa lost, ha mapped"] = f"{row['map_ha']:.1f}"
+        popup["cocoa lost, ha, map area (not adjusted)"] = f"{row['map_ha']:.1f}"
         popup[f"gross value lost, GH¢ at {base_season} prices"] = (
             f"{row['value_lost_ghs_const_central']:,.0f}"
         )
