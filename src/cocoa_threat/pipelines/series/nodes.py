@@ -54,27 +54,37 @@ def change_partition(first: int, last: int) -> str:
     return f"change_{first}_{last}"
 
 
+def _by_year(
+    loaders: Loaders, years: list[int], name_of: Callable[[int], str], missing: str
+) -> dict[int, Callable[[], Any]]:
+    """The loader of each year's partition (year -> loader); ``missing`` (formatted with the
+    missing years and the partitions there are) is the error if one is absent."""
+    absent = [y for y in years if name_of(y) not in loaders]
+    if absent:
+        raise ValueError(missing.format(absent=absent, found=sorted(loaders)))
+    return {y: loaders[name_of(y)] for y in years}
+
+
 def _maps(series_land_use_maps: Loaders, series: SeriesParams) -> dict[int, RasterSource]:
-    missing = [y for y in series.years if map_partition(y) not in series_land_use_maps]
-    if missing:
-        raise ValueError(
-            f"No land-use map of {missing} among the series' maps "
-            f"{sorted(series_land_use_maps)}: run `kedro run --pipeline=series` "
-            f"(its predict node) with these series.years"
-        )
-    return {y: series_land_use_maps[map_partition(y)]() for y in series.years}
+    loaders = _by_year(
+        series_land_use_maps,
+        series.years,
+        map_partition,
+        "No land-use map of {absent} among the series' maps {found}: run "
+        "`kedro run --pipeline=series` (its predict node) with these series.years",
+    )
+    return {y: load() for y, load in loaders.items()}
 
 
 def _composites(imagery_composites: Loaders, series: SeriesParams) -> dict[int, Callable[[], Any]]:
     """The loader of each year's composite (year -> loader); a clear error if one is missing."""
-    missing = [y for y in series.years if composite_partition(y) not in imagery_composites]
-    if missing:
-        raise ValueError(
-            f"No composite of {missing} in the imagery pipeline's output "
-            f"({sorted(imagery_composites)}): add them to imagery.years and run "
-            f"`kedro run --pipeline=imagery` first"
-        )
-    return {y: imagery_composites[composite_partition(y)] for y in series.years}
+    return _by_year(
+        imagery_composites,
+        series.years,
+        composite_partition,
+        "No composite of {absent} in the imagery pipeline's output ({found}): add them to "
+        "imagery.years and run `kedro run --pipeline=imagery` first",
+    )
 
 
 def predict_series(
