@@ -10,7 +10,7 @@ from kedro.pipeline import Node, Pipeline
 
 from cocoa_threat.errors import ParameterError
 from cocoa_threat.hooks import ParameterCheckHook
-from cocoa_threat.params.checks import check_parameters, top_level_keys
+from cocoa_threat.params.checks import check_parameters, parse_blocks, top_level_keys
 from tests.conftest import load_project_conf
 from tests.project.cli import kedro, project_copy
 
@@ -79,6 +79,16 @@ def test_unknown_keys_suggest_the_right_one(params: dict) -> None:
     assert "risks: unknown top-level parameter; did you mean 'risk'?" in problems
     nested = _with(params, "risk.weight", {"proximity": 1.0})
     assert any("risk" in p and "weight" in p for p in check_parameters(nested))
+
+
+def test_model_blocks_left_out_of_the_run_are_known(params: dict) -> None:
+    # A user who trains the forest only keeps base's prithvi and resnet50 blocks.
+    forest_only = _with(params, "training.models", ["random_forest"])
+    assert check_parameters(forest_only) == []
+    assert set(parse_blocks(forest_only)) == set(params) - {"prithvi", "resnet50"}
+    # A block with other keys than 'model' is still unknown.
+    forest_only["prithvy"] = {"model": {}, "extra": 1}
+    assert any(p.startswith("prithvy: unknown") for p in check_parameters(forest_only))
 
 
 def test_only_the_blocks_a_run_uses_are_checked(params: dict) -> None:

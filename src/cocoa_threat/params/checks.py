@@ -73,8 +73,14 @@ def top_level_keys(param_inputs: Iterable[str]) -> set[str]:
     return out
 
 
+def _model_blocks(params: dict[str, Any]) -> set[str]:
+    """Top-level blocks shaped as a model's (``{"model": ...}``), used in this run or not."""
+    return {k for k, v in params.items() if isinstance(v, dict) and set(v) == {"model"}}
+
+
 def _unknown_keys(params: dict[str, Any], models: list[str]) -> list[str]:
-    known = set(BLOCKS) | set(models)
+    # A model block left out of training.models is known, only not trained in this run.
+    known = set(BLOCKS) | set(models) | _model_blocks(params)
     problems = []
     for key in sorted(set(params) - known):
         close = difflib.get_close_matches(key, sorted(known), n=1)
@@ -202,7 +208,7 @@ def check_parameters(params: dict[str, Any], needed: set[str] | None = None) -> 
     try:
         models = list(parse_params(TrainingParams, params.get("training", {}), "training").models)
     except ParameterError:
-        models = [k for k, v in params.items() if isinstance(v, dict) and "model" in v]
+        models = sorted(_model_blocks(params))
     wanted = set(params) if needed is None else set(needed) | {"land_use"}
     problems = _unknown_keys(params, models)
     parsed: dict[str, Any] = {}
@@ -236,10 +242,11 @@ def parse_blocks(params: dict[str, Any]) -> dict[str, Any]:
     require_valid_parameters(params)
     models = parse_params(TrainingParams, params.get("training", {}), "training").models
     out: dict[str, Any] = {}
+    unused = _model_blocks(params) - set(models)
     for key, value in params.items():
         if key in models:
             out[key] = {"model": ModelSpec.model_validate(value["model"])}
-        else:
+        elif key not in unused:
             out[key] = parse_params(BLOCKS[key], value, key)
     return out
 
