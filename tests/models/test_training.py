@@ -211,7 +211,8 @@ def test_fewer_epochs_than_a_resumable_run_says_what_to_do(
     _fit(data, block, tmp_path / "run")
     block["trainer"]["max_epochs"] = 1
     with pytest.raises(
-        ParameterError, match=r"already trained 2 epochs.*max_epochs 1.*resume: false"
+        ParameterError,
+        match=r"already trained 2 epochs.*prithvi.model.trainer.max_epochs 1.*prithvi.model.trainer.resume: false",
     ):
         _fit(data, block, tmp_path / "run")
     block["trainer"]["resume"] = False  # the advice works

@@ -235,6 +235,7 @@ def _resume_path(
     resume: bool,
     max_epochs: int | None = None,
     processes: int = 1,
+    namespace: str = "<model>",
 ) -> Path | None:
     """The newest epoch checkpoint of an earlier run with the same settings, if any.
 
@@ -254,9 +255,10 @@ def _resume_path(
     if max_epochs is not None and done > max_epochs:
         raise ParameterError(
             f"{newest} is an earlier run with the same settings that already trained {done} "
-            f"epochs, more than trainer.max_epochs {max_epochs} now, so it can't be resumed. "
-            f"Raise <model>.model.trainer.max_epochs to at least {done} to continue it, set "
-            f"<model>.model.trainer.resume: false to train afresh (its checkpoints are "
+            f"epochs, more than {namespace}.model.trainer.max_epochs {max_epochs} now, so it "
+            f"can't be resumed. Raise {namespace}.model.trainer.max_epochs to at least {done} "
+            f"to continue it, set {namespace}.model.trainer.resume: false to train afresh (its "
+            f"checkpoints are "
             f"replaced), or delete {run_dir / 'checkpoints'}"
         )
     earlier_code = {**earlier.get("code", {}), "processes": earlier.get("processes", 1)}
@@ -275,12 +277,14 @@ def _resume_path(
 
 
 def _start_run(
-    run_dir: Path, fingerprint: str, trainer: TrainerSpec, processes: int
+    run_dir: Path, fingerprint: str, trainer: TrainerSpec, processes: int, namespace: str
 ) -> Path | None:
     """Prepare ``run_dir``: the checkpoint to resume from (None: a fresh start, and the
     checkpoints of an earlier run are removed), and this run's settings stamp."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = _resume_path(run_dir, fingerprint, trainer.resume, trainer.max_epochs, processes)
+    ckpt_path = _resume_path(
+        run_dir, fingerprint, trainer.resume, trainer.max_epochs, processes, namespace
+    )
     if ckpt_path is None:  # a fresh start: no checkpoint of another run may count as best
         for old in (run_dir / "checkpoints").glob("*.ckpt"):
             old.unlink()
@@ -613,7 +617,7 @@ def fit_segmentation_model(
     checkpoints, callbacks = _callbacks(spec, run_dir, seed, extra_callbacks)
     trainer = make_trainer(spec, run_dir, callbacks, f"{namespace}.seed_{seed}")
     fingerprint = _fingerprint(spec, build_config, seed)
-    ckpt_path = _start_run(run_dir, fingerprint, spec.trainer, trainer.world_size)
+    ckpt_path = _start_run(run_dir, fingerprint, spec.trainer, trainer.world_size, namespace)
     _log_start(namespace, trainer, data, spec)
     epochs = _run_fit(trainer, task, _datamodule(data, spec, seed), ckpt_path, checkpoints)
     best, best_path = checkpoints.best_score, checkpoints.folder / BEST
