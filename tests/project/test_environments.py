@@ -55,6 +55,8 @@ def test_env_option_and_kedro_env_read_the_same_folder(tmp_path: Path) -> None:
     assert not (root / "data/01_raw/demo").exists()
 
     os.environ["KEDRO_ENV"] = "mine"
+    # ... training one model only: base's other model blocks stay known (not "unknown keys").
+    params += ",training.models=[random_forest]"
     try:
         again = kedro(root, "run", "--pipeline=ingestion", "--params", params)
     finally:
