@@ -58,6 +58,8 @@ from scipy.stats import norm
 ROOT = Path(__file__).resolve().parents[1]
 logger = logging.getLogger("benchmark")
 CONFIDENCE = 0.95
+# The test sample as conf/base/parameters_transition.yml sets it: whole blocks, at least 3.
+UNIT, MIN_UNITS = "block", 3
 
 
 def _conf(tmp: Path, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -205,14 +207,16 @@ def old_interval(tiles: pd.DataFrame, quantity: str, test: list[str]) -> tuple[f
     if q["period"].iloc[0] == "change":
         mapped = q["map_ha"].sum()
         areas = np.array([q["tile_ha"].sum() - mapped, mapped])
-        est = stratified_area_estimate(cm, areas, ["other", "conversion"]).iloc[1]
+        est = stratified_area_estimate(cm, areas, ["other", "conversion"], CONFIDENCE).iloc[1]
     else:
         period = q["period"].iloc[0]
         same = tiles[tiles["period"] == period]
         classes = list(dict.fromkeys(same["class"]))
         areas = same.groupby("class")["map_ha"].sum().loc[classes].to_numpy()
         est = (
-            stratified_area_estimate(cm, areas, classes).set_index("class").loc[q["class"].iloc[0]]
+            stratified_area_estimate(cm, areas, classes, CONFIDENCE)
+            .set_index("class")
+            .loc[q["class"].iloc[0]]
         )
     return float(est["adjusted_area"]), float(est["ci_low"]), float(est["ci_high"])
 
@@ -274,7 +278,9 @@ def coverage(
         for draw in range(draws):
             splits = draw_splits(tiles, block_size, 1000 + draw, params)
             sample = tiles.drop(columns=["cm"]).join(splits, on="tile_id")
-            new = area_table(sample, CONFIDENCE).query("population == 'whole region'")
+            new = area_table(sample, CONFIDENCE, UNIT, MIN_UNITS).query(
+                "population == 'whole region'"
+            )
             test = splits.index[splits["split"] == "test"].tolist()
             records += _records(new, tiles, test, block_size=block_size)
     return summarise(pd.DataFrame(records), census, "block_size")
@@ -338,7 +344,7 @@ def fixed_coverage(
             split.loc[strata.index] = draw_blocks(strata, counts, rng)
             drawn = tiles.assign(split=tiles["block"].map(split))
             drawn["stratum"] = drawn["block"].map(strata).fillna("train")
-            new = area_table(drawn.drop(columns=["cm"]), CONFIDENCE)
+            new = area_table(drawn.drop(columns=["cm"]), CONFIDENCE, UNIT, MIN_UNITS)
             new = new.query("population == 'whole region'")
             test = drawn.loc[drawn["split"] == "test", "tile_id"].unique().tolist()
             records += _records(new, tiles, test, design=design)

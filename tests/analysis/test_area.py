@@ -27,11 +27,12 @@ SAMPLE = np.array(
 )
 MAP_PIXELS = np.array([200_000, 150_000, 3_200_000, 6_450_000])
 NAMES = ["deforestation", "forest_gain", "stable_forest", "stable_non_forest"]
+LEVEL = 0.95  # the level conf/base sets (intervals.confidence)
 
 
 def test_olofsson_worked_example() -> None:
     ha = MAP_PIXELS * 0.09
-    out = stratified_area_estimate(SAMPLE, ha, NAMES).set_index("class")
+    out = stratified_area_estimate(SAMPLE, ha, NAMES, LEVEL).set_index("class")
     defo = out.loc["deforestation"]
     # The paper: deforestation 21,158 ha +/- 6,158 ha (95% CI); user's 0.88, producer's 0.75.
     assert defo["adjusted_area"] == pytest.approx(21_158, abs=1)
@@ -49,7 +50,7 @@ def test_olofsson_worked_example() -> None:
 
 def test_perfect_map_keeps_its_areas() -> None:
     out = stratified_area_estimate(
-        np.diag([10, 20, 30]), np.array([1.0, 2.0, 3.0]), ["a", "b", "c"]
+        np.diag([10, 20, 30]), np.array([1.0, 2.0, 3.0]), ["a", "b", "c"], LEVEL
     )
     np.testing.assert_allclose(out["adjusted_area"], [1, 2, 3])
     np.testing.assert_allclose(out["se"], 0)
@@ -57,7 +58,7 @@ def test_perfect_map_keeps_its_areas() -> None:
 
 def test_shape_mismatch_fails() -> None:
     with pytest.raises(ValueError, match="3 x 3"):
-        stratified_area_estimate(np.ones((2, 2)), np.ones(3), ["a", "b", "c"])
+        stratified_area_estimate(np.ones((2, 2)), np.ones(3), ["a", "b", "c"], LEVEL)
 
 
 # ---- the design-based estimator for a sample of whole units -------------------------------
@@ -89,14 +90,15 @@ def test_the_confidence_level_is_the_one_asked_for() -> None:
 
 def test_census_has_no_sampling_error() -> None:
     y, m = np.array([3.0, 5.0, 7.0]), np.array([1.0, 5.0, 9.0])
-    est = stratified_difference_estimate([Stratum("all", 3, m.sum(), y, m)])
+    est = stratified_difference_estimate([Stratum("all", 3, m.sum(), y, m)], LEVEL)
     assert est.estimate == pytest.approx(y.sum()) and est.se == 0.0
     assert est.ci_low == est.ci_high == pytest.approx(y.sum())
 
 
 def test_a_lower_bound_below_zero_is_cut_and_flagged() -> None:
     est = stratified_difference_estimate(
-        [Stratum("s", 40, 1.0, np.array([0.0, 0.0, 3.0, 0.0]), np.array([0.0, 0.0, 0.0, 0.0]))]
+        [Stratum("s", 40, 1.0, np.array([0.0, 0.0, 3.0, 0.0]), np.array([0.0, 0.0, 0.0, 0.0]))],
+        LEVEL,
     )
     assert est.ci_low == 0.0 and est.ci_low_clipped and est.ci_high > est.estimate > 0
 
@@ -112,7 +114,8 @@ def test_no_interval_where_the_design_cannot_support_one(
         [
             Stratum("blocks along the Offin", 10, 50.0, np.array(y), np.array(m)),
             Stratum("upland", 4, 8.0, np.array([1.0, 2.0]), np.array([1.0, 1.0])),
-        ]
+        ],
+        LEVEL,
     )
     assert np.isnan(est.se) and np.isnan(est.ci_low) and np.isnan(est.ci_high)
     assert any("blocks along the Offin" in w and reason in w for w in est.warnings)
@@ -122,23 +125,23 @@ def test_no_interval_where_the_design_cannot_support_one(
 def test_a_stratum_without_errors_adds_no_variance_but_no_errors_at_all_give_no_interval() -> None:
     quiet = Stratum("no mining", 10, 0.0, np.zeros(3), np.zeros(3))
     busy = Stratum("mining", 10, 40.0, np.array([5.0, 7.0, 9.0]), np.array([4.0, 4.0, 4.0]))
-    est = stratified_difference_estimate([quiet, busy])
-    alone = stratified_difference_estimate([busy])
+    est = stratified_difference_estimate([quiet, busy], LEVEL)
+    alone = stratified_difference_estimate([busy], LEVEL)
     assert est.se == pytest.approx(alone.se) and est.df == pytest.approx(2.0)
-    none = stratified_difference_estimate([quiet, quiet])
+    none = stratified_difference_estimate([quiet, quiet], LEVEL)
     assert np.isnan(none.ci_low) and "no variation among the 6 sample units" in none.warnings[0]
 
 
 def test_too_few_sample_units_in_all_give_no_interval() -> None:
     s = Stratum("s", 10, 5.0, np.array([1.0, 3.0]), np.array([1.0, 1.0]))
-    assert np.isnan(stratified_difference_estimate([s], min_units=3).ci_low)
-    assert np.isfinite(stratified_difference_estimate([s], min_units=2).ci_low)
+    assert np.isnan(stratified_difference_estimate([s], LEVEL, min_units=3).ci_low)
+    assert np.isfinite(stratified_difference_estimate([s], LEVEL, min_units=2).ci_low)
 
 
 def test_two_strata_use_satterthwaite_degrees_of_freedom() -> None:
     a = Stratum("a", 10, 40.0, np.array([5.0, 7.0, 9.0]), np.array([4.0, 4.0, 4.0]))
     b = Stratum("b", 20, 10.0, np.array([1.0, 0.0, 2.0, 1.0]), np.array([0.0, 0.0, 0.0, 0.0]))
-    est = stratified_difference_estimate([a, b])
+    est = stratified_difference_estimate([a, b], LEVEL)
     va = 10**2 * (1 - 3 / 10) * np.var([1, 3, 5], ddof=1) / 3
     vb = 20**2 * (1 - 4 / 20) * np.var([1, 0, 2, 1], ddof=1) / 4
     assert est.estimate == pytest.approx(40 + 10 * 3 + 10 + 20 * 1)
@@ -148,7 +151,7 @@ def test_two_strata_use_satterthwaite_degrees_of_freedom() -> None:
 
 def test_olofsson_is_the_special_case_of_map_class_strata_and_pixel_units() -> None:
     """Map classes as strata, pixels as units: the generic estimator gives Olofsson's areas."""
-    olofsson = stratified_area_estimate(SAMPLE, MAP_PIXELS.astype(float), NAMES)
+    olofsson = stratified_area_estimate(SAMPLE, MAP_PIXELS.astype(float), NAMES, LEVEL)
     for j, name in enumerate(NAMES):
         strata = [
             Stratum(
@@ -160,7 +163,7 @@ def test_olofsson_is_the_special_case_of_map_class_strata_and_pixel_units() -> N
             )
             for i in range(len(NAMES))
         ]
-        est = stratified_difference_estimate(strata)
+        est = stratified_difference_estimate(strata, LEVEL)
         row = olofsson.set_index("class").loc[name]
         assert est.estimate == pytest.approx(row["adjusted_area"], rel=1e-9)
         # Equal but for the finite-population correction (n_h / N_h < 0.1%).
@@ -185,14 +188,18 @@ def test_whole_tile_samples_keep_their_coverage_where_the_pixel_formula_fails() 
     draws = 400
     for _ in range(draws):
         s = rng.choice(n_tiles, 10, replace=False)
-        est = stratified_difference_estimate([Stratum("tiles", n_tiles, m.sum(), y[s], m[s])])
+        est = stratified_difference_estimate(
+            [Stratum("tiles", n_tiles, m.sum(), y[s], m[s])], LEVEL
+        )
         hits_new += est.ci_low <= census <= est.ci_high
         # The old way: the sample tiles' pixels as a stratified pixel sample (2 classes).
         cm = np.zeros((2, 2))
         for i in s:
             both = min(y[i], m[i])
             cm += [[px - m[i] - y[i] + both, y[i] - both], [m[i] - both, both]]
-        old = stratified_area_estimate(cm, np.array([px * n_tiles - m.sum(), m.sum()]), ["o", "c"])
+        old = stratified_area_estimate(
+            cm, np.array([px * n_tiles - m.sum(), m.sum()]), ["o", "c"], LEVEL
+        )
         hits_old += old["ci_low"].iloc[1] <= census <= old["ci_high"].iloc[1]
     assert hits_new / draws >= 0.9
     assert hits_old / draws < 0.5

@@ -23,6 +23,8 @@ from cocoa_threat.models.evaluation import (
 from cocoa_threat.rendering.tables import comparison_markdown
 
 NAMES = ["background", "mining"]
+LEVEL = 0.95  # the level and least number of blocks that conf/base sets
+MIN_BLOCKS = 5
 
 
 def _cm(tp0: int, fp: int, fn: int, tp1: int) -> np.ndarray:
@@ -31,7 +33,7 @@ def _cm(tp0: int, fp: int, fn: int, tp1: int) -> np.ndarray:
 
 def test_identical_blocks_give_a_point_interval() -> None:
     cms = np.stack([_cm(90, 5, 5, 20)] * 12)
-    ci = block_jackknife(cms, block_design(np.arange(12)), NAMES)
+    ci = block_jackknife(cms, block_design(np.arange(12)), NAMES, LEVEL, MIN_BLOCKS)
     point = scores_from_confusion(cms.sum(axis=0), NAMES)["miou"]
     assert ci["miou"] == pytest.approx([point, point])
     assert ci["n_blocks"] == 12 and ci["method"] == "jackknife-t"
@@ -58,15 +60,17 @@ def test_blocks_not_tiles_are_left_out() -> None:
     rng = np.random.default_rng(0)
     per_block = [_cm(90, int(e), int(e), 20) for e in rng.integers(0, 30, 6)]
     cms = np.stack([c for c in per_block for _ in range(2)])
-    by_block = block_jackknife(cms, block_design(np.repeat(np.arange(6), 2)), NAMES)
-    by_tile = block_jackknife(cms, block_design(np.arange(12)), NAMES)
+    by_block = block_jackknife(
+        cms, block_design(np.repeat(np.arange(6), 2)), NAMES, LEVEL, MIN_BLOCKS
+    )
+    by_tile = block_jackknife(cms, block_design(np.arange(12)), NAMES, LEVEL, MIN_BLOCKS)
     width = lambda ci: ci["miou"][1] - ci["miou"][0]  # noqa: E731
     assert width(by_block) > 1.2 * width(by_tile)
 
 
 def test_too_few_blocks_give_no_interval(caplog: pytest.LogCaptureFixture) -> None:
     cms = np.stack([_cm(90, 5, 5, 20), _cm(80, 9, 1, 10), _cm(70, 1, 2, 30)])
-    ci = block_jackknife(cms, block_design(np.array(["a", "b", "c"])), NAMES, min_blocks=5)
+    ci = block_jackknife(cms, block_design(np.array(["a", "b", "c"])), NAMES, LEVEL, min_blocks=5)
     assert np.isnan(ci["miou"]).all() and np.isnan(ci["iou"]["mining"]).all()
     assert "Only 3 test block(s)" in caplog.text
 
@@ -96,9 +100,9 @@ def test_interval_and_paired_difference_hold_the_population_values() -> None:
     for _ in range(400):
         s = rng.choice(19, 9, replace=False)
         design = block_design(np.arange(9), weights=np.full(9, 19 / 9))
-        low, high = block_jackknife(a[s], design, NAMES)["miou"]
+        low, high = block_jackknife(a[s], design, NAMES, LEVEL, MIN_BLOCKS)["miou"]
         hits_a += low <= true_a <= high
-        d = paired_jackknife(a[s], b[s], design)
+        d = paired_jackknife(a[s], b[s], design, LEVEL)
         hits_diff += d["low"] <= true_diff <= d["high"]
         widths.append(high - low)
         estimates.append(scores_from_confusion(a[s].sum(axis=0), NAMES)["miou"])
@@ -123,8 +127,8 @@ def test_paired_differences_see_what_overlapping_intervals_hide() -> None:
     a = np.stack([_cm(400, int(e), int(e), 100) for e in hard])
     b = np.stack([_cm(400, int(e) + 6, int(e) + 6, 100) for e in hard])
     design = block_design(np.arange(10), weights=np.full(10, 2.0))
-    ci_a = block_jackknife(a, design, NAMES)["miou"]
-    ci_b = block_jackknife(b, design, NAMES)["miou"]
+    ci_a = block_jackknife(a, design, NAMES, LEVEL, MIN_BLOCKS)["miou"]
+    ci_b = block_jackknife(b, design, NAMES, LEVEL, MIN_BLOCKS)["miou"]
     assert ci_a[0] < ci_b[1]  # the separate intervals overlap ...
     pairs = paired_differences(
         [_metrics("a", a, np.arange(10)), _metrics("b", b, np.arange(10))], 0.95
@@ -141,7 +145,9 @@ def test_models_within_noise_share_a_rank() -> None:
     rng = np.random.default_rng(4)
     a = np.stack([_cm(400, int(e), int(e), 100) for e in rng.integers(5, 60, 10)])
     b = np.stack([_cm(400, int(e), int(e), 100) for e in rng.integers(5, 60, 10)])
-    pairs = paired_differences([_metrics("a", a, np.arange(10)), _metrics("b", b, np.arange(10))])
+    pairs = paired_differences(
+        [_metrics("a", a, np.arange(10)), _metrics("b", b, np.arange(10))], LEVEL
+    )
     v = verdicts(pairs)
     assert v["rank"].tolist() == [1, 1]
     assert v.loc["a", "comparison"].startswith("not distinguishable from b (")

@@ -56,7 +56,7 @@ def stratified_area_estimate(
     sample_counts: np.ndarray,
     map_area: np.ndarray,
     class_names: list[str],
-    confidence: float = 0.95,
+    confidence: float,
 ) -> pd.DataFrame:
     """Error-adjusted areas with confidence intervals.
 
@@ -206,7 +206,7 @@ def satterthwaite_df(variances: np.ndarray, dfs: np.ndarray) -> float:
 
 def stratified_difference_estimate(
     strata: list[Stratum],
-    confidence: float = 0.95,
+    confidence: float,
     total_area: float | None = None,
     min_units: int = 2,
 ) -> DesignEstimate:
@@ -377,7 +377,7 @@ def _population_rows(est: DesignEstimate, units: pd.DataFrame, base: dict[str, A
 
 
 def area_table(
-    tiles: pd.DataFrame, confidence: float = 0.95, unit: str = "block", min_units: int = 3
+    tiles: pd.DataFrame, confidence: float, unit: str, min_units: int
 ) -> pd.DataFrame:
     """Areas estimated from the test sample, beside the mapped areas and the label census.
 

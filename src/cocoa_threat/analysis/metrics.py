@@ -256,8 +256,8 @@ def block_jackknife(
     tile_cms: np.ndarray,
     design: BlockDesign,
     class_names: list[str],
-    confidence: float = 0.95,
-    min_blocks: int = 5,
+    confidence: float,
+    min_blocks: int,
 ) -> dict[str, Any]:
     """Jackknife-t intervals of mIoU, macro F1 and per-class IoU / F1 over whole test blocks.
 
@@ -322,7 +322,7 @@ def design_scores(tile_cms: np.ndarray, design: BlockDesign, class_names: list[s
 
 
 def paired_jackknife(
-    cms_a: np.ndarray, cms_b: np.ndarray, design: BlockDesign, confidence: float = 0.95
+    cms_a: np.ndarray, cms_b: np.ndarray, design: BlockDesign, confidence: float
 ) -> dict[str, float]:
     """mIoU of model A minus model B on the same test tiles, with a paired jackknife-t interval.
 

@@ -56,8 +56,8 @@ def score_split(
     cms: np.ndarray,
     split: SplitArrays,
     class_names: list[str],
-    confidence: float = 0.95,
-    min_blocks: int = 5,
+    confidence: float,
+    min_blocks: int,
 ) -> dict[str, Any]:
     """Scores per year and for all years, each with a jackknife-t interval over blocks.
 
@@ -158,7 +158,7 @@ def check_same_test_split(metrics: list[dict[str, Any]]) -> None:
         )
 
 
-def comparison_rows(metrics: list[dict[str, Any]], confidence: float = 0.95) -> pd.DataFrame:
+def comparison_rows(metrics: list[dict[str, Any]], confidence: float) -> pd.DataFrame:
     """One row per model and year: scores, intervals, the seeds' spread, the confidence level."""
     rows = []
     for m in metrics:
@@ -206,7 +206,7 @@ def _test_cms(metrics: dict[str, Any], samples: list[str]) -> np.ndarray:
     return np.asarray([by_sample[s] for s in samples])
 
 
-def paired_differences(metrics: list[dict[str, Any]], confidence: float = 0.95) -> pd.DataFrame:
+def paired_differences(metrics: list[dict[str, Any]], confidence: float) -> pd.DataFrame:
     """mIoU of every ordered pair of models (A - B) on the same test tiles, paired intervals.
 
     Args:

@@ -58,10 +58,17 @@ def _with_ci(value: object, low: object, high: object, digits: int = 3) -> str:
     return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def _level(table: pd.DataFrame, default: float = 0.95) -> str:
+def _level(table: pd.DataFrame) -> str:
     """The confidence level of a table's intervals, as a percentage ('95%')."""
-    level = float(table["confidence"].iloc[0]) if "confidence" in table and len(table) else default
-    return f"{100 * level:g}%"
+    if "confidence" not in table:
+        raise ValueError(
+            f"A table of intervals has no 'confidence' column (columns: {list(table.columns)}); "
+            "its intervals' level is unknown: rerun the pipeline that wrote it"
+        )
+    levels = table["confidence"].dropna().unique()
+    if len(levels) > 1:
+        raise ValueError(f"A table mixes intervals of levels {sorted(levels)}; rerun it whole")
+    return f"{100 * float(levels[0]):g}%" if len(levels) else "no"
 
 
 def comparison_frame(table: pd.DataFrame) -> pd.DataFrame:
