@@ -225,6 +225,39 @@ def test_image_folder_writes_every_image_and_swaps_whole(tmp_path: Path) -> None
     assert sorted(ds.load()) == ["point_00009"]
 
 
+def test_image_folder_keeps_the_old_folder_when_the_swap_fails_or_is_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from PIL import Image
+
+    from cocoa_threat.datasets import ImageFolderDataset
+    from cocoa_threat.locking import sweep_partials
+
+    folder = tmp_path / "chips"
+    ds = ImageFolderDataset(path=str(folder))
+    red = Image.new("RGB", (4, 4), (255, 0, 0))
+    ds.save({"point_00001": red})
+    real_replace = os.replace
+
+    def failing(src: str | Path, dst: str | Path) -> None:
+        if ".partial" in Path(src).name and not Path(src).name.endswith("-old"):
+            raise OSError("disk full")  # the new folder can't take its place
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(Exception, match="Failed while saving"):  # Kedro's, from ours
+        ds.save({"point_00002": red})
+    monkeypatch.undo()
+    assert sorted(ds.load()) == ["point_00001"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chips"]
+    # A run killed between the two moves: the lock's sweep puts the old folder back.
+    real_replace(folder, tmp_path / ".chips.0123456789ab.partial-old")
+    sweep_partials(tmp_path)
+    assert sorted(ds.load()) == ["point_00001"]
+
+
 def test_optional_csv_loads_none_when_absent_and_the_table_otherwise(tmp_path: Path) -> None:
     import pandas as pd
 

@@ -8,7 +8,27 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 
 
-class FolderDataset(AbstractDataset[None, Path]):
+class FolderBase(AbstractDataset):
+    """A catalog entry that is a folder: its path, whether it exists, how viz shows it."""
+
+    def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
+        """Create the dataset.
+
+        Args:
+            path: The folder.
+            metadata: Free-form metadata (kedro-viz).
+        """
+        self._path = PurePosixPath(path)
+        self.metadata = metadata
+
+    def _exists(self) -> bool:
+        return Path(self._path).is_dir()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"path": str(self._path)}
+
+
+class FolderDataset(FolderBase):
     """A folder for files a library writes itself, with a place in the catalog.
 
     ``load`` gives the folder's path (created if missing); the node passes it to
@@ -21,16 +41,6 @@ class FolderDataset(AbstractDataset[None, Path]):
           path: data/06_models/lightning
     """
 
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Create the dataset.
-
-        Args:
-            path: The folder.
-            metadata: Free-form metadata (kedro-viz).
-        """
-        self._path = PurePosixPath(path)
-        self.metadata = metadata
-
     def load(self) -> Path:
         """The folder (created if missing)."""
         folder = Path(self._path)
@@ -40,9 +50,3 @@ class FolderDataset(AbstractDataset[None, Path]):
     def save(self, data: None) -> None:
         """Refused: the library writes into the folder itself."""
         raise DatasetError(f"{self._path} is a folder that nodes write into, not a dataset to save")
-
-    def _exists(self) -> bool:
-        return Path(self._path).is_dir()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}

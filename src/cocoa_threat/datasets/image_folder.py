@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
 
-from kedro.io import AbstractDataset
 from PIL import Image
 
+from cocoa_threat.datasets.folder import FolderBase
 
-class ImageFolderDataset(AbstractDataset[dict[str, Any], dict[str, Path]]):
+
+class ImageFolderDataset(FolderBase):
     """``<folder>/<name>.png`` for every item of a dict of images (or callables giving one).
 
     A ``partitions.PartitionedDataset`` of images builds a dataset per file
@@ -24,16 +26,6 @@ class ImageFolderDataset(AbstractDataset[dict[str, Any], dict[str, Path]]):
           path: data/08_reporting/reference_sample_chips
     """
 
-    def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        """Create the dataset.
-
-        Args:
-            path: The folder.
-            metadata: Free-form metadata (kedro-viz).
-        """
-        self._path = PurePosixPath(path)
-        self.metadata = metadata
-
     def load(self) -> dict[str, Path]:
         """Name -> path of every PNG in the folder (empty if there is none)."""
         folder = Path(self._path)
@@ -43,24 +35,19 @@ class ImageFolderDataset(AbstractDataset[dict[str, Any], dict[str, Path]]):
         """Write every image (callables are called one at a time: memory stays flat)."""
         folder = Path(self._path)
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.with_name(f".{folder.name}.partial")
-        shutil.rmtree(tmp, ignore_errors=True)
+        # Names the project lock's sweep knows: a run killed mid-swap leaves the old folder back.
+        token = uuid.uuid4().hex[:12]
+        tmp = folder.with_name(f".{folder.name}.{token}.partial")
+        old = folder.with_name(f".{folder.name}.{token}.partial-old")
         tmp.mkdir()
         try:
             for name, image in data.items():
                 (image() if callable(image) else image).save(tmp / f"{name}.png")
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        old = folder.with_name(f".{folder.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-
-    def _exists(self) -> bool:
-        return Path(self._path).is_dir()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": str(self._path)}
+            if folder.exists():
+                os.replace(folder, old)
+            os.replace(tmp, folder)
+        finally:
+            if old.exists() and not folder.exists():  # the new one did not take its place
+                os.replace(old, folder)
+            for leftover in (tmp, old):
+                shutil.rmtree(leftover, ignore_errors=True)
