@@ -376,9 +376,7 @@ def _population_rows(est: DesignEstimate, units: pd.DataFrame, base: dict[str, A
     return rows
 
 
-def area_table(
-    tiles: pd.DataFrame, confidence: float, unit: str, min_units: int
-) -> pd.DataFrame:
+def area_table(tiles: pd.DataFrame, confidence: float, unit: str, min_units: int) -> pd.DataFrame:
     """Areas estimated from the test sample, beside the mapped areas and the label census.
 
     The sampling units are the test split's ``unit`` (spatial blocks of tiles,
