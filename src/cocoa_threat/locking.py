@@ -15,7 +15,9 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -166,6 +168,33 @@ def remove_path(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+@contextmanager
+def replaced_whole(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` that takes its place whole when the block ends.
+
+    Write the new file or folder at the path given. When the block succeeds it
+    replaces ``target``: a file at once, a folder by moving the old one aside
+    first, under a name :func:`sweep_partials` puts back if the run is killed
+    between the two moves. When the block or the swap fails, ``target`` stays
+    as it was and nothing half-written is left.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:12]  # unique: concurrent writers never share a temporary path
+    # The suffix is kept so that writers' drivers see the right file type.
+    tmp = target.with_name(f".{target.stem}.{token}.partial{target.suffix}")
+    old = target.with_name(f".{target.name}.{token}.partial-old")
+    try:
+        yield tmp
+        if tmp.is_dir() and target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+    finally:
+        if old.exists() and not target.exists():  # the new one did not take its place
+            os.replace(old, target)
+        for leftover in (tmp, old):
+            remove_path(leftover)
 
 
 def lock_supported() -> bool:

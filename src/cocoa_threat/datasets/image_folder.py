@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
 
 from cocoa_threat.datasets.folder import FolderBase
+from cocoa_threat.locking import replaced_whole
 
 
 class ImageFolderDataset(FolderBase):
@@ -33,21 +31,7 @@ class ImageFolderDataset(FolderBase):
 
     def save(self, data: dict[str, Image.Image | Callable[[], Image.Image]]) -> None:
         """Write every image (callables are called one at a time: memory stays flat)."""
-        folder = Path(self._path)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        # Names the project lock's sweep knows: a run killed mid-swap leaves the old folder back.
-        token = uuid.uuid4().hex[:12]
-        tmp = folder.with_name(f".{folder.name}.{token}.partial")
-        old = folder.with_name(f".{folder.name}.{token}.partial-old")
-        tmp.mkdir()
-        try:
+        with replaced_whole(Path(self._path)) as tmp:
+            tmp.mkdir()
             for name, image in data.items():
                 (image() if callable(image) else image).save(tmp / f"{name}.png")
-            if folder.exists():
-                os.replace(folder, old)
-            os.replace(tmp, folder)
-        finally:
-            if old.exists() and not folder.exists():  # the new one did not take its place
-                os.replace(old, folder)
-            for leftover in (tmp, old):
-                shutil.rmtree(leftover, ignore_errors=True)

@@ -23,13 +23,12 @@ import json
 import logging
 import os
 import shutil
-import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from cocoa_threat.locking import remove_path
+from cocoa_threat.locking import replaced_whole
 from cocoa_threat.raw import UNCHANGED, MissingRawInput, RawFolder, RawProduct
 
 logger = logging.getLogger(__name__)
@@ -153,35 +152,16 @@ class RawDataset(AbstractDataset[RawProduct, Any]):
 
     def _write(self, product: RawProduct) -> None:
         target = self.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        token = uuid.uuid4().hex[:12]  # unique: concurrent runs never share a temporary path
-        # The suffix is kept so that writers' drivers see the right file type.
-        tmp = target.with_name(f".{target.stem}.{token}.partial{target.suffix}")
-        old = target.with_name(f".{target.name}.{token}.partial-old")
-        stamp_tmp = target.with_name(f".{target.name}.{token}.partial-stamp")
-        try:
+        with replaced_whole(target) as tmp:
             self._write_into(tmp, product)
             if not tmp.exists():
                 raise DatasetError(f"Nothing was written for {self._filepath}")
             stamp = json.dumps(product.stamp, indent=2, sort_keys=True, default=str)
             if tmp.is_dir():  # the stamp travels inside the folder
                 (tmp / ".stamp.json").write_text(stamp)
-                if target.exists():
-                    os.replace(target, old)
-                try:
-                    os.replace(tmp, target)
-                except BaseException:
-                    if old.exists() and not target.exists():
-                        os.replace(old, target)
-                    raise
-            else:
-                os.replace(tmp, target)
+        if not target.is_dir():
+            with replaced_whole(stamp_path(target)) as stamp_tmp:
                 stamp_tmp.write_text(stamp)
-                os.replace(stamp_tmp, stamp_path(target))
-        finally:
-            for leftover in (tmp, old, stamp_tmp):
-                if leftover.exists():
-                    remove_path(leftover)
         logger.info("Wrote %s", self._filepath)
 
     def _exists(self) -> bool:

@@ -258,8 +258,7 @@ def _resume_path(
             f"epochs, more than {namespace}.model.trainer.max_epochs {max_epochs} now, so it "
             f"can't be resumed. Raise {namespace}.model.trainer.max_epochs to at least {done} "
             f"to continue it, set {namespace}.model.trainer.resume: false to train afresh (its "
-            f"checkpoints are "
-            f"replaced), or delete {run_dir / 'checkpoints'}"
+            f"checkpoints are replaced), or delete {run_dir / 'checkpoints'}"
         )
     earlier_code = {**earlier.get("code", {}), "processes": earlier.get("processes", 1)}
     now = {**code_stamp(), "processes": processes}
